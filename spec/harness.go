@@ -1,0 +1,144 @@
+package spec
+
+import (
+	"context"
+	"time"
+
+	"github.com/duroxide-go/duroxide"
+	"github.com/duroxide-go/duroxide/fakeclock"
+)
+
+// T is the part of testing.TB that cases use. *testing.T implements it, as
+// does the recording T of [RunCase].
+type T interface {
+	// Helper marks the caller as a helper function.
+	Helper()
+	// Errorf records a failure and continues.
+	Errorf(format string, args ...any)
+	// FailNow stops the case (in the case's goroutine only).
+	FailNow()
+	// Logf records a message.
+	Logf(format string, args ...any)
+	// Skipf records a skip reason and stops the case.
+	Skipf(format string, args ...any)
+	// Cleanup registers f to run when the case ends.
+	Cleanup(f func())
+	// Context returns a context cancelled when the case ends.
+	Context() context.Context
+	// Name returns the case's name.
+	Name() string
+}
+
+// Hooks are the white-box operations some cases need. A harness without them
+// skips those cases.
+type Hooks interface {
+	// CorruptInstanceHistory makes every stored history event of instance
+	// undecodable, in the store the harness's Provider reads.
+	CorruptInstanceHistory(ctx context.Context, instance string) error
+	// MaxAttemptCount returns the largest attempt count among the instance's
+	// queued orchestrator messages.
+	MaxAttemptCount(ctx context.Context, instance string) (uint32, error)
+}
+
+// Harness is one case's view of the provider under test. A NewHarness
+// function builds a fresh one for every case; cases may read it but never
+// change it. A Harness is used by one case at a time; its Provider must be
+// safe for concurrent use.
+type Harness struct {
+	// Provider is the provider under test: fresh and empty.
+	Provider duroxide.Provider
+	// Clock, when non-nil, is the fake clock Provider reads all time from:
+	// fake-clock mode. Nil selects real-time mode.
+	Clock *fakeclock.Fake
+	// Hooks, when non-nil, are the white-box hooks on Provider's store.
+	Hooks Hooks
+	// LongPolling says the provider honours poll timeouts (waits for work);
+	// otherwise it is a short-polling provider.
+	LongPolling bool
+	// LockTimeout is the lock duration that lock-expiry cases fetch with and
+	// then wait past. Default 1s in real-time mode, 30s in fake-clock mode.
+	LockTimeout time.Duration
+	// ShortPollThreshold is how fast a fetch that finds no work must return
+	// when it does not wait. Default 100ms.
+	ShortPollThreshold time.Duration
+	// Slack is added to waits past a deadline and tolerated on top of a poll
+	// timeout. Default 100ms in real-time mode, 1ms in fake-clock mode.
+	Slack time.Duration
+}
+
+// NewHarness builds a fresh Harness for one case. It may use t for cleanup
+// and to fail or skip.
+type NewHarness func(t T) *Harness
+
+// withDefaults fills unset durations.
+func (h *Harness) withDefaults() *Harness {
+	c := *h
+	if c.LockTimeout <= 0 {
+		if c.Clock != nil {
+			c.LockTimeout = 30 * time.Second
+		} else {
+			c.LockTimeout = time.Second
+		}
+	}
+	if c.ShortPollThreshold <= 0 {
+		c.ShortPollThreshold = 100 * time.Millisecond
+	}
+	if c.Slack <= 0 {
+		if c.Clock != nil {
+			c.Slack = time.Millisecond
+		} else {
+			c.Slack = 100 * time.Millisecond
+		}
+	}
+	return &c
+}
+
+// FakeTime reports whether the harness runs on a fake clock.
+func (h *Harness) FakeTime() bool { return h.Clock != nil }
+
+// Now returns the provider's current time: the fake clock's, or the wall
+// clock's in real-time mode.
+func (h *Harness) Now() time.Time {
+	if h.Clock != nil {
+		return h.Clock.Now()
+	}
+	return time.Now()
+}
+
+// NowMs returns Now as Unix milliseconds.
+func (h *Harness) NowMs() uint64 { return uint64(h.Now().UnixMilli()) }
+
+// Sleep lets d pass on the provider's clock: it advances the fake clock, or
+// sleeps for real in real-time mode.
+func (h *Harness) Sleep(t T, d time.Duration) {
+	t.Helper()
+	if h.Clock != nil {
+		if err := h.Clock.Advance(d); err != nil {
+			t.Errorf("advance fake clock by %v: %v", d, err)
+			t.FailNow()
+		}
+		return
+	}
+	time.Sleep(d)
+}
+
+// Admin returns the provider's management API, skipping the case when it has
+// none.
+func (h *Harness) Admin(t T) duroxide.ProviderAdmin {
+	t.Helper()
+	a := h.Provider.AsManagementCapability()
+	if a == nil {
+		t.Skipf("provider has no management capability (AsManagementCapability returned nil)")
+	}
+	return a
+}
+
+// RequireHooks returns the harness hooks, skipping the case when there are
+// none.
+func (h *Harness) RequireHooks(t T) Hooks {
+	t.Helper()
+	if h.Hooks == nil {
+		t.Skipf("harness has no white-box hooks (CorruptInstanceHistory, MaxAttemptCount)")
+	}
+	return h.Hooks
+}

@@ -1,0 +1,3 @@
+package spec
+
+func instanceCreationCases() []Case { return nil }

@@ -1,0 +1,3 @@
+package spec
+
+func multiExecutionCases() []Case { return nil }

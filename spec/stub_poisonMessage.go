@@ -1,0 +1,3 @@
+package spec
+
+func poisonMessageCases() []Case { return nil }
