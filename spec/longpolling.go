@@ -1,3 +1,290 @@
 package spec
 
-func longPollingCases() []Case { return nil }
+import (
+	"context"
+	"time"
+
+	"github.com/stretchr/testify/require"
+
+	"github.com/duroxide-go/duroxide"
+)
+
+// longPollingCases: how fetches treat poll_timeout. Short-polling providers
+// ignore it; long-polling providers wait up to it for work, and exactly that
+// long when none comes. In fake-clock mode the cases drive time with the
+// clock and never wait for real; a real-time watchdog only guards against a
+// fetch that never returns.
+func longPollingCases() []Case {
+	return []Case{
+		{"long_polling", "short_poll_returns_immediately", shortPollReturnsImmediately},
+		{"long_polling", "long_poll_waits_for_timeout", longPollWaitsForTimeout},
+		{"long_polling", "fetch_respects_timeout_upper_bound", fetchRespectsTimeoutUpperBound},
+		{"long_polling", "short_poll_work_item_returns_immediately", shortPollWorkItemReturnsImmediately},
+		{"long_polling", "long_poll_work_item_waits_for_timeout", longPollWorkItemWaitsForTimeout},
+		// Not in duroxide: a long poll ends early when work arrives.
+		{"long_polling", "long_poll_wakes_on_enqueue", longPollWakesOnEnqueue},
+		{"long_polling", "long_poll_work_item_wakes_on_enqueue", longPollWorkItemWakesOnEnqueue},
+		{"long_polling", "long_poll_wakes_when_delayed_message_becomes_visible", longPollWakesWhenDelayedVisible},
+		{"long_polling", "long_poll_wakes_when_lock_expires", longPollWakesWhenLockExpires},
+		{"long_polling", "long_poll_returns_when_context_ends", longPollReturnsWhenContextEnds},
+	}
+}
+
+// watchdog bounds, in real time, how long a case waits for a fetch that the
+// clock should already have released.
+const watchdog = 10 * time.Second
+
+// polled is the outcome of a fetch run in the background.
+type polled struct {
+	orch    *duroxide.LockedOrchestrationItem
+	work    *duroxide.LockedWorkItem
+	err     error
+	elapsed time.Duration // on the provider's clock
+}
+
+// pollOrch starts an orchestration fetch with pollTimeout in the
+// background and returns the channel of its outcome.
+func pollOrch(ctx context.Context, h *Harness, pollTimeout time.Duration) <-chan polled {
+	ch := make(chan polled, 1)
+	go func() {
+		start := h.Now()
+		item, err := h.Provider.FetchOrchestrationItem(ctx, longLock, pollTimeout, nil)
+		ch <- polled{orch: item, err: err, elapsed: h.Now().Sub(start)}
+	}()
+	return ch
+}
+
+// pollWork starts a worker fetch with pollTimeout in the background.
+func pollWork(ctx context.Context, h *Harness, pollTimeout time.Duration) <-chan polled {
+	ch := make(chan polled, 1)
+	go func() {
+		start := h.Now()
+		item, err := h.Provider.FetchWorkItem(ctx, longLock, pollTimeout, nil, duroxide.FilterDefaultOnly())
+		ch <- polled{work: item, err: err, elapsed: h.Now().Sub(start)}
+	}()
+	return ch
+}
+
+// awaitParked returns once a background fetch is waiting: in fake-clock mode
+// when it has armed a timer beyond the waiters counted before (baseline), in
+// real-time mode after Slack.
+func awaitParked(t T, h *Harness, baseline int) {
+	t.Helper()
+	if h.Clock == nil {
+		h.Sleep(t, h.Slack)
+		return
+	}
+	ctx, cancel := context.WithTimeout(t.Context(), watchdog)
+	defer cancel()
+	require.NoError(t, h.Clock.BlockUntilWaiters(ctx, baseline+1), "the fetch never waited on the provider's clock")
+}
+
+// baseline returns the fake clock's current waiter count (0 in real time).
+func baseline(h *Harness) int {
+	if h.Clock == nil {
+		return 0
+	}
+	return h.Clock.Waiters()
+}
+
+// requireNotReturned requires that the background fetch is still waiting.
+func requireNotReturned(t T, ch <-chan polled, why string) {
+	t.Helper()
+	select {
+	case r := <-ch:
+		require.Failf(t, "fetch returned early", "%s (result %+v)", why, r)
+	default:
+	}
+}
+
+// receive waits (with the real-time watchdog) for the background fetch.
+func receive(t T, ch <-chan polled) polled {
+	t.Helper()
+	select {
+	case r := <-ch:
+		require.NoError(t, r.err)
+		return r
+	case <-time.After(watchdog):
+		require.FailNow(t, "fetch did not return", "still blocked after %v of real time", watchdog)
+		return polled{}
+	}
+}
+
+// A fetch that finds no work returns at once when it may not wait: with any
+// poll timeout on a short-polling provider (duroxide's case), and with a zero
+// poll timeout on a long-polling one (the case's counterpart for them).
+func shortPollReturnsImmediately(t T, h *Harness) {
+	shortPoll(t, h, func(poll time.Duration) error {
+		item, err := h.Provider.FetchOrchestrationItem(t.Context(), longLock, poll, nil)
+		require.Nil(t, item)
+		return err
+	})
+}
+
+// As shortPollReturnsImmediately, for the worker queue.
+func shortPollWorkItemReturnsImmediately(t T, h *Harness) {
+	shortPoll(t, h, func(poll time.Duration) error {
+		item, err := h.Provider.FetchWorkItem(t.Context(), longLock, poll, nil, duroxide.FilterDefaultOnly())
+		require.Nil(t, item)
+		return err
+	})
+}
+
+func shortPoll(t T, h *Harness, fetch func(poll time.Duration) error) {
+	t.Helper()
+	poll := 500 * time.Millisecond
+	if h.LongPolling {
+		poll = 0
+	}
+	startClock, startWall := h.Now(), time.Now()
+	require.NoError(t, fetch(poll))
+	require.Less(t, time.Since(startWall), h.ShortPollThreshold, "fetch with no work must return within the short-poll threshold")
+	if h.Clock != nil {
+		require.Equal(t, startClock, h.Now(), "a fetch must not move the clock")
+	}
+}
+
+// A long-polling fetch that finds no work waits the whole poll timeout.
+func longPollWaitsForTimeout(t T, h *Harness) {
+	longPollWaits(t, h, pollOrch)
+}
+
+// As longPollWaitsForTimeout, for the worker queue.
+func longPollWorkItemWaitsForTimeout(t T, h *Harness) {
+	longPollWaits(t, h, pollWork)
+}
+
+func longPollWaits(t T, h *Harness, start func(context.Context, *Harness, time.Duration) <-chan polled) {
+	t.Helper()
+	if !h.LongPolling {
+		t.Skipf("short-polling provider: it does not wait for poll_timeout")
+	}
+	const poll = 500 * time.Millisecond
+	n := baseline(h)
+	ch := start(t.Context(), h, poll)
+	awaitParked(t, h, n)
+	if h.Clock != nil {
+		// Stronger than duroxide: nothing returns before the deadline.
+		require.NoError(t, h.Clock.Advance(poll-time.Millisecond))
+		requireNotReturned(t, ch, "1ms before the poll timeout")
+		require.NoError(t, h.Clock.Advance(time.Millisecond))
+	}
+	r := receive(t, ch)
+	require.Nil(t, r.orch)
+	require.Nil(t, r.work)
+	require.GreaterOrEqual(t, r.elapsed, poll, "a long poll with no work must wait the whole poll timeout")
+}
+
+// Whatever the polling kind, a fetch returns within poll_timeout plus a
+// tolerance.
+func fetchRespectsTimeoutUpperBound(t T, h *Harness) {
+	const poll = 300 * time.Millisecond
+	n := baseline(h)
+	ch := pollOrch(t.Context(), h, poll)
+	if h.LongPolling {
+		awaitParked(t, h, n)
+		if h.Clock != nil {
+			require.NoError(t, h.Clock.Advance(poll))
+		}
+	}
+	r := receive(t, ch)
+	require.Nil(t, r.orch)
+	require.Less(t, r.elapsed, poll+200*time.Millisecond, "fetch must not wait much past poll_timeout")
+}
+
+// A long poll returns the work as soon as it is enqueued, without waiting
+// for the poll timeout.
+func longPollWakesOnEnqueue(t T, h *Harness) {
+	if !h.LongPolling {
+		t.Skipf("short-polling provider: it does not wait for work")
+	}
+	poll := 10 * time.Second
+	n := baseline(h)
+	ch := pollOrch(t.Context(), h, poll)
+	awaitParked(t, h, n)
+	enqueueOrch(t, h, startItem("lp-A"))
+	r := receive(t, ch)
+	require.NotNil(t, r.orch, "the waiting fetch must return the enqueued work")
+	require.Equal(t, "lp-A", r.orch.Instance)
+	require.Less(t, r.elapsed, poll, "the fetch must return before its poll timeout")
+}
+
+// As longPollWakesOnEnqueue, for the worker queue.
+func longPollWorkItemWakesOnEnqueue(t T, h *Harness) {
+	if !h.LongPolling {
+		t.Skipf("short-polling provider: it does not wait for work")
+	}
+	poll := 10 * time.Second
+	n := baseline(h)
+	ch := pollWork(t.Context(), h, poll)
+	awaitParked(t, h, n)
+	enqueueWorker(t, h, activityItem("lp-A", 1))
+	r := receive(t, ch)
+	require.NotNil(t, r.work, "the waiting fetch must return the enqueued work item")
+	require.Less(t, r.elapsed, poll)
+}
+
+// A long poll returns a delayed message when it becomes visible, before the
+// poll timeout.
+func longPollWakesWhenDelayedVisible(t T, h *Harness) {
+	if !h.LongPolling {
+		t.Skipf("short-polling provider: it does not wait for work")
+	}
+	delay := 4 * h.Slack
+	poll := 40 * h.Slack
+	require.NoError(t, h.Provider.EnqueueForOrchestrator(t.Context(), startItem("lp-delayed"), delay))
+	n := baseline(h)
+	ch := pollOrch(t.Context(), h, poll)
+	awaitParked(t, h, n)
+	if h.Clock != nil {
+		require.NoError(t, h.Clock.Advance(delay-time.Millisecond))
+		requireNotReturned(t, ch, "the message is not visible yet")
+		require.NoError(t, h.Clock.Advance(time.Millisecond))
+	}
+	r := receive(t, ch)
+	require.NotNil(t, r.orch, "the fetch must return the message once it is visible")
+	require.GreaterOrEqual(t, r.elapsed+h.Slack, delay, "not before the delay (within slack)")
+	require.Less(t, r.elapsed, poll)
+}
+
+// A long poll returns an instance whose lock expires while it waits.
+func longPollWakesWhenLockExpires(t T, h *Harness) {
+	if !h.LongPolling {
+		t.Skipf("short-polling provider: it does not wait for work")
+	}
+	enqueueOrch(t, h, startItem("lp-locked"))
+	first := mustFetchOrch(t, h, h.LockTimeout)
+	n := baseline(h)
+	ch := pollOrch(t.Context(), h, 10*h.LockTimeout)
+	awaitParked(t, h, n)
+	if h.Clock != nil {
+		require.NoError(t, h.Clock.Advance(h.LockTimeout))
+	}
+	r := receive(t, ch)
+	require.NotNil(t, r.orch, "the instance must be fetchable once its lock expired")
+	require.Equal(t, "lp-locked", r.orch.Instance)
+	require.NotEqual(t, first.LockToken, r.orch.LockToken)
+	require.Less(t, r.elapsed, 10*h.LockTimeout)
+}
+
+// A long poll returns when its context ends, with an error matching the
+// context's, and holds no lock.
+func longPollReturnsWhenContextEnds(t T, h *Harness) {
+	if !h.LongPolling {
+		t.Skipf("short-polling provider: it does not wait for work")
+	}
+	ctx, cancel := context.WithCancel(t.Context())
+	n := baseline(h)
+	ch := pollOrch(ctx, h, time.Hour)
+	awaitParked(t, h, n)
+	cancel()
+	select {
+	case r := <-ch:
+		require.Nil(t, r.orch)
+		require.ErrorIs(t, r.err, context.Canceled)
+	case <-time.After(watchdog):
+		require.FailNow(t, "fetch ignored its context", "still blocked after %v of real time", watchdog)
+	}
+	enqueueOrch(t, h, startItem("lp-after-cancel"))
+	require.NotNil(t, fetchOrch(t, h, longLock), "the cancelled fetch must not hold anything")
+}

@@ -1,0 +1,68 @@
+// Package memprovider is the in-memory reference implementation of the
+// duroxide provider contract ([duroxide.Provider] and
+// [duroxide.ProviderAdmin]).
+//
+// Its behaviour is the specification: package spec's cases are checked
+// against it, and where the contract leaves room, the choice memprovider makes
+// is documented here and in docs/.
+//
+// # What it is
+//
+// A fast, exact provider for unit tests of runtimes and orchestrations, and
+// the model other providers are compared with. All state lives behind one
+// mutex. All time is read from an injected [fakeclock.Clock], so tests on a
+// [fakeclock.Fake] control lock expiry, delayed visibility, session leases and
+// long polls without sleeping.
+//
+// # What it is not
+//
+// It is not durable (state dies with the process), not shared between
+// processes, and not a cache in front of another provider. It keeps every
+// value in memory until it is deleted.
+//
+// # Semantics worth knowing
+//
+//   - Long polling: a fetch with a positive poll timeout waits until work may
+//     be available (an enqueue, an ack or abandon, a message becoming
+//     visible, a lock expiring), the poll timeout passes on the injected
+//     clock, or the context ends. [WithShortPolling] turns waiting off.
+//   - Head-of-line: an instance with no metadata and no history whose visible
+//     messages can neither start it (no StartOrchestration or ContinueAsNew)
+//     nor be dropped as orphans (not all QueueMessage) is parked: fetches
+//     skip it, without locking it or counting attempts, until a new message
+//     for it becomes visible or history is appended to it. It never blocks
+//     other instances (duroxide's SQLite provider returns no work instead).
+//   - Orphan QueueMessage batches (instance never started) are deleted by the
+//     fetch that finds them, which then goes on to the next candidate.
+//   - Lock tokens are unique per provider and do not depend on the clock.
+//   - Capability filters accept an execution pinned in ANY of the ranges.
+//   - Bad input (empty ids, event id 0, nil items, wrong queue, negative
+//     durations) is a permanent [duroxide.ErrInvalidArgument] error and
+//     changes nothing.
+//   - Times (visibility, lock expiry, completion) are kept in nanoseconds;
+//     the clock must read between the years 1678 and 2262.
+//
+// # Cost
+//
+// n is the number of queued messages (or worker items), i the number of
+// instances, e the events of one execution, b one instance's queued
+// messages, d what an operation changes.
+//
+//   - EnqueueForOrchestrator, EnqueueForWorker: O(log n).
+//   - FetchOrchestrationItem: O(log n) per index change (promoting due
+//     messages and expired locks, locking) plus O(b + e) to build the item;
+//     instances skipped by a capability filter are visited once each.
+//   - AckOrchestrationItem: O(b + d log n + e) (duplicate-event checks are
+//     O(log e) per appended event when event ids ascend).
+//   - Abandon and renew: O(b log n) and O(log n).
+//   - FetchWorkItem: O(log n) for untagged and tagged items (at most
+//     MaxWorkerTags+1 index lookups); session items of sessions owned by
+//     other workers are visited, O(s) in those.
+//   - AckWorkItem, RenewWorkItemLock, AbandonWorkItem: O(log n).
+//   - RenewSessionLock, CleanupOrphanedSessions: O(sessions).
+//   - Management listing and metrics: O(i) or O(i log i).
+//
+// The white-box hooks the spec needs (corrupting an instance's history,
+// reading its messages' highest attempt count) are reachable only from this
+// module's own tests and commands, not from the public API.
+package memprovider

@@ -1,0 +1,188 @@
+package memprovider
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"math"
+	"strconv"
+	"sync"
+	"time"
+
+	"github.com/google/btree"
+
+	"github.com/duroxide-go/duroxide"
+	"github.com/duroxide-go/duroxide/fakeclock"
+)
+
+// Version is memprovider's version string.
+const Version = "0.1.0"
+
+// btreeDegree is the degree of every index.
+const btreeDegree = 16
+
+// Option configures a Provider.
+type Option func(*Provider)
+
+// WithClock makes the provider read all time from c (default
+// fakeclock.Real()).
+func WithClock(c fakeclock.Clock) Option { return func(p *Provider) { p.clock = c } }
+
+// WithShortPolling makes fetches ignore their poll timeout and return at
+// once when there is no work.
+func WithShortPolling() Option { return func(p *Provider) { p.longPoll = false } }
+
+// Provider is the in-memory reference provider. It implements
+// [duroxide.Provider] and [duroxide.ProviderAdmin].
+//
+// A Provider is safe for concurrent use by multiple goroutines. Every method
+// takes one mutex for its whole duration (long polls release it while they
+// wait), so each call is atomic with respect to every other call. The zero
+// value is not usable; call [New].
+type Provider struct {
+	clock       fakeclock.Clock
+	longPoll    bool
+	tokenPrefix string
+
+	mu      sync.Mutex
+	seq     uint64        // last enqueue sequence number (messages and worker items)
+	tokens  uint64        // last token number
+	changed chan struct{} // closed when work may have become available; nil when nobody waits
+
+	instances map[string]*instance
+
+	// Orchestrator queue indexes.
+	orchReady  *btree.BTreeG[*instance] // unlocked instances with visible messages, by oldest visible seq
+	orchFuture *btree.BTreeG[*orchMsg]  // not yet visible messages, by (visibleAt, seq)
+	orchLocks  *btree.BTreeG[*instance] // held, not yet expired instance locks, by (until, id)
+	orchTokens map[string]*instance     // lock token -> instance (held or expired-but-not-superseded)
+
+	worker workerQueue
+
+	sessions map[string]*session
+}
+
+// New returns an empty provider.
+func New(opts ...Option) *Provider {
+	var b [8]byte
+	_, _ = rand.Read(b[:]) // never fails (crypto/rand panics on a broken system source)
+	p := &Provider{
+		clock:       fakeclock.Real(),
+		longPoll:    true,
+		tokenPrefix: "mp-" + hex.EncodeToString(b[:]) + "-",
+		instances:   make(map[string]*instance),
+		orchReady:   btree.NewG(btreeDegree, readyLess),
+		orchFuture:  btree.NewG(btreeDegree, futureLess),
+		orchLocks:   btree.NewG(btreeDegree, lockLess),
+		orchTokens:  make(map[string]*instance),
+		sessions:    make(map[string]*session),
+	}
+	p.worker.init()
+	for _, o := range opts {
+		o(p)
+	}
+	return p
+}
+
+var (
+	_ duroxide.Provider      = (*Provider)(nil)
+	_ duroxide.ProviderAdmin = (*Provider)(nil)
+)
+
+// Name returns "memprovider".
+func (p *Provider) Name() string { return "memprovider" }
+
+// Version returns [Version].
+func (p *Provider) Version() string { return Version }
+
+// AsManagementCapability returns p itself.
+func (p *Provider) AsManagementCapability() duroxide.ProviderAdmin { return p }
+
+// now reads the clock once, in Unix nanoseconds.
+func (p *Provider) now() int64 { return p.clock.Now().UnixNano() }
+
+// newToken returns a fresh lock token. Caller holds p.mu.
+func (p *Provider) newToken() string {
+	p.tokens++
+	return p.tokenPrefix + strconv.FormatUint(p.tokens, 36)
+}
+
+// nextSeq returns the next enqueue sequence number. Caller holds p.mu.
+func (p *Provider) nextSeq() uint64 {
+	p.seq++
+	return p.seq
+}
+
+// signal wakes every long poll waiting for work. Caller holds p.mu.
+func (p *Provider) signal() {
+	if p.changed != nil {
+		close(p.changed)
+		p.changed = nil
+	}
+}
+
+// addNs returns t+d, saturating instead of overflowing.
+func addNs(t int64, d time.Duration) int64 {
+	if d > 0 && t > math.MaxInt64-int64(d) {
+		return math.MaxInt64
+	}
+	return t + int64(d)
+}
+
+// poll runs try under p.mu until it finds work, or until pollTimeout has
+// passed on the clock (at once when short polling or pollTimeout is 0), or
+// ctx ends. try returns whether it found work and the earliest instant at
+// which, without any call, work might appear (math.MaxInt64 for never). The
+// timer is armed at that absolute instant under p.mu, so a clock that moves
+// between the check and the wait cannot make the wait late.
+func (p *Provider) poll(ctx context.Context, op string, pollTimeout time.Duration, try func(now int64) (bool, int64)) error {
+	p.mu.Lock()
+	start := p.now()
+	deadline := addNs(start, pollTimeout)
+	for {
+		now := p.now()
+		found, wake := try(now)
+		if found || !p.longPoll || now >= deadline {
+			p.mu.Unlock()
+			return nil
+		}
+		if err := ctx.Err(); err != nil {
+			p.mu.Unlock()
+			return duroxide.Retryable(op, err, "context ended while waiting for work: %v", err)
+		}
+		if p.changed == nil {
+			p.changed = make(chan struct{})
+		}
+		changed := p.changed
+		timer := p.clock.NewTimerAt(time.Unix(0, min(deadline, wake)))
+		p.mu.Unlock()
+		select {
+		case <-changed:
+		case <-timer.C():
+		case <-ctx.Done():
+		}
+		timer.Stop()
+		p.mu.Lock()
+	}
+}
+
+// checkCtx returns a retryable error when ctx has already ended.
+func checkCtx(ctx context.Context, op string) error {
+	if err := ctx.Err(); err != nil {
+		return duroxide.Retryable(op, err, "context ended: %v", err)
+	}
+	return nil
+}
+
+// invalid returns a permanent ErrInvalidArgument error.
+func invalid(op, format string, args ...any) error {
+	return duroxide.Permanent(op, duroxide.ErrInvalidArgument, "invalid argument: "+format, args...)
+}
+
+// checkDuration refuses negative durations.
+func checkDuration(op, name string, d time.Duration) error {
+	if d < 0 {
+		return invalid(op, "%s must not be negative, got %v", name, d)
+	}
+	return nil
+}

@@ -1,0 +1,41 @@
+package memprovider_test
+
+import (
+	"testing"
+	"time"
+
+	"github.com/duroxide-go/duroxide/fakeclock"
+	"github.com/duroxide-go/duroxide/internal/memhooks"
+	"github.com/duroxide-go/duroxide/memprovider"
+	"github.com/duroxide-go/duroxide/spec"
+)
+
+// specStart is the fake clock's start time in spec runs.
+var specStart = time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
+
+// TestSpec runs the executable specification on a fake clock.
+func TestSpec(t *testing.T) {
+	spec.Run(t, func(spec.T) *spec.Harness {
+		clock := fakeclock.NewFake(specStart)
+		p := memprovider.New(memprovider.WithClock(clock))
+		return &spec.Harness{Provider: p, Clock: clock, Hooks: memhooks.Hooks{P: p}, LongPolling: true}
+	})
+}
+
+// TestSpecRealTime runs the executable specification on the wall clock with
+// short durations.
+func TestSpecRealTime(t *testing.T) {
+	if testing.Short() {
+		t.Skip("real-time spec run sleeps; skipped in -short mode")
+	}
+	spec.Run(t, func(spec.T) *spec.Harness {
+		p := memprovider.New()
+		return &spec.Harness{
+			Provider:    p,
+			Hooks:       memhooks.Hooks{P: p},
+			LongPolling: true,
+			LockTimeout: 200 * time.Millisecond,
+			Slack:       50 * time.Millisecond,
+		}
+	})
+}

@@ -1,0 +1,316 @@
+package memprovider
+
+import (
+	"cmp"
+	"slices"
+	"strconv"
+
+	"github.com/duroxide-go/duroxide"
+)
+
+// instance is everything stored under one instance id: metadata (nil until
+// an ack creates it), executions with their history, orchestrator messages,
+// the instance lock and key/value state.
+type instance struct {
+	id    string
+	meta  *instMeta
+	execs map[uint64]*execution
+	msgs  []*orchMsg // queued orchestrator messages, ascending seq
+	lock  *instLock  // nil when no token is outstanding
+
+	readySeq uint64 // key in orchReady; 0 when not in it
+	parked   bool   // cannot start: skipped until a message becomes visible or history changes
+
+	kv      map[string]duroxide.KvEntry // merged store
+	kvDelta map[string]kvDelta          // current execution's writes
+}
+
+// instMeta is the instance record, created by an ack with name and version.
+type instMeta struct {
+	name          string
+	version       *string
+	currentExec   uint64
+	parent        *string
+	customStatus  *string
+	statusVersion uint64
+	createdAt     int64
+	createdSeq    uint64 // tie-break for createdAt
+	updatedAt     int64
+}
+
+// instLock is an instance lock. indexed says it is in orchLocks: held and,
+// as of the last promotion, unexpired.
+type instLock struct {
+	token   string
+	until   int64
+	at      int64
+	indexed bool
+}
+
+// orchMsg is one orchestrator-queue message.
+type orchMsg struct {
+	seq       uint64
+	inst      *instance
+	item      duroxide.WorkItem
+	visibleAt int64
+	future    bool // in orchFuture: not yet visible
+	attempts  uint32
+	batch     string // token of the batch that last took it
+}
+
+// execution is one execution of an instance. row says an ack created its
+// record; AppendWithExecution can store history without one.
+type execution struct {
+	id          uint64
+	row         bool
+	status      duroxide.ExecutionStatus
+	output      *string
+	startedAt   int64
+	completedAt *int64
+	pinned      *duroxide.Semver
+	history     []storedEvent // ascending event id
+}
+
+// storedEvent is a history event; corrupt marks it undecodable (test hook).
+type storedEvent struct {
+	ev      duroxide.Event
+	corrupt bool
+}
+
+// kvDelta is a current-execution write; value nil is a tombstone.
+type kvDelta struct {
+	value *string
+	at    uint64
+}
+
+func readyLess(a, b *instance) bool {
+	if a.readySeq != b.readySeq {
+		return a.readySeq < b.readySeq
+	}
+	return a.id < b.id
+}
+
+func futureLess(a, b *orchMsg) bool {
+	if a.visibleAt != b.visibleAt {
+		return a.visibleAt < b.visibleAt
+	}
+	return a.seq < b.seq
+}
+
+func lockLess(a, b *instance) bool {
+	if a.lock.until != b.lock.until {
+		return a.lock.until < b.lock.until
+	}
+	return a.id < b.id
+}
+
+// inst returns the instance, creating empty state when missing. Caller holds
+// p.mu.
+func (p *Provider) inst(id string) *instance {
+	in := p.instances[id]
+	if in == nil {
+		in = &instance{id: id, execs: make(map[uint64]*execution)}
+		p.instances[id] = in
+	}
+	return in
+}
+
+// latestExecID is the highest execution id with a record, or 1.
+func (in *instance) latestExecID() uint64 {
+	var latest uint64
+	for id, e := range in.execs {
+		if e.row && id > latest {
+			latest = id
+		}
+	}
+	return max(latest, duroxide.InitialExecutionID)
+}
+
+// exec returns execution id, creating an empty one (no record) if missing.
+func (in *instance) exec(id uint64) *execution {
+	e := in.execs[id]
+	if e == nil {
+		e = &execution{id: id}
+		in.execs[id] = e
+	}
+	return e
+}
+
+// currentPinned returns the pinned version of the current execution, nil
+// when unknown (no instance record, no execution record, or not pinned).
+func (in *instance) currentPinned() *duroxide.Semver {
+	if in.meta == nil {
+		return nil
+	}
+	if e := in.execs[in.meta.currentExec]; e != nil {
+		return e.pinned
+	}
+	return nil
+}
+
+// refreshReady puts in into orchReady, keyed by its oldest visible message,
+// or takes it out, according to its state. Caller holds p.mu.
+func (p *Provider) refreshReady(in *instance) {
+	var want uint64
+	if !in.parked && (in.lock == nil || !in.lock.indexed) {
+		for _, m := range in.msgs {
+			if !m.future {
+				want = m.seq
+				break
+			}
+		}
+	}
+	if want == in.readySeq {
+		return
+	}
+	if in.readySeq != 0 {
+		p.orchReady.Delete(in)
+	}
+	in.readySeq = want
+	if want != 0 {
+		p.orchReady.ReplaceOrInsert(in)
+	}
+}
+
+// addOrchMsg queues item for in, visible at visibleAt. Caller holds p.mu.
+func (p *Provider) addOrchMsg(in *instance, item duroxide.WorkItem, visibleAt, now int64) {
+	m := &orchMsg{seq: p.nextSeq(), inst: in, item: item, visibleAt: visibleAt}
+	in.msgs = append(in.msgs, m)
+	if visibleAt > now {
+		m.future = true
+		p.orchFuture.ReplaceOrInsert(m)
+		return
+	}
+	in.parked = false
+	p.refreshReady(in)
+	p.signal()
+}
+
+// removeOrchMsgs deletes the messages for which drop is true. Caller holds
+// p.mu and calls refreshReady afterwards.
+func (p *Provider) removeOrchMsgs(in *instance, drop func(*orchMsg) bool) int {
+	n := 0
+	in.msgs = slices.DeleteFunc(in.msgs, func(m *orchMsg) bool {
+		if !drop(m) {
+			return false
+		}
+		if m.future {
+			p.orchFuture.Delete(m)
+		}
+		n++
+		return true
+	})
+	return n
+}
+
+// promoteOrch makes due messages visible and expired locks reclaimable.
+// Caller holds p.mu.
+func (p *Provider) promoteOrch(now int64) {
+	for {
+		m, ok := p.orchFuture.Min()
+		if !ok || m.visibleAt > now {
+			break
+		}
+		p.orchFuture.DeleteMin()
+		m.future = false
+		m.inst.parked = false
+		p.refreshReady(m.inst)
+	}
+	for {
+		in, ok := p.orchLocks.Min()
+		if !ok || in.lock.until > now {
+			break
+		}
+		p.orchLocks.DeleteMin()
+		in.lock.indexed = false
+		p.refreshReady(in)
+	}
+}
+
+// nextOrchWake is the earliest instant a message becomes visible or a lock
+// expires.
+func (p *Provider) nextOrchWake() int64 {
+	wake := int64(1<<63 - 1)
+	if m, ok := p.orchFuture.Min(); ok {
+		wake = min(wake, m.visibleAt)
+	}
+	if in, ok := p.orchLocks.Min(); ok {
+		wake = min(wake, in.lock.until)
+	}
+	return wake
+}
+
+// releaseLock drops in's lock and its token. Caller holds p.mu and calls
+// refreshReady afterwards.
+func (p *Provider) releaseLock(in *instance) {
+	if in.lock == nil {
+		return
+	}
+	if in.lock.indexed {
+		p.orchLocks.Delete(in)
+	}
+	delete(p.orchTokens, in.lock.token)
+	in.lock = nil
+}
+
+// findEvent returns the index of event id in h, and whether it is there.
+func findEvent(h []storedEvent, id uint64) (int, bool) {
+	return slices.BinarySearchFunc(h, id, func(s storedEvent, id uint64) int { return cmp.Compare(s.ev.EventID, id) })
+}
+
+// appendEvents inserts copies of events into e's history in event-id order.
+// Caller has checked that no id is zero or present.
+func (e *execution) appendEvents(events []duroxide.Event) {
+	for _, ev := range events {
+		c := storedEvent{ev: ev.Clone()}
+		if n := len(e.history); n == 0 || e.history[n-1].ev.EventID < ev.EventID {
+			e.history = append(e.history, c)
+			continue
+		}
+		i, _ := findEvent(e.history, ev.EventID)
+		e.history = slices.Insert(e.history, i, c)
+	}
+}
+
+// checkEvents validates events for appending to e (which may be nil): ids
+// non-zero and unique, kinds non-nil.
+func checkEvents(op string, e *execution, events []duroxide.Event) error {
+	seen := make(map[uint64]struct{}, len(events))
+	for i, ev := range events {
+		if ev.EventID == 0 {
+			return invalid(op, "event %d has event_id 0", i)
+		}
+		if ev.Kind == nil {
+			return invalid(op, "event %d (event_id %d) has no kind", i, ev.EventID)
+		}
+		if _, dup := seen[ev.EventID]; dup {
+			return duroxide.Permanent(op, duroxide.ErrDuplicateEvent, "Failed to append history: duplicate event_id %d in the appended events", ev.EventID)
+		}
+		seen[ev.EventID] = struct{}{}
+		if e != nil {
+			if _, found := findEvent(e.history, ev.EventID); found {
+				return duroxide.Permanent(op, duroxide.ErrDuplicateEvent, "Failed to append history: event_id %d already exists in execution %d", ev.EventID, e.id)
+			}
+		}
+	}
+	return nil
+}
+
+// decodedHistory returns a copy of e's events, or an error text naming the
+// first undecodable one.
+func decodedHistory(in *instance, e *execution) ([]duroxide.Event, string) {
+	if e == nil {
+		return []duroxide.Event{}, ""
+	}
+	out := make([]duroxide.Event, len(e.history))
+	for i, s := range e.history {
+		if s.corrupt {
+			return nil, "Failed to deserialize history: event at position " + itoa(uint64(i)) +
+				" (event_id " + itoa(s.ev.EventID) + ") of instance " + in.id + " execution " + itoa(e.id) + " is not decodable"
+		}
+		out[i] = s.ev.Clone()
+	}
+	return out, ""
+}
+
+func itoa(v uint64) string { return strconv.FormatUint(v, 10) }

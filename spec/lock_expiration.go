@@ -1,0 +1,364 @@
+package spec
+
+import (
+	"sync"
+	"time"
+
+	"github.com/stretchr/testify/require"
+
+	"github.com/duroxide-go/duroxide"
+)
+
+// lockExpirationCases: instance and worker locks expire by time, are released
+// by ack and abandon, and are renewed only while held and unexpired.
+func lockExpirationCases() []Case {
+	return []Case{
+		{"lock_expiration", "lock_expires_after_timeout", lockExpiresAfterTimeout},
+		{"lock_expiration", "abandon_releases_lock_immediately", abandonReleasesLockImmediately},
+		{"lock_expiration", "lock_renewal_on_ack", lockRenewalOnAck},
+		{"lock_expiration", "concurrent_lock_attempts_respect_expiration", concurrentLockAttemptsRespectExpiration},
+		{"lock_expiration", "worker_lock_renewal_success", workerLockRenewalSuccess},
+		{"lock_expiration", "worker_lock_renewal_invalid_token", workerLockRenewalInvalidToken},
+		{"lock_expiration", "worker_lock_renewal_after_expiration", workerLockRenewalAfterExpiration},
+		{"lock_expiration", "worker_lock_renewal_extends_timeout", workerLockRenewalExtendsTimeout},
+		{"lock_expiration", "worker_lock_renewal_after_ack", workerLockRenewalAfterAck},
+		{"lock_expiration", "abandon_work_item_releases_lock", abandonWorkItemReleasesLock},
+		{"lock_expiration", "abandon_work_item_with_delay", abandonWorkItemWithDelay},
+		{"lock_expiration", "worker_ack_fails_after_lock_expiry", workerAckFailsAfterLockExpiry},
+		{"lock_expiration", "orchestration_lock_renewal_after_expiration", orchestrationLockRenewalAfterExpiration},
+	}
+}
+
+// lockExpRequireStart requires item to be a batch of instance's single
+// StartOrchestration message.
+func lockExpRequireStart(t T, item *duroxide.LockedOrchestrationItem, instance string) {
+	t.Helper()
+	require.Equal(t, instance, item.Instance)
+	require.Len(t, item.Messages, 1, "batch must hold the one start message")
+	require.Equal(t, startItem(instance), item.Messages[0])
+}
+
+// lockExpAckWork acks a worker item with an ActivityCompleted for activity 1
+// of instance and requires success.
+func lockExpAckWork(t T, h *Harness, token, instance string) {
+	t.Helper()
+	require.NoError(t, h.Provider.AckWorkItem(t.Context(), token, completedItem(instance, 1, "done")), "ack_work_item")
+}
+
+// An instance lock expires after its lock timeout: the instance is fetched
+// again with a new token and the old token can no longer ack.
+func lockExpiresAfterTimeout(t T, h *Harness) {
+	const inst = "instance-A"
+	enqueueOrch(t, h, startItem(inst))
+	first := mustFetchOrch(t, h, h.LockTimeout)
+	require.Nil(t, fetchOrch(t, h, h.LockTimeout), "a locked instance must not be fetched again")
+
+	h.Sleep(t, h.LockTimeout+h.Slack)
+	second := mustFetchOrch(t, h, h.LockTimeout)
+	require.NotEqual(t, first.LockToken, second.LockToken, "redelivery must carry a new token")
+	// Stronger than duroxide: the redelivered batch is the same message, and
+	// the expired delivery counted as an attempt.
+	lockExpRequireStart(t, second, inst)
+	require.Equal(t, uint32(2), second.AttemptCount, "an expired delivery counts as an attempt")
+
+	err := h.Provider.AckOrchestrationItem(t.Context(), first.LockToken, duroxide.OrchestrationAck{ExecutionID: 1})
+	// Stronger than duroxide: the superseded token fails permanently with
+	// ErrInvalidLockToken, and the failed ack leaves the new lock intact.
+	requirePermanent(t, err, "ack with a superseded token must fail")
+	require.ErrorIs(t, err, duroxide.ErrInvalidLockToken)
+	require.Nil(t, fetchOrch(t, h, h.LockTimeout), "a stale ack must not release the new lock")
+	ack(t, h, second.LockToken, duroxide.OrchestrationAck{
+		ExecutionID:  1,
+		HistoryDelta: []duroxide.Event{startedEvent(inst, 1, testVersion)},
+	})
+	require.Equal(t, []uint64{1}, eventIDs(read(t, h, inst)))
+}
+
+// Abandon releases the instance lock at once: the instance is fetchable
+// again without waiting for the lock to expire.
+func abandonReleasesLockImmediately(t T, h *Harness) {
+	const inst = "instance-A"
+	enqueueOrch(t, h, startItem(inst))
+	first := mustFetchOrch(t, h, h.LockTimeout)
+	require.Nil(t, fetchOrch(t, h, h.LockTimeout), "a locked instance must not be fetched again")
+
+	require.NoError(t, h.Provider.AbandonOrchestrationItem(t.Context(), first.LockToken, 0, false))
+	second := mustFetchOrch(t, h, h.LockTimeout)
+	require.Equal(t, inst, second.Instance)
+	// Stronger than duroxide: the same message comes back under a new token
+	// with its attempt counted, and the abandoned token can no longer ack.
+	lockExpRequireStart(t, second, inst)
+	require.NotEqual(t, first.LockToken, second.LockToken)
+	require.Equal(t, uint32(2), second.AttemptCount)
+	err := h.Provider.AckOrchestrationItem(t.Context(), first.LockToken, duroxide.OrchestrationAck{ExecutionID: 1})
+	requirePermanent(t, err, "ack with an abandoned token must fail")
+	require.ErrorIs(t, err, duroxide.ErrInvalidLockToken)
+}
+
+// A successful ack releases the instance lock at once and deletes only the
+// fetched batch: a message enqueued during the lock is fetched right after.
+func lockRenewalOnAck(t T, h *Harness) {
+	const inst = "instance-A"
+	enqueueOrch(t, h, startItem(inst))
+	first := mustFetchOrch(t, h, h.LockTimeout)
+	require.Nil(t, fetchOrch(t, h, h.LockTimeout), "a locked instance must not be fetched again")
+
+	late := startItem(inst)
+	late.Input = `{"late":true}`
+	enqueueOrch(t, h, late)
+	require.Nil(t, fetchOrch(t, h, h.LockTimeout), "a message for a locked instance must not unlock it")
+
+	ack(t, h, first.LockToken, duroxide.OrchestrationAck{
+		ExecutionID:  1,
+		HistoryDelta: []duroxide.Event{startedEvent(inst, 1, testVersion)},
+	})
+	second := mustFetchOrch(t, h, h.LockTimeout)
+	require.Equal(t, inst, second.Instance)
+	// Stronger than duroxide: the new batch is exactly the message that
+	// arrived during the lock, on its first delivery, with the acked history.
+	require.Equal(t, []duroxide.WorkItem{late}, second.Messages, "the ack must delete only the fetched batch")
+	require.Equal(t, uint32(1), second.AttemptCount, "the late message was never delivered before")
+	require.Equal(t, []uint64{1}, eventIDs(second.History))
+}
+
+// While an instance lock is held, concurrent and repeated fetches all find no
+// work; once the lock expires the instance is fetched again.
+func concurrentLockAttemptsRespectExpiration(t T, h *Harness) {
+	const inst = "instance-A"
+	enqueueOrch(t, h, startItem(inst))
+	first := mustFetchOrch(t, h, h.LockTimeout)
+
+	const racers = 5
+	type result struct {
+		item *duroxide.LockedOrchestrationItem
+		err  error
+	}
+	results := make([]result, racers)
+	var wg sync.WaitGroup
+	start := make(chan struct{})
+	for i := range racers {
+		wg.Go(func() {
+			<-start
+			item, err := h.Provider.FetchOrchestrationItem(t.Context(), h.LockTimeout, 0, nil)
+			results[i] = result{item, err}
+		})
+	}
+	close(start)
+	wg.Wait()
+	for i, r := range results {
+		require.NoError(t, r.err, "concurrent fetch %d", i)
+		require.Nil(t, r.item, "concurrent fetch %d must not take a held lock", i)
+	}
+
+	// Staggered fetches across the lock's lifetime, up to just before expiry.
+	const steps = 4
+	step := (h.LockTimeout - h.Slack) / steps
+	for i := range steps {
+		h.Sleep(t, step)
+		require.Nil(t, fetchOrch(t, h, h.LockTimeout), "fetch %d during the lock must find no work", i)
+	}
+	// Stronger than duroxide: in fake-clock mode the lock is reclaimable at
+	// exactly its expiry instant (expiry uses a strict comparison).
+	rest := h.LockTimeout - steps*step
+	if !h.FakeTime() {
+		rest += h.Slack
+	}
+	h.Sleep(t, rest)
+	second := mustFetchOrch(t, h, h.LockTimeout)
+	require.Equal(t, inst, second.Instance)
+	require.NotEqual(t, first.LockToken, second.LockToken)
+	// Stronger than duroxide: fetches that found the instance locked did not
+	// count as attempts.
+	require.Equal(t, uint32(2), second.AttemptCount, "only the two deliveries count as attempts")
+}
+
+// A held worker lock can be renewed, and renewal does not require the
+// orchestration instance to exist.
+func workerLockRenewalSuccess(t T, h *Harness) {
+	const inst = "test-instance"
+	enqueueWorker(t, h, activityItem(inst, 1))
+	item := mustFetchWork(t, h, h.LockTimeout)
+	require.Nil(t, fetchWork(t, h, h.LockTimeout), "a locked item must not be fetched again")
+
+	h.Sleep(t, h.Slack)
+	require.NoError(t, h.Provider.RenewWorkItemLock(t.Context(), item.LockToken, h.LockTimeout), "renew_work_item_lock")
+	require.Nil(t, fetchWork(t, h, h.LockTimeout), "a renewed item must stay locked")
+	// Stronger than duroxide: repeated renewal succeeds too, and the renewed
+	// token still acks.
+	require.NoError(t, h.Provider.RenewWorkItemLock(t.Context(), item.LockToken, h.LockTimeout), "second renew_work_item_lock")
+	lockExpAckWork(t, h, item.LockToken, inst)
+	require.Nil(t, fetchWork(t, h, h.LockTimeout), "the acked item must be gone")
+}
+
+// Renewing a token that was never issued fails.
+func workerLockRenewalInvalidToken(t T, h *Harness) {
+	err := h.Provider.RenewWorkItemLock(t.Context(), "invalid-token-123", longLock)
+	// Stronger than duroxide: the failure is permanent and ErrInvalidLockToken.
+	requirePermanent(t, err, "renewing an unknown token must fail")
+	require.ErrorIs(t, err, duroxide.ErrInvalidLockToken)
+}
+
+// An expired worker lock cannot be renewed, even when nobody re-fetched the
+// item: expiry is checked by time.
+func workerLockRenewalAfterExpiration(t T, h *Harness) {
+	const inst = "test-instance"
+	enqueueWorker(t, h, activityItem(inst, 1))
+	// duroxide fetches with a fixed 1 s lock here; the harness lock timeout
+	// keeps the wait past expiry valid for any LockTimeout.
+	item := mustFetchWork(t, h, h.LockTimeout)
+
+	h.Sleep(t, h.LockTimeout+h.Slack)
+	err := h.Provider.RenewWorkItemLock(t.Context(), item.LockToken, h.LockTimeout)
+	// Stronger than duroxide: the failure is permanent and ErrLockExpired (the
+	// token is known, its lock expired), and it does not revive the lock.
+	requirePermanent(t, err, "renewing an expired lock must fail")
+	require.ErrorIs(t, err, duroxide.ErrLockExpired)
+	again := mustFetchWork(t, h, h.LockTimeout)
+	require.NotEqual(t, item.LockToken, again.LockToken)
+	require.Equal(t, uint32(2), again.AttemptCount)
+}
+
+// Renewal sets a worker lock's expiry to now+extendFor: a lock renewed before
+// it expired outlives its original expiry.
+func workerLockRenewalExtendsTimeout(t T, h *Harness) {
+	const inst = "test-lock-renewal-extends"
+	enqueueOrch(t, h, startItem(inst))
+	orch := mustFetchOrch(t, h, longLock)
+	activity := activityItem(inst, 1)
+	// Name without version and a Running status: the ack must still succeed.
+	ack(t, h, orch.LockToken, duroxide.OrchestrationAck{
+		ExecutionID:  1,
+		HistoryDelta: []duroxide.Event{startedEvent(inst, 1, testVersion)},
+		WorkerItems:  []duroxide.WorkItem{activity},
+		Metadata:     duroxide.ExecutionMetadata{OrchestrationName: ptr(testOrch), Status: duroxide.StatusRunning},
+	})
+
+	item := mustFetchWork(t, h, h.LockTimeout)
+	require.Equal(t, activity, item.Item)
+	before := h.LockTimeout * 6 / 10
+	h.Sleep(t, before)
+	require.NoError(t, h.Provider.RenewWorkItemLock(t.Context(), item.LockToken, h.LockTimeout), "renew_work_item_lock")
+	h.Sleep(t, h.LockTimeout-before)
+	require.Nil(t, fetchWork(t, h, h.LockTimeout), "the renewed lock must outlive its original expiry")
+
+	// Stronger than duroxide: the new expiry is renewal time + extendFor (not
+	// the old expiry + extendFor): still held just before it, free after it.
+	h.Sleep(t, before-h.Slack)
+	require.Nil(t, fetchWork(t, h, h.LockTimeout), "the renewed lock must hold until renewal time + extendFor")
+	h.Sleep(t, 2*h.Slack)
+	again := mustFetchWork(t, h, h.LockTimeout)
+	require.NotEqual(t, item.LockToken, again.LockToken)
+	require.Equal(t, uint32(2), again.AttemptCount)
+}
+
+// A worker lock consumed by ack cannot be renewed.
+func workerLockRenewalAfterAck(t T, h *Harness) {
+	const inst = "test-instance"
+	enqueueWorker(t, h, activityItem(inst, 1))
+	item := mustFetchWork(t, h, h.LockTimeout)
+	lockExpAckWork(t, h, item.LockToken, inst)
+
+	err := h.Provider.RenewWorkItemLock(t.Context(), item.LockToken, h.LockTimeout)
+	// Stronger than duroxide: the failure is permanent and ErrInvalidLockToken,
+	// and a second ack with the token fails the same way.
+	requirePermanent(t, err, "renewing an acked token must fail")
+	require.ErrorIs(t, err, duroxide.ErrInvalidLockToken)
+	err = h.Provider.AckWorkItem(t.Context(), item.LockToken, completedItem(inst, 1, "done"))
+	requirePermanent(t, err, "acking a token twice must fail")
+	require.ErrorIs(t, err, duroxide.ErrInvalidLockToken)
+}
+
+// abandon_work_item releases the worker lock at once: the item is fetched
+// again with a new token.
+func abandonWorkItemReleasesLock(t T, h *Harness) {
+	const inst = "test-abandon-work"
+	activity := activityItem(inst, 1)
+	enqueueWorker(t, h, activity)
+	item := mustFetchWork(t, h, h.LockTimeout)
+	require.IsType(t, duroxide.ActivityExecuteItem{}, item.Item)
+	require.Nil(t, fetchWork(t, h, h.LockTimeout), "a locked item must not be fetched again")
+
+	require.NoError(t, h.Provider.AbandonWorkItem(t.Context(), item.LockToken, 0, false), "abandon_work_item")
+	again := mustFetchWork(t, h, h.LockTimeout)
+	require.IsType(t, duroxide.ActivityExecuteItem{}, again.Item)
+	require.NotEqual(t, item.LockToken, again.LockToken, "redelivery must carry a new token")
+	// Stronger than duroxide: it is the same item with its attempt counted,
+	// and the abandoned token can no longer ack.
+	require.Equal(t, activity, again.Item)
+	require.Equal(t, uint32(2), again.AttemptCount)
+	err := h.Provider.AckWorkItem(t.Context(), item.LockToken, completedItem(inst, 1, "done"))
+	requirePermanent(t, err, "ack with an abandoned token must fail")
+	require.ErrorIs(t, err, duroxide.ErrInvalidLockToken)
+	lockExpAckWork(t, h, again.LockToken, inst)
+}
+
+// abandon_work_item with a delay unlocks the item but hides it until the
+// delay has passed.
+func abandonWorkItemWithDelay(t T, h *Harness) {
+	const inst = "test-abandon-delay"
+	activity := activityItem(inst, 1)
+	enqueueWorker(t, h, activity)
+	item := mustFetchWork(t, h, h.LockTimeout)
+
+	// duroxide uses 500 ms; half the lock timeout is 500 ms in real-time mode
+	// and shows that the delay, not the old lock, decides visibility.
+	delay := h.LockTimeout / 2
+	require.NoError(t, h.Provider.AbandonWorkItem(t.Context(), item.LockToken, delay, false), "abandon_work_item")
+	require.Nil(t, fetchWork(t, h, h.LockTimeout), "an item abandoned with a delay must not be visible at once")
+
+	// Stronger than duroxide: still hidden just before the delay ends.
+	h.Sleep(t, delay-h.Slack)
+	require.Nil(t, fetchWork(t, h, h.LockTimeout), "the item must stay hidden until the delay ends")
+	h.Sleep(t, 2*h.Slack)
+	again := mustFetchWork(t, h, h.LockTimeout)
+	require.IsType(t, duroxide.ActivityExecuteItem{}, again.Item)
+	// Stronger than duroxide: same item, attempt counted.
+	require.Equal(t, activity, again.Item)
+	require.Equal(t, uint32(2), again.AttemptCount)
+	lockExpAckWork(t, h, again.LockToken, inst)
+}
+
+// ack_work_item fails once the worker lock has expired, even when nobody
+// re-fetched the item, and the item stays queued.
+func workerAckFailsAfterLockExpiry(t T, h *Harness) {
+	const inst = "ack-expiry-test"
+	// Stronger than duroxide: the instance exists, so a completion wrongly
+	// enqueued by the failed ack would be fetchable below.
+	createInstance(t, h, inst)
+	activity := activityItem(inst, 1)
+	enqueueWorker(t, h, activity)
+	// duroxide fetches with a fixed 1 s lock and sleeps 1.2 s.
+	item := mustFetchWork(t, h, h.LockTimeout)
+
+	h.Sleep(t, h.LockTimeout+h.Slack)
+	err := h.Provider.AckWorkItem(t.Context(), item.LockToken, completedItem(inst, 1, "done"))
+	// Stronger than duroxide: the failure is permanent and ErrLockExpired,
+	// and the completion was not enqueued.
+	requirePermanent(t, err, "ack after lock expiry must fail")
+	require.ErrorIs(t, err, duroxide.ErrLockExpired)
+	requireNoOrch(t, h, "a failed worker ack must not enqueue its completion")
+
+	again := mustFetchWork(t, h, 5*time.Second)
+	// Stronger than duroxide: it is the same item on its second delivery.
+	require.Equal(t, activity, again.Item)
+	require.Equal(t, uint32(2), again.AttemptCount)
+	require.NotEqual(t, item.LockToken, again.LockToken)
+}
+
+// An expired instance lock cannot be renewed, even when nobody re-fetched the
+// instance.
+func orchestrationLockRenewalAfterExpiration(t T, h *Harness) {
+	const inst = "orch-renewal-expiry"
+	enqueueOrch(t, h, startItem(inst))
+	item := mustFetchOrch(t, h, h.LockTimeout)
+
+	h.Sleep(t, h.LockTimeout+h.Slack)
+	err := h.Provider.RenewOrchestrationItemLock(t.Context(), item.LockToken, h.LockTimeout)
+	// Stronger than duroxide: the failure is permanent and ErrLockExpired, and
+	// it does not revive the lock.
+	requirePermanent(t, err, "renewing an expired instance lock must fail")
+	require.ErrorIs(t, err, duroxide.ErrLockExpired)
+	again := mustFetchOrch(t, h, h.LockTimeout)
+	require.Equal(t, inst, again.Instance)
+	require.NotEqual(t, item.LockToken, again.LockToken)
+}

@@ -1,3 +1,0 @@
-package spec
-
-func errorHandlingCases() []Case { return nil }

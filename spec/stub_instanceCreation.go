@@ -1,3 +1,0 @@
-package spec
-
-func instanceCreationCases() []Case { return nil }

@@ -1,3 +1,0 @@
-package spec
-
-func instanceLockingCases() []Case { return nil }

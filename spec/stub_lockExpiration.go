@@ -1,3 +1,0 @@
-package spec
-
-func lockExpirationCases() []Case { return nil }

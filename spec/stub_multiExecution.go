@@ -1,3 +1,0 @@
-package spec
-
-func multiExecutionCases() []Case { return nil }

@@ -1,3 +1,0 @@
-package spec
-
-func poisonMessageCases() []Case { return nil }

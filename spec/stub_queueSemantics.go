@@ -1,3 +1,0 @@
-package spec
-
-func queueSemanticsCases() []Case { return nil }
