@@ -27,14 +27,24 @@ func (c Case) FullName() string { return c.Group + "/" + c.Name }
 // registry holds every group's cases, in group order.
 var registry = [][]Case{
 	atomicityCases(),
+	bulkDeletionCases(),
+	cancellationCases(),
+	capabilityFilteringCases(),
+	customStatusCases(),
+	deletionCases(),
 	errorHandlingCases(),
 	instanceCreationCases(),
 	instanceLockingCases(),
+	kvStoreCases(),
 	lockExpirationCases(),
 	longPollingCases(),
+	managementCases(),
 	multiExecutionCases(),
 	poisonMessageCases(),
+	pruneCases(),
 	queueSemanticsCases(),
+	sessionsCases(),
+	tagFilteringCases(),
 }
 
 // Cases returns every case of the specification, grouped, in a stable order.

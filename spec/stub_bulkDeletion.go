@@ -1,0 +1,3 @@
+package spec
+
+func bulkDeletionCases() []Case { return nil }

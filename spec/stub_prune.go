@@ -1,0 +1,3 @@
+package spec
+
+func pruneCases() []Case { return nil }
