@@ -1,0 +1,128 @@
+// Command duroxide-spec runs duroxide-go's executable specification against
+// the in-memory reference provider and prints a conformance report.
+//
+// Usage:
+//
+//	go run ./cmd/duroxide-spec [-json] [-realtime] [-run regexp] [-timeout d]
+//
+// While it runs, a live progress line on standard error names the case in
+// progress (when standard error is a terminal). Then it prints, per group,
+// the cases passed, failed and skipped with the time taken, and every failing
+// case with its messages. -json prints one JSON document instead. The exit
+// status is 1 when any case fails, 2 on bad usage, 0 otherwise.
+//
+// By default the provider runs on a fake clock, so the whole run takes well
+// under a second; -realtime runs it on the wall clock with short durations,
+// as a provider whose time is a database's now() would be run.
+package main
+
+import (
+	"encoding/json"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"regexp"
+	"time"
+
+	"github.com/duroxide-go/duroxide/fakeclock"
+	"github.com/duroxide-go/duroxide/internal/memhooks"
+	"github.com/duroxide-go/duroxide/memprovider"
+	"github.com/duroxide-go/duroxide/spec"
+)
+
+func main() {
+	os.Exit(run(os.Args[1:], os.Stdout, os.Stderr, isTerminal(os.Stderr)))
+}
+
+// isTerminal reports whether f is a character device (a terminal).
+func isTerminal(f *os.File) bool {
+	fi, err := f.Stat()
+	return err == nil && fi.Mode()&os.ModeCharDevice != 0
+}
+
+// run is the command without process globals; it returns the exit status.
+func run(args []string, stdout, stderr io.Writer, progress bool) int {
+	fs := flag.NewFlagSet("duroxide-spec", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	asJSON := fs.Bool("json", false, "print the report as JSON")
+	realtime := fs.Bool("realtime", false, "run on the wall clock instead of a fake clock")
+	pattern := fs.String("run", "", "run only cases whose group/case name matches this regexp")
+	timeout := fs.Duration("timeout", time.Minute, "fail a case that takes longer than this (real time)")
+	if err := fs.Parse(args); err != nil {
+		return 2
+	}
+	if fs.NArg() > 0 {
+		fmt.Fprintf(stderr, "duroxide-spec: unexpected arguments %q\n", fs.Args())
+		return 2
+	}
+	var re *regexp.Regexp
+	if *pattern != "" {
+		var err error
+		if re, err = regexp.Compile(*pattern); err != nil {
+			fmt.Fprintf(stderr, "duroxide-spec: bad -run pattern: %v\n", err)
+			return 2
+		}
+	}
+
+	newHarness := fakeHarness
+	mode := "fake clock"
+	if *realtime {
+		newHarness, mode = realHarness, "real time"
+	}
+	var cases []spec.Case
+	for _, c := range spec.Cases() {
+		if re == nil || re.MatchString(c.FullName()) {
+			cases = append(cases, c)
+		}
+	}
+
+	start := time.Now()
+	results := make([]spec.Result, 0, len(cases))
+	for i, c := range cases {
+		if progress {
+			fmt.Fprintf(stderr, "\r\033[K[%d/%d] %s", i+1, len(cases), c.FullName())
+		}
+		results = append(results, spec.RunCase(c, newHarness, *timeout))
+	}
+	if progress {
+		fmt.Fprint(stderr, "\r\033[K")
+	}
+	rep := newReport("memprovider", mode, results, time.Since(start))
+	if *asJSON {
+		enc := json.NewEncoder(stdout)
+		enc.SetIndent("", "  ")
+		if err := enc.Encode(rep); err != nil {
+			fmt.Fprintf(stderr, "duroxide-spec: %v\n", err)
+			return 1
+		}
+	} else {
+		rep.writeText(stdout)
+	}
+	if rep.Failed > 0 {
+		return 1
+	}
+	return 0
+}
+
+// specStart is the fake clock's start time.
+var specStart = time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
+
+// fakeHarness builds memprovider on a fresh fake clock.
+func fakeHarness(spec.T) *spec.Harness {
+	clock := fakeclock.NewFake(specStart)
+	p := memprovider.New(memprovider.WithClock(clock))
+	return &spec.Harness{Provider: p, Clock: clock, Hooks: memhooks.Hooks{P: p}, LongPolling: true}
+}
+
+// realHarness builds memprovider on the wall clock with short durations.
+func realHarness(spec.T) *spec.Harness {
+	p := memprovider.New()
+	return &spec.Harness{
+		Provider:    p,
+		Hooks:       memhooks.Hooks{P: p},
+		LongPolling: true,
+		LockTimeout: 200 * time.Millisecond,
+		Slack:       50 * time.Millisecond,
+	}
+}
