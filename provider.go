@@ -122,13 +122,16 @@ type Provider interface {
 	// AckWorkItem deletes a locked worker item and, when completion is
 	// non-nil, enqueues it (an ActivityCompletedItem or ActivityFailedItem)
 	// to the orchestrator queue, atomically. The lock must be held and
-	// unexpired; an item deleted by cancellation or instance deletion fails
-	// with [ErrInvalidLockToken].
+	// unexpired: a token whose lock expired (and whose item was not fetched
+	// again) fails with [ErrLockExpired]; an unknown or superseded token, or
+	// an item deleted by cancellation or instance deletion, fails with
+	// [ErrInvalidLockToken]. On error nothing changes.
 	AckWorkItem(ctx context.Context, lockToken string, completion WorkItem) error
 
 	// RenewWorkItemLock sets a held, unexpired worker lock's expiry to
-	// now+extendFor. Its failure is the runtime's signal that the activity
-	// was cancelled.
+	// now+extendFor. Errors as for AckWorkItem ([ErrLockExpired],
+	// [ErrInvalidLockToken]). Its failure is the runtime's signal that the
+	// activity was cancelled.
 	RenewWorkItemLock(ctx context.Context, lockToken string, extendFor time.Duration) error
 
 	// AbandonWorkItem unlocks a worker item, visible again at now+delay;

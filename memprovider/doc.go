@@ -55,11 +55,13 @@
 //   - AckOrchestrationItem: O(b + d log n + e) (duplicate-event checks are
 //     O(log e) per appended event when event ids ascend).
 //   - Abandon and renew: O(b log n) and O(log n).
-//   - FetchWorkItem: O(log n) for untagged and tagged items (at most
-//     MaxWorkerTags+1 index lookups); session items of sessions owned by
-//     other workers are visited, O(s) in those.
+//   - FetchWorkItem: O(log n) per tag class the filter accepts (at most
+//     MaxWorkerTags+1), for items without a session and, per partition, for
+//     session items: a session's items are indexed under its current owner
+//     (or none), so sessions other workers hold are never visited.
 //   - AckWorkItem, RenewWorkItemLock, AbandonWorkItem: O(log n).
-//   - RenewSessionLock, CleanupOrphanedSessions: O(sessions).
+//   - RenewSessionLock: O(sessions of the given owners).
+//     CleanupOrphanedSessions: O(sessions).
 //   - Management listing and metrics: O(i) or O(i log i).
 //
 // The white-box hooks the spec needs (corrupting an instance's history,

@@ -58,8 +58,6 @@ type Provider struct {
 	orchTokens map[string]*instance     // lock token -> instance (held or expired-but-not-superseded)
 
 	worker workerQueue
-
-	sessions map[string]*session
 }
 
 // New returns an empty provider.
@@ -75,7 +73,6 @@ func New(opts ...Option) *Provider {
 		orchFuture:  btree.NewG(btreeDegree, futureLess),
 		orchLocks:   btree.NewG(btreeDegree, lockLess),
 		orchTokens:  make(map[string]*instance),
-		sessions:    make(map[string]*session),
 	}
 	p.worker.init()
 	for _, o := range opts {

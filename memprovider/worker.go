@@ -9,21 +9,33 @@ import (
 	"github.com/duroxide-go/duroxide"
 )
 
-// workerQueue holds worker items and their indexes. An item is in exactly
-// one of: the ready indexes (visible, unlocked or lock expired), future
-// (not yet visible), locks (held and, as of the last promotion, unexpired).
+// workerQueue holds worker items, session rows and their indexes.
+//
+// An item is in exactly one of: the ready indexes (visible, unlocked or lock
+// expired), future (not yet visible), locks (held and, as of the last
+// promotion, unexpired). Ready items without a session are indexed by tag
+// class and globally. Ready session items are grouped per (session, class)
+// sub-queue; each non-empty sub-queue has one head entry in a partition
+// named by the session's current owner ("" when no lease is active), so a
+// fetch looks only at unowned sessions and its own, whatever other owners
+// hold.
 type workerQueue struct {
-	items       map[uint64]*workEntry
-	plainClass  *btree.BTreeG[*workEntry] // ready items without session, by (class, seq)
-	plainAll    *btree.BTreeG[*workEntry] // ready items without session, by seq
-	sessClass   *btree.BTreeG[*workEntry] // ready session items, by (class, seq)
-	sessAll     *btree.BTreeG[*workEntry] // ready session items, by seq
-	future      *btree.BTreeG[*workEntry] // by (visibleAt, seq)
-	locks       *btree.BTreeG[*workEntry] // by (until, seq)
-	tokens      map[string]*workEntry
-	byActivity  map[activityKey]map[*workEntry]struct{}
-	byInstance  map[string]map[*workEntry]struct{}
-	sessionRefs map[string]int // items per session id
+	items      map[uint64]*workEntry
+	plainClass *btree.BTreeG[*workEntry] // ready items without session, by (class, seq)
+	plainAll   *btree.BTreeG[*workEntry] // ready items without session, by seq
+	sessItems  *btree.BTreeG[*workEntry] // ready session items, by (session, class, seq)
+	heads      *btree.BTreeG[headKey]    // sub-queue heads, by (part, class, seq)
+	headsAll   *btree.BTreeG[headKey]    // sub-queue heads, by (part, seq)
+	future     *btree.BTreeG[*workEntry] // by (visibleAt, seq)
+	locks      *btree.BTreeG[*workEntry] // by (until, seq)
+	tokens     map[string]*workEntry
+	byActivity map[activityKey]map[*workEntry]struct{}
+	byInstance map[string]map[*workEntry]struct{}
+
+	queues  map[string]*sessQueue            // per session id with at least one item
+	rows    map[string]*session              // session rows (leases)
+	leases  *btree.BTreeG[*session]          // rows with an indexed active lease, by (until, id)
+	byOwner map[string]map[*session]struct{} // rows per owner
 }
 
 type activityKey struct {
@@ -37,6 +49,7 @@ type workEntry struct {
 	seq       uint64
 	item      duroxide.ActivityExecuteItem
 	class     string // "" untagged, else "#" + tag
+	session   string // "" without session
 	visibleAt int64
 	state     workState
 	token     string // outstanding lock token, "" when unlocked
@@ -52,19 +65,56 @@ const (
 	workLocked
 )
 
-// session is a session lease.
+// session is a session row: its owner's lease and last activity.
 type session struct {
+	id           string
 	owner        string
 	until        int64
 	lastActivity int64
+	leased       bool // in leases
+}
+
+// sessQueue indexes one session's items.
+type sessQueue struct {
+	id    string
+	refs  int               // items of the session, in any state
+	part  string            // partition of its heads: owner with an active lease, or ""
+	heads map[string]uint64 // class -> head seq in the head indexes
+}
+
+// headKey is the head of one (session, class) sub-queue.
+type headKey struct {
+	part    string
+	class   string
+	seq     uint64
+	session string
 }
 
 func (w *workerQueue) init() {
 	w.items = make(map[uint64]*workEntry)
 	w.plainClass = btree.NewG(btreeDegree, classLess)
-	w.plainAll = btree.NewG(btreeDegree, seqLess)
-	w.sessClass = btree.NewG(btreeDegree, classLess)
-	w.sessAll = btree.NewG(btreeDegree, seqLess)
+	w.plainAll = btree.NewG(btreeDegree, func(a, b *workEntry) bool { return a.seq < b.seq })
+	w.sessItems = btree.NewG(btreeDegree, func(a, b *workEntry) bool {
+		if a.session != b.session {
+			return a.session < b.session
+		}
+		return classLess(a, b)
+	})
+	w.heads = btree.NewG(btreeDegree, func(a, b headKey) bool {
+		if a.part != b.part {
+			return a.part < b.part
+		}
+		if a.class != b.class {
+			return a.class < b.class
+		}
+		return a.seq < b.seq
+	})
+	w.headsAll = btree.NewG(btreeDegree, func(a, b headKey) bool {
+		if a.part != b.part {
+			return a.part < b.part
+		}
+		return a.seq < b.seq
+	})
 	w.future = btree.NewG(btreeDegree, func(a, b *workEntry) bool {
 		if a.visibleAt != b.visibleAt {
 			return a.visibleAt < b.visibleAt
@@ -80,10 +130,16 @@ func (w *workerQueue) init() {
 	w.tokens = make(map[string]*workEntry)
 	w.byActivity = make(map[activityKey]map[*workEntry]struct{})
 	w.byInstance = make(map[string]map[*workEntry]struct{})
-	w.sessionRefs = make(map[string]int)
+	w.queues = make(map[string]*sessQueue)
+	w.rows = make(map[string]*session)
+	w.leases = btree.NewG(btreeDegree, func(a, b *session) bool {
+		if a.until != b.until {
+			return a.until < b.until
+		}
+		return a.id < b.id
+	})
+	w.byOwner = make(map[string]map[*session]struct{})
 }
-
-func seqLess(a, b *workEntry) bool { return a.seq < b.seq }
 
 func classLess(a, b *workEntry) bool {
 	if a.class != b.class {
@@ -99,30 +155,28 @@ func tagClass(tag *string) string {
 	return "#" + *tag
 }
 
-func (e *workEntry) hasSession() bool { return e.item.SessionID != nil }
-
 // setReady puts e into the ready indexes.
 func (w *workerQueue) setReady(e *workEntry) {
 	e.state = workReady
-	if e.hasSession() {
-		w.sessClass.ReplaceOrInsert(e)
-		w.sessAll.ReplaceOrInsert(e)
-	} else {
+	if e.session == "" {
 		w.plainClass.ReplaceOrInsert(e)
 		w.plainAll.ReplaceOrInsert(e)
+		return
 	}
+	w.sessItems.ReplaceOrInsert(e)
+	w.refreshHead(w.queues[e.session], e.class)
 }
 
 // unindex takes e out of whichever index holds it.
 func (w *workerQueue) unindex(e *workEntry) {
 	switch e.state {
 	case workReady:
-		if e.hasSession() {
-			w.sessClass.Delete(e)
-			w.sessAll.Delete(e)
-		} else {
+		if e.session == "" {
 			w.plainClass.Delete(e)
 			w.plainAll.Delete(e)
+		} else {
+			w.sessItems.Delete(e)
+			w.refreshHead(w.queues[e.session], e.class)
 		}
 	case workFuture:
 		w.future.Delete(e)
@@ -131,15 +185,68 @@ func (w *workerQueue) unindex(e *workEntry) {
 	}
 }
 
+// refreshHead re-indexes the head of q's sub-queue for class.
+func (w *workerQueue) refreshHead(q *sessQueue, class string) {
+	var head uint64
+	w.sessItems.AscendGreaterOrEqual(&workEntry{session: q.id, class: class}, func(e *workEntry) bool {
+		if e.session == q.id && e.class == class {
+			head = e.seq
+		}
+		return false
+	})
+	old := q.heads[class]
+	if old == head {
+		return
+	}
+	if old != 0 {
+		w.deleteHead(headKey{q.part, class, old, q.id})
+		delete(q.heads, class)
+	}
+	if head != 0 {
+		q.heads[class] = head
+		w.insertHead(headKey{q.part, class, head, q.id})
+	}
+}
+
+func (w *workerQueue) insertHead(k headKey) {
+	w.heads.ReplaceOrInsert(k)
+	w.headsAll.ReplaceOrInsert(k)
+}
+
+func (w *workerQueue) deleteHead(k headKey) {
+	w.heads.Delete(k)
+	w.headsAll.Delete(k)
+}
+
+// setPart moves q's heads to partition part.
+func (w *workerQueue) setPart(q *sessQueue, part string) {
+	if q == nil || q.part == part {
+		return
+	}
+	for class, seq := range q.heads {
+		w.deleteHead(headKey{q.part, class, seq, q.id})
+		w.insertHead(headKey{part, class, seq, q.id})
+	}
+	q.part = part
+}
+
 // add queues an activity visible at visibleAt.
 func (w *workerQueue) add(seq uint64, item duroxide.ActivityExecuteItem, visibleAt, now int64) {
 	e := &workEntry{seq: seq, item: item, class: tagClass(item.Tag), visibleAt: visibleAt}
 	w.items[seq] = e
-	key := activityKey{item.Instance, item.ExecutionID, item.ID}
-	addToSet(w.byActivity, key, e)
+	addToSet(w.byActivity, activityKey{item.Instance, item.ExecutionID, item.ID}, e)
 	addToSet(w.byInstance, item.Instance, e)
 	if item.SessionID != nil {
-		w.sessionRefs[*item.SessionID]++
+		e.session = *item.SessionID
+		q := w.queues[e.session]
+		if q == nil {
+			q = &sessQueue{id: e.session, heads: make(map[string]uint64)}
+			if r := w.rows[e.session]; r != nil && r.until > now {
+				q.part = r.owner
+			}
+			w.queues[e.session] = q
+		}
+		q.refs++
 	}
 	if visibleAt > now {
 		e.state = workFuture
@@ -158,9 +265,11 @@ func (w *workerQueue) remove(e *workEntry) {
 	}
 	removeFromSet(w.byActivity, activityKey{e.item.Instance, e.item.ExecutionID, e.item.ID}, e)
 	removeFromSet(w.byInstance, e.item.Instance, e)
-	if s := e.item.SessionID; s != nil {
-		if w.sessionRefs[*s]--; w.sessionRefs[*s] <= 0 {
-			delete(w.sessionRefs, *s)
+	if e.session != "" {
+		if q := w.queues[e.session]; q != nil {
+			if q.refs--; q.refs == 0 {
+				delete(w.queues, e.session)
+			}
 		}
 	}
 }
@@ -183,8 +292,76 @@ func removeFromSet[K comparable](m map[K]map[*workEntry]struct{}, k K, e *workEn
 	}
 }
 
-// promote makes due items visible and expired locks reclaimable.
+// lease gives session id to owner until until (claim or refresh), with
+// activity at now.
+func (w *workerQueue) lease(id, owner string, until, now int64) {
+	r := w.rows[id]
+	if r == nil {
+		r = &session{id: id}
+		w.rows[id] = r
+	}
+	if r.leased {
+		w.leases.Delete(r)
+	}
+	if r.owner != owner {
+		if set := w.byOwner[r.owner]; set != nil {
+			delete(set, r)
+			if len(set) == 0 {
+				delete(w.byOwner, r.owner)
+			}
+		}
+		if w.byOwner[owner] == nil {
+			w.byOwner[owner] = make(map[*session]struct{})
+		}
+		w.byOwner[owner][r] = struct{}{}
+		r.owner = owner
+	}
+	r.until, r.lastActivity = until, now
+	r.leased = until > now
+	if r.leased {
+		w.leases.ReplaceOrInsert(r)
+		w.setPart(w.queues[id], owner)
+	} else {
+		w.setPart(w.queues[id], "")
+	}
+}
+
+// extendLease moves an active lease's expiry.
+func (w *workerQueue) extendLease(r *session, until int64) {
+	if r.leased {
+		w.leases.Delete(r)
+	}
+	r.until = until
+	r.leased = true
+	w.leases.ReplaceOrInsert(r)
+}
+
+// dropRow deletes a session row.
+func (w *workerQueue) dropRow(r *session) {
+	if r.leased {
+		w.leases.Delete(r)
+	}
+	if set := w.byOwner[r.owner]; set != nil {
+		delete(set, r)
+		if len(set) == 0 {
+			delete(w.byOwner, r.owner)
+		}
+	}
+	delete(w.rows, r.id)
+}
+
+// promote makes due items visible, expired locks reclaimable and expired
+// leases' sessions claimable.
 func (w *workerQueue) promote(now int64) {
+	for {
+		r, ok := w.leases.Min()
+		if !ok || r.until > now {
+			break
+		}
+		w.leases.DeleteMin()
+		r.leased = false
+		w.setPart(w.queues[r.id], "")
+	}
 	for {
 		e, ok := w.future.Min()
 		if !ok || e.visibleAt > now {
@@ -203,8 +380,8 @@ func (w *workerQueue) promote(now int64) {
 	}
 }
 
-// nextWake is the earliest instant an item becomes visible or a lock
-// expires.
+// nextWake is the earliest instant an item becomes visible, a lock expires
+// or a lease lapses.
 func (w *workerQueue) nextWake() int64 {
 	wake := int64(1<<63 - 1)
 	if e, ok := w.future.Min(); ok {
@@ -212,6 +389,9 @@ func (w *workerQueue) nextWake() int64 {
 	}
 	if e, ok := w.locks.Min(); ok {
 		wake = min(wake, e.until)
+	}
+	if r, ok := w.leases.Min(); ok {
+		wake = min(wake, r.until)
 	}
 	return wake
 }
@@ -265,9 +445,8 @@ func (p *Provider) applyWorkerItems(a duroxide.OrchestrationAck, now int64) {
 	}
 }
 
-// FetchWorkItem implements [duroxide.Provider]. O(log n) per tag class for
-// items without a session; session items of sessions other owners hold are
-// skipped one by one.
+// FetchWorkItem implements [duroxide.Provider]. O(log n) per accepted tag
+// class; sessions other owners hold are never visited.
 func (p *Provider) FetchWorkItem(ctx context.Context, lockTimeout, pollTimeout time.Duration, sess *duroxide.SessionFetchConfig, filter duroxide.TagFilter) (*duroxide.LockedWorkItem, error) {
 	const op = "fetch_work_item"
 	if err := checkCtx(ctx, op); err != nil {
@@ -306,14 +485,12 @@ func (p *Provider) tryFetchWork(now int64, lockTimeout time.Duration, cfg *durox
 	w := &p.worker
 	w.promote(now)
 	classes := filterClasses(filter)
-	best := firstIn(w.plainAll, w.plainClass, classes, func(*workEntry) bool { return true })
+	best := w.firstPlain(classes)
 	if cfg != nil {
-		eligible := func(e *workEntry) bool {
-			s := p.sessions[*e.item.SessionID]
-			return s == nil || s.until <= now || s.owner == cfg.OwnerID
-		}
-		if c := firstIn(w.sessAll, w.sessClass, classes, eligible); c != nil && (best == nil || c.seq < best.seq) {
-			best = c
+		for _, part := range []string{"", cfg.OwnerID} {
+			if c := w.firstSession(part, classes); c != nil && (best == nil || c.seq < best.seq) {
+				best = c
+			}
 		}
 	}
 	if best == nil {
@@ -329,8 +506,8 @@ func (p *Provider) tryFetchWork(now int64, lockTimeout time.Duration, cfg *durox
 	best.state = workLocked
 	w.locks.ReplaceOrInsert(best)
 	w.tokens[best.token] = best
-	if sid := best.item.SessionID; sid != nil && cfg != nil {
-		p.sessions[*sid] = &session{owner: cfg.OwnerID, until: addNs(now, cfg.LockTimeout), lastActivity: now}
+	if best.session != "" {
+		w.lease(best.session, cfg.OwnerID, addNs(now, cfg.LockTimeout), now)
 	}
 	return &duroxide.LockedWorkItem{
 		Item:         duroxide.CloneWorkItem(best.item),
@@ -357,33 +534,50 @@ func filterClasses(f duroxide.TagFilter) []string {
 	return classes
 }
 
-// firstIn returns the oldest entry accepted by ok among the given classes
-// (nil classes: any class, via the all index).
-func firstIn(all, byClass *btree.BTreeG[*workEntry], classes []string, ok func(*workEntry) bool) *workEntry {
-	var best *workEntry
+// firstPlain returns the oldest ready item without session in classes (nil:
+// any class). O(log n) per class.
+func (w *workerQueue) firstPlain(classes []string) *workEntry {
 	if classes == nil {
-		all.Ascend(func(e *workEntry) bool {
-			if ok(e) {
-				best = e
-				return false
-			}
-			return true
-		})
-		return best
+		e, _ := w.plainAll.Min()
+		return e
 	}
+	var best *workEntry
 	for _, c := range classes {
-		byClass.AscendGreaterOrEqual(&workEntry{class: c}, func(e *workEntry) bool {
-			if e.class != c || (best != nil && e.seq > best.seq) {
-				return false
-			}
-			if ok(e) {
+		w.plainClass.AscendGreaterOrEqual(&workEntry{class: c}, func(e *workEntry) bool {
+			if e.class == c && (best == nil || e.seq < best.seq) {
 				best = e
-				return false
 			}
-			return true
+			return false
 		})
 	}
 	return best
+}
+
+// firstSession returns the oldest ready session item whose session is in
+// partition part, in classes (nil: any class). O(log n) per class.
+func (w *workerQueue) firstSession(part string, classes []string) *workEntry {
+	var head *headKey
+	if classes == nil {
+		w.headsAll.AscendGreaterOrEqual(headKey{part: part}, func(k headKey) bool {
+			if k.part == part {
+				head = &k
+			}
+			return false
+		})
+	} else {
+		for _, c := range classes {
+			w.heads.AscendGreaterOrEqual(headKey{part: part, class: c}, func(k headKey) bool {
+				if k.part == part && k.class == c && (head == nil || k.seq < head.seq) {
+					head = &k
+				}
+				return false
+			})
+		}
+	}
+	if head == nil {
+		return nil
+	}
+	return w.items[head.seq]
 }
 
 // heldWork returns the entry locked by token with an unexpired lock.
@@ -400,9 +594,9 @@ func (p *Provider) heldWork(op, token string, now int64) (*workEntry, error) {
 
 // touchSession records activity on e's session while its lease is active.
 func (p *Provider) touchSession(e *workEntry, now int64) {
-	if sid := e.item.SessionID; sid != nil {
-		if s := p.sessions[*sid]; s != nil && s.until > now {
-			s.lastActivity = now
+	if e.session != "" {
+		if r := p.worker.rows[e.session]; r != nil && r.until > now {
+			r.lastActivity = now
 		}
 	}
 }
@@ -506,7 +700,7 @@ func (p *Provider) AbandonWorkItem(ctx context.Context, lockToken string, delay 
 	return nil
 }
 
-// RenewSessionLock implements [duroxide.Provider]. O(sessions).
+// RenewSessionLock implements [duroxide.Provider]. O(sessions of ownerIDs).
 func (p *Provider) RenewSessionLock(ctx context.Context, ownerIDs []string, extendFor, idleTimeout time.Duration) (int, error) {
 	const op = "renew_session_lock"
 	if err := checkCtx(ctx, op); err != nil {
@@ -521,19 +715,22 @@ func (p *Provider) RenewSessionLock(ctx context.Context, ownerIDs []string, exte
 	if len(ownerIDs) == 0 {
 		return 0, nil
 	}
-	owners := make(map[string]struct{}, len(ownerIDs))
-	for _, o := range ownerIDs {
-		owners[o] = struct{}{}
-	}
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	now := p.now()
 	cutoff := now - int64(idleTimeout)
 	n := 0
-	for _, s := range p.sessions {
-		if _, ok := owners[s.owner]; ok && s.until > now && s.lastActivity > cutoff {
-			s.until = addNs(now, extendFor)
-			n++
+	seen := make(map[string]bool, len(ownerIDs))
+	for _, owner := range ownerIDs {
+		if seen[owner] {
+			continue
+		}
+		seen[owner] = true
+		for r := range p.worker.byOwner[owner] {
+			if r.until > now && r.lastActivity > cutoff {
+				p.worker.extendLease(r, addNs(now, extendFor))
+				n++
+			}
 		}
 	}
 	return n, nil
@@ -555,9 +752,9 @@ func (p *Provider) CleanupOrphanedSessions(ctx context.Context, idleTimeout time
 	defer p.mu.Unlock()
 	now := p.now()
 	n := 0
-	for id, s := range p.sessions {
-		if s.until < now && p.worker.sessionRefs[id] == 0 {
-			delete(p.sessions, id)
+	for id, r := range p.worker.rows {
+		if r.until < now && p.worker.queues[id] == nil {
+			p.worker.dropRow(r)
 			n++
 		}
 	}
