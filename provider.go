@@ -50,8 +50,10 @@ type Provider interface {
 	// count incremented; AttemptCount is the batch maximum. Messages arriving
 	// later are not part of the batch.
 	//
-	// A nil result and nil error mean no work. If the stored history cannot
-	// be decoded the item is still returned, locked, with HistoryError set.
+	// A nil result and nil error mean no instance was available: a fetch that
+	// loses a race for one instance moves on to the next candidate instead
+	// of returning nil. If the stored history cannot be decoded the item is
+	// still returned, locked, with HistoryError set.
 	// An error means no lock is held. pollTimeout > 0 lets the provider wait
 	// up to that long for work (long polling); lockTimeout must be positive.
 	FetchOrchestrationItem(ctx context.Context, lockTimeout, pollTimeout time.Duration, filter *DispatcherCapabilityFilter) (*LockedOrchestrationItem, error)

@@ -1,0 +1,352 @@
+package spec
+
+import (
+	"context"
+	"fmt"
+	"strconv"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/duroxide-go/duroxide"
+)
+
+// Bench runs the provider benchmark suite as sub-benchmarks of b, with
+// stable names a provider author can compare across providers and versions:
+//
+//   - OneActivityWorkflow: a whole one-activity orchestration at the provider
+//     level (start, first turn, worker cycle, final turn).
+//   - OrchestrationTurn: one fetch and one ack of an instance with a short
+//     history (the ack enqueues the next turn's message).
+//   - WorkerCycle: one fetch and one ack (with completion) of a work item.
+//   - FanOut: one turn scheduling 100 activities, all executed, and the
+//     fan-in turn.
+//   - Scale/...: OrchestrationTurn and WorkerCycle with a large backlog that
+//     the measured operation must not pay for: messages queued for other
+//     instances, instances locked by others, timers not yet due, worker items
+//     of other tags, items of sessions other workers own.
+//   - Parallel/...: the turn and the worker cycle from GOMAXPROCS goroutines.
+//
+// newHarness is called once per sub-benchmark (and again for each b.N
+// round). Benchmarks run on whatever clock the harness gives; a fake clock
+// keeps time still, which the suite does not rely on.
+func Bench(b *testing.B, newHarness NewHarness) {
+	b.Run("OneActivityWorkflow", func(b *testing.B) { benchOneActivity(b, newHarness(b).withDefaults()) })
+	b.Run("OrchestrationTurn", func(b *testing.B) { benchTurn(b, newHarness(b).withDefaults(), 0) })
+	b.Run("WorkerCycle", func(b *testing.B) { benchWorkerCycle(b, newHarness(b).withDefaults(), nil) })
+	b.Run("FanOut", func(b *testing.B) { benchFanOut(b, newHarness(b).withDefaults(), 100) })
+
+	for _, n := range []int{1e3, 1e5, 1e6} {
+		b.Run(fmt.Sprintf("Scale/TurnWithQueued=%d", n), func(b *testing.B) {
+			benchTurn(b, newHarness(b).withDefaults(), n)
+		})
+	}
+	for _, n := range []int{1e3, 1e5} {
+		b.Run(fmt.Sprintf("Scale/TurnWithLocked=%d", n), func(b *testing.B) {
+			h := newHarness(b).withDefaults()
+			backlogLocked(b, h, n)
+			benchTurn(b, h, 0)
+		})
+		b.Run(fmt.Sprintf("Scale/TurnWithFutureTimers=%d", n), func(b *testing.B) {
+			h := newHarness(b).withDefaults()
+			backlogTimers(b, h, n)
+			benchTurn(b, h, 0)
+		})
+		b.Run(fmt.Sprintf("Scale/WorkerWithOtherTags=%d", n), func(b *testing.B) {
+			h := newHarness(b).withDefaults()
+			backlogTagged(b, h, n)
+			benchWorkerCycle(b, h, nil)
+		})
+		b.Run(fmt.Sprintf("Scale/WorkerWithOwnedSessions=%d", n), func(b *testing.B) {
+			h := newHarness(b).withDefaults()
+			backlogSessions(b, h, n)
+			benchWorkerCycle(b, h, &duroxide.SessionFetchConfig{OwnerID: "bench-worker", LockTimeout: time.Hour})
+		})
+	}
+	b.Run("Parallel/OrchestrationTurn", func(b *testing.B) { benchParallelTurn(b, newHarness(b).withDefaults()) })
+	b.Run("Parallel/WorkerCycle", func(b *testing.B) { benchParallelWorker(b, newHarness(b).withDefaults()) })
+}
+
+// benchLock is the lock duration of every benchmark fetch.
+const benchLock = time.Hour
+
+func must(b *testing.B, err error) {
+	b.Helper()
+	if err != nil {
+		b.Fatal(err)
+	}
+}
+
+// benchOneActivity: the provider calls of a one-activity orchestration.
+func benchOneActivity(b *testing.B, h *Harness) {
+	ctx := context.Background()
+	p := h.Provider
+	b.ReportAllocs()
+	b.ResetTimer()
+	for i := range b.N {
+		inst := "wf-" + strconv.Itoa(i)
+		must(b, p.EnqueueForOrchestrator(ctx, startItem(inst), 0))
+		turn1, err := p.FetchOrchestrationItem(ctx, benchLock, 0, nil)
+		must(b, err)
+		must(b, p.AckOrchestrationItem(ctx, turn1.LockToken, duroxide.OrchestrationAck{
+			ExecutionID: 1,
+			HistoryDelta: []duroxide.Event{
+				startedEvent(inst, 1, testVersion),
+				event(inst, 2, duroxide.ActivityScheduled{Name: "TestActivity", Input: "{}"}),
+			},
+			WorkerItems: []duroxide.WorkItem{activityItem(inst, 2)},
+			Metadata:    nameVersion(testOrch, testVersion),
+		}))
+		work, err := p.FetchWorkItem(ctx, benchLock, 0, nil, duroxide.TagFilter{})
+		must(b, err)
+		must(b, p.AckWorkItem(ctx, work.LockToken, completedItem(inst, 2, "ok")))
+		turn2, err := p.FetchOrchestrationItem(ctx, benchLock, 0, nil)
+		must(b, err)
+		must(b, p.AckOrchestrationItem(ctx, turn2.LockToken, duroxide.OrchestrationAck{
+			ExecutionID: 1,
+			HistoryDelta: []duroxide.Event{
+				{EventID: 3, SourceEventID: ptr(uint64(2)), InstanceID: inst, ExecutionID: 1, Kind: duroxide.ActivityCompleted{Result: "ok"}},
+				event(inst, 4, duroxide.OrchestrationCompleted{Output: "ok"}),
+			},
+			Metadata: duroxide.ExecutionMetadata{Status: duroxide.StatusCompleted, Output: ptr("ok")},
+		}))
+	}
+}
+
+// benchTurn measures fetch+ack turns. With queued > 0, that many start
+// messages of other instances stay queued: each turn takes the oldest and
+// its ack enqueues a new one, so the backlog stays constant. Otherwise one
+// instance turns over and over, each ack enqueuing its next message.
+func benchTurn(b *testing.B, h *Harness, queued int) {
+	ctx := context.Background()
+	p := h.Provider
+	next := 0
+	newStart := func() duroxide.WorkItem {
+		next++
+		return startItem("q-" + strconv.Itoa(next))
+	}
+	for range queued {
+		must(b, p.EnqueueForOrchestrator(ctx, newStart(), 0))
+	}
+	const self = "turn-self"
+	if queued == 0 {
+		createBenchInstance(b, h, self)
+		must(b, p.EnqueueForOrchestrator(ctx, externalItem(self, "tick"), 0))
+	}
+	b.ReportAllocs()
+	b.ResetTimer()
+	for range b.N {
+		item, err := p.FetchOrchestrationItem(ctx, benchLock, 0, nil)
+		must(b, err)
+		if item == nil {
+			b.Fatal("no work")
+		}
+		a := duroxide.OrchestrationAck{ExecutionID: item.ExecutionID}
+		if queued > 0 {
+			a.OrchestratorItems = []duroxide.WorkItem{newStart()}
+		} else {
+			a.OrchestratorItems = []duroxide.WorkItem{externalItem(self, "tick")}
+		}
+		must(b, p.AckOrchestrationItem(ctx, item.LockToken, a))
+	}
+}
+
+// createBenchInstance creates an instance with a one-event history.
+func createBenchInstance(b *testing.B, h *Harness, inst string) {
+	ctx := context.Background()
+	must(b, h.Provider.EnqueueForOrchestrator(ctx, startItem(inst), 0))
+	item, err := h.Provider.FetchOrchestrationItem(ctx, benchLock, 0, nil)
+	must(b, err)
+	must(b, h.Provider.AckOrchestrationItem(ctx, item.LockToken, duroxide.OrchestrationAck{
+		ExecutionID:  1,
+		HistoryDelta: []duroxide.Event{startedEvent(inst, 1, testVersion)},
+		Metadata:     nameVersion(testOrch, testVersion),
+	}))
+}
+
+// benchWorkerCycle measures worker fetch+ack with completion; every
+// iteration enqueues the next item inside the ack's time frame, so the cost
+// includes one EnqueueForWorker.
+func benchWorkerCycle(b *testing.B, h *Harness, sess *duroxide.SessionFetchConfig) {
+	ctx := context.Background()
+	p := h.Provider
+	const inst = "worker-self"
+	must(b, p.EnqueueForWorker(ctx, activityItem(inst, 1)))
+	b.ReportAllocs()
+	b.ResetTimer()
+	for i := range b.N {
+		w, err := p.FetchWorkItem(ctx, benchLock, 0, sess, duroxide.TagFilter{})
+		must(b, err)
+		if w == nil {
+			b.Fatal("no work")
+		}
+		must(b, p.EnqueueForWorker(ctx, activityItem(inst, uint64(i+2))))
+		must(b, p.AckWorkItem(ctx, w.LockToken, completedItem(inst, uint64(i+1), "ok")))
+	}
+}
+
+// benchFanOut: a turn scheduling n activities, n worker cycles, the fan-in
+// turn.
+func benchFanOut(b *testing.B, h *Harness, n int) {
+	ctx := context.Background()
+	p := h.Provider
+	b.ReportAllocs()
+	b.ResetTimer()
+	for i := range b.N {
+		inst := "fan-" + strconv.Itoa(i)
+		must(b, p.EnqueueForOrchestrator(ctx, startItem(inst), 0))
+		item, err := p.FetchOrchestrationItem(ctx, benchLock, 0, nil)
+		must(b, err)
+		delta := make([]duroxide.Event, 0, n+1)
+		delta = append(delta, startedEvent(inst, 1, testVersion))
+		work := make([]duroxide.WorkItem, 0, n)
+		for j := range n {
+			id := uint64(j + 2)
+			delta = append(delta, event(inst, id, duroxide.ActivityScheduled{Name: "TestActivity", Input: "{}"}))
+			work = append(work, activityItem(inst, id))
+		}
+		must(b, p.AckOrchestrationItem(ctx, item.LockToken, duroxide.OrchestrationAck{
+			ExecutionID: 1, HistoryDelta: delta, WorkerItems: work, Metadata: nameVersion(testOrch, testVersion),
+		}))
+		for j := range n {
+			w, err := p.FetchWorkItem(ctx, benchLock, 0, nil, duroxide.TagFilter{})
+			must(b, err)
+			must(b, p.AckWorkItem(ctx, w.LockToken, completedItem(inst, uint64(j+2), "ok")))
+		}
+		fanIn, err := p.FetchOrchestrationItem(ctx, benchLock, 0, nil)
+		must(b, err)
+		if len(fanIn.Messages) != n {
+			b.Fatalf("fan-in batch has %d messages, want %d", len(fanIn.Messages), n)
+		}
+		done := make([]duroxide.Event, 0, n+1)
+		for j := range n {
+			done = append(done, event(inst, uint64(n+2+j), duroxide.ActivityCompleted{Result: "ok"}))
+		}
+		done = append(done, event(inst, uint64(2*n+2), duroxide.OrchestrationCompleted{Output: "ok"}))
+		must(b, p.AckOrchestrationItem(ctx, fanIn.LockToken, duroxide.OrchestrationAck{
+			ExecutionID: 1, HistoryDelta: done,
+			Metadata: duroxide.ExecutionMetadata{Status: duroxide.StatusCompleted, Output: ptr("ok")},
+		}))
+	}
+}
+
+// backlogLocked leaves n instances locked by another dispatcher.
+func backlogLocked(b *testing.B, h *Harness, n int) {
+	ctx := context.Background()
+	for i := range n {
+		must(b, h.Provider.EnqueueForOrchestrator(ctx, startItem("locked-"+strconv.Itoa(i)), 0))
+	}
+	for range n {
+		item, err := h.Provider.FetchOrchestrationItem(ctx, benchLock, 0, nil)
+		must(b, err)
+		if item == nil {
+			b.Fatal("backlog fetch found no work")
+		}
+	}
+}
+
+// backlogTimers queues n messages that become visible only in an hour.
+func backlogTimers(b *testing.B, h *Harness, n int) {
+	ctx := context.Background()
+	for i := range n {
+		must(b, h.Provider.EnqueueForOrchestrator(ctx, startItem("timer-"+strconv.Itoa(i)), time.Hour))
+	}
+}
+
+// backlogTagged queues n worker items with a tag the benchmark's
+// DefaultOnly filter does not accept.
+func backlogTagged(b *testing.B, h *Harness, n int) {
+	ctx := context.Background()
+	for i := range n {
+		item := activityItem("tagged", uint64(i+1))
+		item.Tag = ptr("gpu")
+		must(b, h.Provider.EnqueueForWorker(ctx, item))
+	}
+}
+
+// backlogSessions queues n items in n sessions that another owner claims
+// (each claim fetches one item and abandons it, so the items stay queued
+// under an active lease).
+func backlogSessions(b *testing.B, h *Harness, n int) {
+	ctx := context.Background()
+	other := &duroxide.SessionFetchConfig{OwnerID: "other-worker", LockTimeout: 24 * time.Hour}
+	for i := range n {
+		item := activityItem("sessions", uint64(i+1))
+		item.SessionID = ptr("s-" + strconv.Itoa(i))
+		must(b, h.Provider.EnqueueForWorker(ctx, item))
+	}
+	for range n {
+		w, err := h.Provider.FetchWorkItem(ctx, benchLock, 0, other, duroxide.TagFilter{})
+		must(b, err)
+		if w == nil {
+			b.Fatal("backlog session fetch found no work")
+		}
+		must(b, h.Provider.AbandonWorkItem(ctx, w.LockToken, 0, true))
+	}
+}
+
+// benchParallelTurn: turns from GOMAXPROCS dispatchers on distinct
+// self-perpetuating instances.
+func benchParallelTurn(b *testing.B, h *Harness) {
+	ctx := context.Background()
+	p := h.Provider
+	const instances = 64
+	for i := range instances {
+		inst := "par-" + strconv.Itoa(i)
+		createBenchInstance(b, h, inst)
+	}
+	for i := range instances {
+		must(b, p.EnqueueForOrchestrator(ctx, externalItem("par-"+strconv.Itoa(i), "tick"), 0))
+	}
+	var failed sync.Once
+	b.ReportAllocs()
+	b.ResetTimer()
+	b.RunParallel(func(pb *testing.PB) {
+		for pb.Next() {
+			item, err := p.FetchOrchestrationItem(ctx, benchLock, 0, nil)
+			if err != nil || item == nil {
+				failed.Do(func() { b.Errorf("parallel fetch: item %v, err %v", item, err) })
+				return
+			}
+			err = p.AckOrchestrationItem(ctx, item.LockToken, duroxide.OrchestrationAck{
+				ExecutionID:       item.ExecutionID,
+				OrchestratorItems: []duroxide.WorkItem{externalItem(item.Instance, "tick")},
+			})
+			if err != nil {
+				failed.Do(func() { b.Errorf("parallel ack: %v", err) })
+				return
+			}
+		}
+	})
+}
+
+// benchParallelWorker: worker cycles from GOMAXPROCS workers.
+func benchParallelWorker(b *testing.B, h *Harness) {
+	ctx := context.Background()
+	p := h.Provider
+	const items = 64
+	for i := range items {
+		must(b, p.EnqueueForWorker(ctx, activityItem("par-worker", uint64(i+1))))
+	}
+	var failed sync.Once
+	b.ReportAllocs()
+	b.ResetTimer()
+	b.RunParallel(func(pb *testing.PB) {
+		for pb.Next() {
+			w, err := p.FetchWorkItem(ctx, benchLock, 0, nil, duroxide.TagFilter{})
+			if err != nil || w == nil {
+				failed.Do(func() { b.Errorf("parallel worker fetch: item %v, err %v", w, err) })
+				return
+			}
+			a := w.Item.(duroxide.ActivityExecuteItem)
+			if err := p.EnqueueForWorker(ctx, a); err != nil {
+				failed.Do(func() { b.Errorf("parallel enqueue: %v", err) })
+				return
+			}
+			if err := p.AckWorkItem(ctx, w.LockToken, completedItem(a.Instance, a.ID, "ok")); err != nil {
+				failed.Do(func() { b.Errorf("parallel worker ack: %v", err) })
+				return
+			}
+		}
+	})
+}
