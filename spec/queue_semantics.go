@@ -21,6 +21,8 @@ func queueSemanticsCases() []Case {
 		{"queue_semantics", "worker_item_immediate_visibility", queueSemWorkerItemImmediateVisibility},
 		{"queue_semantics", "worker_delayed_visibility_skips_future_items", queueSemWorkerDelayedVisibilitySkipsFutureItems},
 		{"queue_semantics", "orphan_queue_messages_dropped", queueSemOrphanQueueMessagesDropped},
+		// Not in duroxide: the head-of-line rule (contract §10 item 26).
+		{"queue_semantics", "early_message_does_not_block_other_instances", queueSemEarlyMessageDoesNotBlock},
 	}
 }
 
@@ -314,4 +316,33 @@ func queueSemOrphanQueueMessagesDropped(t T, h *Harness) {
 	batch := mustFetchOrch(t, h, longLock)
 	require.Equal(t, early, batch.Instance)
 	require.Equal(t, []duroxide.WorkItem{early1, startItem(early)}, batch.Messages)
+}
+
+// An instance that was never started and whose only messages cannot start it
+// (an external event that arrived before its StartOrchestration) must not
+// stall other instances: fetch skips it without locking it or counting an
+// attempt, keeps its messages, and delivers them with the start once the
+// start arrives. duroxide's SQLite provider instead returns no work to every
+// fetcher while such a message is the oldest in the queue.
+func queueSemEarlyMessageDoesNotBlock(t T, h *Harness) {
+	const early, other = "early-instance", "other-instance"
+	enqueueOrch(t, h, externalItem(early, "too-soon"))
+	enqueueOrch(t, h, startItem(other))
+
+	item := mustFetchOrch(t, h, longLock)
+	require.Equal(t, other, item.Instance, "the early message must not block another instance's start")
+	requireNoOrch(t, h, "the early message alone cannot start its instance")
+	ack(t, h, item.LockToken, duroxide.OrchestrationAck{
+		ExecutionID:  1,
+		HistoryDelta: []duroxide.Event{startedEvent(other, 1, testVersion)},
+		Metadata:     nameVersion(testOrch, testVersion),
+	})
+
+	enqueueOrch(t, h, startItem(early))
+	got := mustFetchOrch(t, h, longLock)
+	require.Equal(t, early, got.Instance)
+	require.Equal(t, []duroxide.WorkItem{externalItem(early, "too-soon"), startItem(early)}, got.Messages,
+		"the early message was kept, and the batch is in enqueue order")
+	require.Equal(t, uint32(1), got.AttemptCount, "skipping the instance must not have counted an attempt")
+	require.Equal(t, testOrch, got.OrchestrationName)
 }
