@@ -163,14 +163,19 @@ type SessionFetchConfig struct {
 
 // DispatcherCapabilityFilter restricts an orchestration fetch to executions
 // whose pinned duroxide version lies in any of the ranges. Executions with no
-// pinned version are always compatible. An empty range list matches nothing.
+// pinned version are compatible with any non-empty list. An empty range list
+// matches nothing.
 type DispatcherCapabilityFilter struct {
 	SupportedDuroxideVersions []SemverRange
 }
 
 // Compatible reports whether an execution pinned at v may be fetched under
-// the filter. A nil v (no pinned version) is always compatible.
+// the filter. An empty range list matches nothing; otherwise a nil v (no
+// pinned version) is always compatible.
 func (f DispatcherCapabilityFilter) Compatible(v *Semver) bool {
+	if len(f.SupportedDuroxideVersions) == 0 {
+		return false
+	}
 	if v == nil {
 		return true
 	}

@@ -1,3 +1,0 @@
-package spec
-
-func capabilityFilteringCases() []Case { return nil }

@@ -1,3 +1,0 @@
-package spec
-
-func kvStoreCases() []Case { return nil }

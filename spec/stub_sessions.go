@@ -1,3 +1,0 @@
-package spec
-
-func sessionsCases() []Case { return nil }

@@ -1,3 +1,0 @@
-package spec
-
-func tagFilteringCases() []Case { return nil }
