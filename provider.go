@@ -138,7 +138,8 @@ type Provider interface {
 
 	// AbandonWorkItem unlocks a worker item, visible again at now+delay;
 	// ignoreAttempt undoes the fetch's attempt increment (never below zero).
-	// The lock may have expired, but the item must not have been re-fetched.
+	// The lock may have expired, but the item must not have been re-fetched,
+	// cancelled or deleted ([ErrInvalidLockToken]).
 	AbandonWorkItem(ctx context.Context, lockToken string, delay time.Duration, ignoreAttempt bool) error
 
 	// RenewSessionLock extends to now+extendFor every active session owned by

@@ -1,0 +1,635 @@
+package spec
+
+import (
+	"fmt"
+
+	"github.com/stretchr/testify/require"
+
+	"github.com/duroxide-go/duroxide"
+)
+
+// cancellationCases: the worker queue serves activities whatever their
+// orchestration's state, an orchestration ack cancels activities by deleting
+// their worker rows ("lock stealing"), and a worker whose row is gone sees
+// its renew and ack fail.
+func cancellationCases() []Case {
+	return []Case{
+		{"cancellation", "fetch_returns_running_state_for_active_orchestration", cancellationFetchRunning},
+		{"cancellation", "fetch_returns_terminal_state_when_orchestration_completed", cancellationFetchCompleted},
+		{"cancellation", "fetch_returns_terminal_state_when_orchestration_failed", cancellationFetchFailed},
+		{"cancellation", "fetch_returns_terminal_state_when_orchestration_continued_as_new", cancellationFetchContinuedAsNew},
+		{"cancellation", "fetch_returns_missing_state_when_instance_deleted", cancellationFetchMissing},
+		{"cancellation", "renew_returns_running_when_orchestration_active", cancellationRenewRunning},
+		{"cancellation", "renew_returns_terminal_when_orchestration_completed", cancellationRenewTerminal},
+		{"cancellation", "renew_returns_missing_when_instance_deleted", cancellationRenewMissing},
+		{"cancellation", "ack_work_item_none_deletes_without_enqueue", cancellationAckNoneDeletes},
+		{"cancellation", "cancelled_activities_deleted_from_worker_queue", cancellationDeletedFromWorkerQueue},
+		{"cancellation", "ack_work_item_fails_when_entry_deleted", cancellationAckFailsWhenDeleted},
+		{"cancellation", "renew_fails_when_entry_deleted", cancellationRenewFailsWhenDeleted},
+		{"cancellation", "cancelling_nonexistent_activities_is_idempotent", cancellationNonexistentIdempotent},
+		{"cancellation", "batch_cancellation_deletes_multiple_activities", cancellationBatch},
+		{"cancellation", "same_activity_in_worker_items_and_cancelled_is_noop", cancellationScheduleAndCancel},
+		{"cancellation", "orphan_activity_after_instance_force_deletion", cancellationOrphanAfterForceDelete},
+		// Not in duroxide:
+		{"cancellation", "cancel_locked_activity_invalidates_worker_token", cancellationLockedActivity},
+		{"cancellation", "cancellation_matches_full_activity_identity", cancellationFullIdentity},
+		{"cancellation", "cancellation_ignores_tag_and_session", cancellationIgnoresTagAndSession},
+		{"cancellation", "failed_ack_does_not_cancel_activities", cancellationFailedAckKeepsActivities},
+		{"cancellation", "cancellation_keeps_completion_that_raced_it", cancellationKeepsRacedCompletion},
+	}
+}
+
+// cancellationStartedEvent is the OrchestrationStarted (version "1.0") that
+// duroxide's cancellation cases ack as event 1.
+func cancellationStartedEvent(instance string) duroxide.Event {
+	return startedEvent(instance, duroxide.InitialEventID, "1.0")
+}
+
+// cancellationActivity is activityItem with a name.
+func cancellationActivity(instance string, id uint64, name string) duroxide.ActivityExecuteItem {
+	a := activityItem(instance, id)
+	a.Name = name
+	return a
+}
+
+// cancellationID is the identity of activity id of execution 1.
+func cancellationID(instance string, id uint64) duroxide.ScheduledActivityIdentifier {
+	return duroxide.ScheduledActivityIdentifier{Instance: instance, ExecutionID: duroxide.InitialExecutionID, ActivityID: id}
+}
+
+// cancellationNameStatus is the metadata most duroxide cancellation cases
+// ack with: a name but no version (so no instance record), and a status.
+func cancellationNameStatus(status duroxide.ExecutionStatus, output *string) duroxide.ExecutionMetadata {
+	return duroxide.ExecutionMetadata{OrchestrationName: ptr(testOrch), Status: status, Output: output}
+}
+
+// cancellationStart enqueues a start for instance, fetches it and acks
+// execution 1 with delta, worker items and metadata.
+func cancellationStart(t T, h *Harness, instance string, delta []duroxide.Event, workers []duroxide.WorkItem, md duroxide.ExecutionMetadata) {
+	t.Helper()
+	enqueueOrch(t, h, startItem(instance))
+	item := mustFetchOrch(t, h, longLock)
+	require.Equal(t, instance, item.Instance)
+	ack(t, h, item.LockToken, duroxide.OrchestrationAck{
+		ExecutionID:  duroxide.InitialExecutionID,
+		HistoryDelta: delta,
+		WorkerItems:  workers,
+		Metadata:     md,
+	})
+}
+
+// cancellationFetchTurn enqueues an ExternalRaised "Trigger" for instance
+// and fetches the turn it starts.
+func cancellationFetchTurn(t T, h *Harness, instance string) *duroxide.LockedOrchestrationItem {
+	t.Helper()
+	enqueueOrch(t, h, externalItem(instance, "Trigger"))
+	item := mustFetchOrch(t, h, longLock)
+	require.Equal(t, instance, item.Instance)
+	return item
+}
+
+// cancellationTurn runs one turn of instance triggered by an ExternalRaised
+// and acks it with a (execution 1).
+func cancellationTurn(t T, h *Harness, instance string, a duroxide.OrchestrationAck) {
+	t.Helper()
+	item := cancellationFetchTurn(t, h, instance)
+	a.ExecutionID = duroxide.InitialExecutionID
+	ack(t, h, item.LockToken, a)
+}
+
+// cancellationRequireExecution checks, through the management API when the
+// provider has one, the status and output stored for execution 1.
+func cancellationRequireExecution(t T, h *Harness, instance string, status duroxide.ExecutionStatus, output *string) {
+	t.Helper()
+	admin := h.Provider.AsManagementCapability()
+	if admin == nil {
+		t.Logf("provider has no management capability: execution status not checked")
+		return
+	}
+	info, err := admin.GetExecutionInfo(t.Context(), instance, duroxide.InitialExecutionID)
+	require.NoError(t, err, "get_execution_info(%q, 1)", instance)
+	require.Equal(t, status, info.Status, "status of execution 1")
+	require.Equal(t, output, info.Output, "output of execution 1")
+}
+
+// cancellationRequireNoInstance checks, through the management API when the
+// provider has one, that instance has no instance record.
+func cancellationRequireNoInstance(t T, h *Harness, instance string) {
+	t.Helper()
+	admin := h.Provider.AsManagementCapability()
+	if admin == nil {
+		t.Logf("provider has no management capability: instance absence not checked")
+		return
+	}
+	_, err := admin.GetInstanceInfo(t.Context(), instance)
+	requirePermanent(t, err, "get_instance_info(%q) of a missing instance must fail", instance)
+	require.ErrorIs(t, err, duroxide.ErrNotFound)
+}
+
+// cancellationRequireInvalidToken requires err to be the permanent
+// ErrInvalidLockToken that a deleted worker row yields.
+func cancellationRequireInvalidToken(t T, err error, msgAndArgs ...any) {
+	t.Helper()
+	requirePermanent(t, err, msgAndArgs...)
+	require.ErrorIs(t, err, duroxide.ErrInvalidLockToken, msgAndArgs...)
+}
+
+// cancellationRequireOnlyStart enqueues a StartOrchestration for instance
+// and requires the next orchestration batch to be the instance's and to hold
+// that start only. It makes "nothing else was enqueued for instance"
+// observable for instances that were never started, whose lone completions a
+// fetch skips.
+func cancellationRequireOnlyStart(t T, h *Harness, instance string) {
+	t.Helper()
+	start := startItem(instance)
+	enqueueOrch(t, h, start)
+	item := mustFetchOrch(t, h, longLock)
+	require.Equal(t, instance, item.Instance)
+	require.Equal(t, []duroxide.WorkItem{start}, item.Messages, "no other message may be queued for %q", instance)
+}
+
+// The worker queue serves an activity of a running orchestration.
+func cancellationFetchRunning(t T, h *Harness) {
+	const inst = "inst-running"
+	act := activityItem(inst, 1)
+	cancellationStart(t, h, inst, []duroxide.Event{cancellationStartedEvent(inst)},
+		[]duroxide.WorkItem{act}, cancellationNameStatus(duroxide.StatusRunning, nil))
+
+	w := mustFetchWork(t, h, longLock)
+	// Stronger than duroxide: the fetched item is the scheduled activity, and
+	// the execution is stored as Running.
+	require.Equal(t, duroxide.WorkItem(act), w.Item)
+	cancellationRequireExecution(t, h, inst, duroxide.StatusRunning, nil)
+}
+
+// The worker queue serves an activity scheduled by the same ack that
+// completes its orchestration: the provider does not look at execution state.
+func cancellationFetchCompleted(t T, h *Harness) {
+	const inst = "inst-completed"
+	act := activityItem(inst, 1)
+	cancellationStart(t, h, inst, []duroxide.Event{
+		cancellationStartedEvent(inst),
+		event(inst, 2, duroxide.OrchestrationCompleted{Output: "done"}),
+	}, []duroxide.WorkItem{act}, cancellationNameStatus(duroxide.StatusCompleted, ptr("done")))
+
+	w := mustFetchWork(t, h, longLock)
+	// Stronger than duroxide: the fetched item is the scheduled activity, and
+	// the execution really is Completed (duroxide only checks the fetch).
+	require.Equal(t, duroxide.WorkItem(act), w.Item)
+	cancellationRequireExecution(t, h, inst, duroxide.StatusCompleted, ptr("done"))
+}
+
+// The worker queue serves an activity scheduled by the same ack that fails
+// its orchestration.
+func cancellationFetchFailed(t T, h *Harness) {
+	const inst = "inst-failed"
+	act := activityItem(inst, 1)
+	failed := duroxide.OrchestrationFailed{Details: duroxide.Application{
+		Kind: duroxide.AppOrchestrationFailed{}, Message: "boom",
+	}}
+	cancellationStart(t, h, inst, []duroxide.Event{cancellationStartedEvent(inst), event(inst, 2, failed)},
+		[]duroxide.WorkItem{act}, cancellationNameStatus(duroxide.StatusFailed, nil))
+
+	w := mustFetchWork(t, h, longLock)
+	// Stronger than duroxide: the fetched item is the scheduled activity, and
+	// the execution really is Failed, with no output.
+	require.Equal(t, duroxide.WorkItem(act), w.Item)
+	cancellationRequireExecution(t, h, inst, duroxide.StatusFailed, nil)
+}
+
+// The worker queue serves an activity scheduled by the same ack that
+// continues its orchestration as new.
+func cancellationFetchContinuedAsNew(t T, h *Harness) {
+	const inst = "inst-can"
+	act := activityItem(inst, 1)
+	cancellationStart(t, h, inst, []duroxide.Event{
+		cancellationStartedEvent(inst),
+		event(inst, 2, duroxide.OrchestrationContinuedAsNew{Input: "new-input"}),
+	}, []duroxide.WorkItem{act}, cancellationNameStatus(duroxide.StatusContinuedAsNew, ptr("new-input")))
+
+	w := mustFetchWork(t, h, longLock)
+	// Stronger than duroxide: the fetched item is the scheduled activity, the
+	// execution really is ContinuedAsNew with the new input as output, and
+	// the provider created no execution 2 on its own.
+	require.Equal(t, duroxide.WorkItem(act), w.Item)
+	cancellationRequireExecution(t, h, inst, duroxide.StatusContinuedAsNew, ptr("new-input"))
+	if admin := h.Provider.AsManagementCapability(); admin != nil {
+		execs, err := admin.ListExecutions(t.Context(), inst)
+		require.NoError(t, err, "list_executions")
+		require.Equal(t, []uint64{1}, execs, "only the runtime's ack creates execution 2")
+	}
+}
+
+// The worker queue serves an activity whose instance does not exist.
+func cancellationFetchMissing(t T, h *Harness) {
+	const inst = "inst-missing"
+	act := activityItem(inst, 1)
+	enqueueWorker(t, h, act)
+
+	w := mustFetchWork(t, h, longLock)
+	// Stronger than duroxide: the fetched item is the enqueued activity, and
+	// its instance really does not exist.
+	require.Equal(t, duroxide.WorkItem(act), w.Item)
+	cancellationRequireNoInstance(t, h, inst)
+}
+
+// A worker lock on an activity of a running orchestration can be renewed.
+func cancellationRenewRunning(t T, h *Harness) {
+	const inst = "inst-renew-run"
+	cancellationStart(t, h, inst, []duroxide.Event{cancellationStartedEvent(inst)},
+		[]duroxide.WorkItem{activityItem(inst, 1)}, cancellationNameStatus(duroxide.StatusRunning, nil))
+	w := mustFetchWork(t, h, longLock)
+
+	require.NoError(t, h.Provider.RenewWorkItemLock(t.Context(), w.LockToken, longLock), "renew_work_item_lock")
+	// Stronger than duroxide: the execution is Running, and the renewed lock
+	// still acks (with its completion).
+	cancellationRequireExecution(t, h, inst, duroxide.StatusRunning, nil)
+	require.NoError(t, h.Provider.AckWorkItem(t.Context(), w.LockToken, completedItem(inst, 1, "done")),
+		"ack_work_item after renewal")
+}
+
+// Renewing a worker lock does not look at orchestration state: it succeeds
+// after the orchestration completed.
+func cancellationRenewTerminal(t T, h *Harness) {
+	const inst = "inst-renew-term"
+	cancellationStart(t, h, inst, []duroxide.Event{cancellationStartedEvent(inst)},
+		[]duroxide.WorkItem{activityItem(inst, 1)}, cancellationNameStatus(duroxide.StatusRunning, nil))
+	w := mustFetchWork(t, h, longLock)
+
+	// Complete the orchestration in a second turn; this metadata has no name.
+	cancellationTurn(t, h, inst, duroxide.OrchestrationAck{
+		HistoryDelta: []duroxide.Event{event(inst, 2, duroxide.OrchestrationCompleted{Output: "done"})},
+		Metadata:     duroxide.ExecutionMetadata{Status: duroxide.StatusCompleted, Output: ptr("done")},
+	})
+
+	require.NoError(t, h.Provider.RenewWorkItemLock(t.Context(), w.LockToken, longLock), "renew_work_item_lock")
+
+	// Stronger than duroxide: the execution really is Completed, and the
+	// activity's completion for it is still accepted and delivered (the
+	// runtime, not the provider, discards completions of finished
+	// executions).
+	cancellationRequireExecution(t, h, inst, duroxide.StatusCompleted, ptr("done"))
+	completion := completedItem(inst, 1, "late")
+	require.NoError(t, h.Provider.AckWorkItem(t.Context(), w.LockToken, completion), "ack_work_item after renewal")
+	item := mustFetchOrch(t, h, longLock)
+	require.Equal(t, inst, item.Instance)
+	require.Equal(t, []duroxide.WorkItem{completion}, item.Messages)
+}
+
+// Renewing a worker lock does not need the activity's instance to exist.
+func cancellationRenewMissing(t T, h *Harness) {
+	const inst = "inst-renew-missing"
+	enqueueWorker(t, h, activityItem(inst, 1))
+	w := mustFetchWork(t, h, longLock)
+
+	require.NoError(t, h.Provider.RenewWorkItemLock(t.Context(), w.LockToken, longLock), "renew_work_item_lock")
+	// Stronger than duroxide: the instance really is missing, and the renewed
+	// lock still acks.
+	cancellationRequireNoInstance(t, h, inst)
+	require.NoError(t, h.Provider.AckWorkItem(t.Context(), w.LockToken, nil), "ack_work_item after renewal")
+}
+
+// ack_work_item with no completion deletes the item and enqueues nothing.
+func cancellationAckNoneDeletes(t T, h *Harness) {
+	const inst = "inst-ack-none"
+	enqueueWorker(t, h, activityItem(inst, 1))
+	w := mustFetchWork(t, h, h.LockTimeout)
+	require.NoError(t, h.Provider.AckWorkItem(t.Context(), w.LockToken, nil), "ack_work_item(None)")
+
+	require.Nil(t, fetchWork(t, h, h.LockTimeout), "worker queue must be empty")
+	requireNoOrch(t, h, "no completion may be enqueued")
+
+	// Stronger than duroxide: the item was deleted, not left locked: it does
+	// not come back once its lock would have expired.
+	h.Sleep(t, h.LockTimeout+h.Slack)
+	require.Nil(t, fetchWork(t, h, h.LockTimeout), "an item acked with no completion must never be redelivered")
+	// Stronger than duroxide: the orchestrator check above is vacuous for an
+	// instance that was never started (a fetch skips its lone completion), so
+	// start it: its batch must hold the start only.
+	cancellationRequireOnlyStart(t, h, inst)
+}
+
+// Cancelled activities are deleted from the worker queue by the ack, whether
+// or not they were fetched before; others stay.
+func cancellationDeletedFromWorkerQueue(t T, h *Harness) {
+	const inst = "inst-cancel-delete"
+	cancellationStart(t, h, inst, []duroxide.Event{cancellationStartedEvent(inst)}, []duroxide.WorkItem{
+		cancellationActivity(inst, 1, "Activity1"),
+		cancellationActivity(inst, 2, "Activity2"),
+		cancellationActivity(inst, 3, "Activity3"),
+	}, cancellationNameStatus(duroxide.StatusRunning, nil))
+
+	w := mustFetchWork(t, h, longLock)
+	require.NoError(t, h.Provider.AbandonWorkItem(t.Context(), w.LockToken, 0, false), "abandon_work_item")
+
+	cancellationTurn(t, h, inst, duroxide.OrchestrationAck{
+		CancelledActivities: []duroxide.ScheduledActivityIdentifier{cancellationID(inst, 1), cancellationID(inst, 2)},
+	})
+
+	remaining := mustFetchWork(t, h, h.LockTimeout)
+	require.IsType(t, duroxide.ActivityExecuteItem{}, remaining.Item)
+	require.Equal(t, uint64(3), remaining.Item.(duroxide.ActivityExecuteItem).ID, "only activity 3 may remain")
+	require.Nil(t, fetchWork(t, h, h.LockTimeout), "activities 1 and 2 must be gone")
+
+	// Stronger than duroxide: the cancelled rows are deleted, not hidden:
+	// after every lock could have expired only activity 3 comes back.
+	h.Sleep(t, h.LockTimeout+h.Slack)
+	again := mustFetchWork(t, h, longLock)
+	require.Equal(t, duroxide.WorkItem(cancellationActivity(inst, 3, "Activity3")), again.Item)
+	require.Nil(t, fetchWork(t, h, longLock), "cancelled activities must never come back")
+}
+
+// ack_work_item with a token whose row is gone fails permanently.
+func cancellationAckFailsWhenDeleted(t T, h *Harness) {
+	const inst = "inst-ack-stolen"
+	enqueueWorker(t, h, activityItem(inst, 1))
+	w := mustFetchWork(t, h, longLock)
+	require.NoError(t, h.Provider.AckWorkItem(t.Context(), w.LockToken, nil), "ack_work_item(None)")
+
+	err := h.Provider.AckWorkItem(t.Context(), w.LockToken, completedItem(inst, 1, "done"))
+	require.Error(t, err, "ack_work_item must fail when the entry is gone")
+	requirePermanent(t, err)
+	// Stronger than duroxide: the error is ErrInvalidLockToken, and the
+	// failed ack enqueued no completion.
+	require.ErrorIs(t, err, duroxide.ErrInvalidLockToken)
+	cancellationRequireOnlyStart(t, h, inst)
+}
+
+// renew_work_item_lock with a token whose row is gone fails: the worker's
+// cancellation signal.
+func cancellationRenewFailsWhenDeleted(t T, h *Harness) {
+	const inst = "inst-renew-stolen"
+	enqueueWorker(t, h, activityItem(inst, 1))
+	w := mustFetchWork(t, h, longLock)
+	require.NoError(t, h.Provider.AckWorkItem(t.Context(), w.LockToken, nil), "ack_work_item(None)")
+
+	err := h.Provider.RenewWorkItemLock(t.Context(), w.LockToken, longLock)
+	require.Error(t, err, "renew_work_item_lock must fail when the entry is gone")
+	// Stronger than duroxide: the failure is the permanent
+	// ErrInvalidLockToken.
+	cancellationRequireInvalidToken(t, err)
+}
+
+// Cancelling activities that do not exist is not an error.
+func cancellationNonexistentIdempotent(t T, h *Harness) {
+	const inst = "inst-cancel-idempotent"
+	enqueueOrch(t, h, startItem(inst))
+	item := mustFetchOrch(t, h, longLock)
+	cancel := []duroxide.ScheduledActivityIdentifier{cancellationID(inst, 999), cancellationID(inst, 1)}
+	err := h.Provider.AckOrchestrationItem(t.Context(), item.LockToken, duroxide.OrchestrationAck{
+		ExecutionID:         duroxide.InitialExecutionID,
+		HistoryDelta:        []duroxide.Event{cancellationStartedEvent(inst)},
+		Metadata:            duroxide.ExecutionMetadata{OrchestrationName: ptr(testOrch)},
+		CancelledActivities: cancel,
+	})
+	require.NoError(t, err, "cancelling non-existent activities must not fail the ack")
+
+	// Stronger than duroxide: the rest of the ack was applied, and cancelling
+	// the same identities again (now really idempotent: activity 1 was
+	// scheduled and cancelled in between) succeeds too.
+	require.Equal(t, []uint64{1}, eventIDs(read(t, h, inst)))
+	cancellationTurn(t, h, inst, duroxide.OrchestrationAck{
+		WorkerItems:         []duroxide.WorkItem{activityItem(inst, 1)},
+		CancelledActivities: cancel,
+	})
+	cancellationTurn(t, h, inst, duroxide.OrchestrationAck{CancelledActivities: cancel})
+	require.Nil(t, fetchWork(t, h, longLock), "nothing may be left in the worker queue")
+}
+
+// One ack cancels several activities.
+func cancellationBatch(t T, h *Harness) {
+	const inst = "inst-batch-cancel"
+	var acts []duroxide.WorkItem
+	var cancel []duroxide.ScheduledActivityIdentifier
+	for i := range uint64(5) {
+		acts = append(acts, cancellationActivity(inst, i+1, fmt.Sprintf("Activity%d", i+1)))
+		cancel = append(cancel, cancellationID(inst, i+1))
+	}
+	cancellationStart(t, h, inst, []duroxide.Event{cancellationStartedEvent(inst)}, acts,
+		cancellationNameStatus(duroxide.StatusRunning, nil))
+
+	// Stronger than duroxide: the five activities really were queued before
+	// the cancellation (duroxide would pass if they never were). Fetch them
+	// all, then put them back.
+	tokens := make([]string, len(acts))
+	for i := range acts {
+		w := mustFetchWork(t, h, longLock)
+		require.Equal(t, acts[i], w.Item)
+		tokens[i] = w.LockToken
+	}
+	for _, tok := range tokens {
+		require.NoError(t, h.Provider.AbandonWorkItem(t.Context(), tok, 0, true), "abandon_work_item")
+	}
+
+	cancellationTurn(t, h, inst, duroxide.OrchestrationAck{CancelledActivities: cancel})
+	require.Nil(t, fetchWork(t, h, h.LockTimeout), "all five activities must be cancelled")
+}
+
+// When one ack both schedules and cancels an activity, the activity ends up
+// absent: worker items are inserted before cancellations are applied.
+func cancellationScheduleAndCancel(t T, h *Harness) {
+	const inst = "inst-schedule-then-cancel"
+	enqueueOrch(t, h, startItem(inst))
+	item := mustFetchOrch(t, h, longLock)
+	normal := cancellationActivity(inst, 3, "NormalActivity")
+	ack(t, h, item.LockToken, duroxide.OrchestrationAck{
+		ExecutionID:         duroxide.InitialExecutionID,
+		HistoryDelta:        []duroxide.Event{cancellationStartedEvent(inst)},
+		WorkerItems:         []duroxide.WorkItem{cancellationActivity(inst, 2, "DroppedActivity"), normal},
+		Metadata:            cancellationNameStatus(duroxide.StatusRunning, nil),
+		CancelledActivities: []duroxide.ScheduledActivityIdentifier{cancellationID(inst, 2)},
+	})
+
+	w := mustFetchWork(t, h, longLock)
+	require.IsType(t, duroxide.ActivityExecuteItem{}, w.Item)
+	got := w.Item.(duroxide.ActivityExecuteItem)
+	require.Equal(t, uint64(3), got.ID, "only the normal activity may remain")
+	require.Equal(t, "NormalActivity", got.Name)
+	// Stronger than duroxide: the remaining activity is unchanged.
+	require.Equal(t, duroxide.WorkItem(normal), w.Item)
+	require.NoError(t, h.Provider.AckWorkItem(t.Context(), w.LockToken, nil), "ack_work_item(None)")
+	require.Nil(t, fetchWork(t, h, h.LockTimeout), "the scheduled-then-cancelled activity must not be queued")
+}
+
+// Force-deleting an instance with a queued activity leaves the worker queue
+// usable, and a completion for the deleted instance is harmless.
+func cancellationOrphanAfterForceDelete(t T, h *Harness) {
+	admin := h.Admin(t)
+	const inst = "inst-orphan-activity"
+	act := activityItem(inst, 1)
+	act.Input = "test-input"
+	cancellationStart(t, h, inst, []duroxide.Event{startedEvent(inst, 1, testVersion)}, []duroxide.WorkItem{act},
+		duroxide.ExecutionMetadata{OrchestrationName: ptr(testOrch), OrchestrationVersion: ptr(testVersion), Status: duroxide.StatusRunning})
+
+	res, err := admin.DeleteInstance(t.Context(), inst, true)
+	require.NoError(t, err, "delete_instance(force)")
+	require.Positive(t, res.InstancesDeleted, "force delete must remove the instance")
+	_, err = admin.GetInstanceInfo(t.Context(), inst)
+	require.Error(t, err, "the instance must be gone")
+	// Stronger than duroxide: the error is the permanent ErrNotFound, and the
+	// deletion counted the queued activity.
+	requirePermanent(t, err)
+	require.ErrorIs(t, err, duroxide.ErrNotFound)
+	require.GreaterOrEqual(t, res.QueueMessagesDeleted, uint64(1), "the queued activity must be counted")
+
+	w, err := h.Provider.FetchWorkItem(t.Context(), longLock, 0, nil, duroxide.FilterDefaultOnly())
+	require.NoError(t, err, "fetch_work_item after the force delete")
+	// Stronger than duroxide (which accepts the activity surviving): deleting
+	// an instance deletes its worker rows (contract §5.14, §9.11), so the
+	// orphan activity is not handed out.
+	require.Nil(t, w, "deleting an instance must delete its queued activities")
+
+	// duroxide acks the orphan activity with a completion and requires that
+	// to succeed. Here the activity is gone, so enqueue the completion a
+	// worker that ran it would have sent: it must be accepted and must not
+	// resurrect the instance.
+	require.NoError(t, h.Provider.EnqueueForOrchestrator(t.Context(), completedItem(inst, 1, "orphan-result"), 0),
+		"enqueueing a completion for a deleted instance")
+	requireNoOrch(t, h, "a lone completion must not start a deleted instance")
+	_, err = admin.GetInstanceInfo(t.Context(), inst)
+	require.ErrorIs(t, err, duroxide.ErrNotFound, "an orphan completion must not recreate the instance")
+	require.Empty(t, read(t, h, inst), "the deleted instance's history must be gone")
+}
+
+// A cancelled activity that a worker holds locked is deleted anyway; the
+// worker's renew, ack and abandon then fail with ErrInvalidLockToken, and
+// its completion is not delivered (contract §9.7, §4.11, §4.12).
+func cancellationLockedActivity(t T, h *Harness) {
+	const inst = "inst-steal"
+	cancellationStart(t, h, inst, []duroxide.Event{startedEvent(inst, 1, testVersion)},
+		[]duroxide.WorkItem{activityItem(inst, 1), activityItem(inst, 2)}, nameVersion(testOrch, testVersion))
+	held := mustFetchWork(t, h, h.LockTimeout)
+	require.Equal(t, uint64(1), held.Item.(duroxide.ActivityExecuteItem).ID)
+
+	cancellationTurn(t, h, inst, duroxide.OrchestrationAck{
+		CancelledActivities: []duroxide.ScheduledActivityIdentifier{cancellationID(inst, 1)},
+	})
+
+	// The lock has not expired: every failure below is due to the deletion.
+	err := h.Provider.RenewWorkItemLock(t.Context(), held.LockToken, h.LockTimeout)
+	cancellationRequireInvalidToken(t, err, "renewing a cancelled activity must fail")
+	err = h.Provider.AckWorkItem(t.Context(), held.LockToken, completedItem(inst, 1, "too-late"))
+	cancellationRequireInvalidToken(t, err, "acking a cancelled activity with a completion must fail")
+	err = h.Provider.AckWorkItem(t.Context(), held.LockToken, nil)
+	cancellationRequireInvalidToken(t, err, "acking a cancelled activity with no completion must fail")
+	err = h.Provider.AbandonWorkItem(t.Context(), held.LockToken, 0, false)
+	cancellationRequireInvalidToken(t, err, "abandoning a cancelled activity must fail")
+
+	// The failed ack delivered nothing: the next turn holds only its trigger.
+	item := cancellationFetchTurn(t, h, inst)
+	require.Equal(t, []duroxide.WorkItem{externalItem(inst, "Trigger")}, item.Messages)
+	ack(t, h, item.LockToken, duroxide.OrchestrationAck{ExecutionID: duroxide.InitialExecutionID})
+
+	// Activity 2 is untouched; activity 1 never comes back.
+	other := mustFetchWork(t, h, longLock)
+	require.Equal(t, duroxide.WorkItem(activityItem(inst, 2)), other.Item)
+	require.NoError(t, h.Provider.AckWorkItem(t.Context(), other.LockToken, nil), "ack_work_item of activity 2")
+	h.Sleep(t, h.LockTimeout+h.Slack)
+	require.Nil(t, fetchWork(t, h, longLock), "the cancelled activity must be gone, not just locked")
+}
+
+// Cancellation deletes exactly the rows with the listed (instance,
+// execution, activity id) identity: the same activity id in another
+// execution or another instance stays (contract §2.9, §9.7).
+func cancellationFullIdentity(t T, h *Harness) {
+	const instA, instB = "inst-ident-a", "inst-ident-b"
+	cancellationStart(t, h, instA, []duroxide.Event{startedEvent(instA, 1, testVersion)},
+		[]duroxide.WorkItem{activityItem(instA, 1), activityItem(instA, 2)}, nameVersion(testOrch, testVersion))
+	otherExec := activityItem(instA, 1)
+	otherExec.ExecutionID = 2
+	enqueueWorker(t, h, otherExec)
+	enqueueWorker(t, h, activityItem(instB, 1))
+
+	cancellationTurn(t, h, instA, duroxide.OrchestrationAck{
+		CancelledActivities: []duroxide.ScheduledActivityIdentifier{cancellationID(instA, 1)},
+	})
+
+	want := []duroxide.WorkItem{activityItem(instA, 2), otherExec, activityItem(instB, 1)}
+	for _, w := range want {
+		got := mustFetchWork(t, h, longLock)
+		require.Equal(t, w, got.Item, "only (inst-ident-a, 1, 1) may be cancelled")
+	}
+	require.Nil(t, fetchWork(t, h, longLock), "the cancelled activity must be gone")
+}
+
+// Cancellation matches by identity only: tagged and session-bound
+// activities are deleted like plain ones (contract §9.7).
+func cancellationIgnoresTagAndSession(t T, h *Harness) {
+	const inst = "inst-cancel-routed"
+	tagged := activityItem(inst, 1)
+	tagged.Tag = ptr("gpu")
+	sessioned := activityItem(inst, 2)
+	sessioned.SessionID = ptr("session-1")
+	both := activityItem(inst, 3)
+	both.Tag = ptr("gpu")
+	both.SessionID = ptr("session-2")
+	plain := activityItem(inst, 4)
+	cancellationStart(t, h, inst, []duroxide.Event{startedEvent(inst, 1, testVersion)},
+		[]duroxide.WorkItem{tagged, sessioned, both, plain}, nameVersion(testOrch, testVersion))
+
+	cancellationTurn(t, h, inst, duroxide.OrchestrationAck{
+		CancelledActivities: []duroxide.ScheduledActivityIdentifier{
+			cancellationID(inst, 1), cancellationID(inst, 2), cancellationID(inst, 3),
+		},
+	})
+
+	fetchAny := func() *duroxide.LockedWorkItem {
+		t.Helper()
+		w, err := h.Provider.FetchWorkItem(t.Context(), longLock, 0,
+			&duroxide.SessionFetchConfig{OwnerID: "worker-1", LockTimeout: longLock}, duroxide.FilterAny())
+		require.NoError(t, err, "fetch_work_item(any tag, with sessions)")
+		return w
+	}
+	w := fetchAny()
+	require.NotNil(t, w, "the plain activity must remain")
+	require.Equal(t, duroxide.WorkItem(plain), w.Item)
+	require.Nil(t, fetchAny(), "tagged and session activities must be cancelled too")
+}
+
+// An ack that fails cancels nothing; retrying it with the same token does
+// (contract §4.2: all or nothing, the lock stays held).
+func cancellationFailedAckKeepsActivities(t T, h *Harness) {
+	const inst = "inst-cancel-rollback"
+	act := activityItem(inst, 1)
+	cancellationStart(t, h, inst, []duroxide.Event{startedEvent(inst, 1, testVersion)},
+		[]duroxide.WorkItem{act}, nameVersion(testOrch, testVersion))
+
+	item := cancellationFetchTurn(t, h, inst)
+	cancel := []duroxide.ScheduledActivityIdentifier{cancellationID(inst, 1)}
+	err := h.Provider.AckOrchestrationItem(t.Context(), item.LockToken, duroxide.OrchestrationAck{
+		ExecutionID:         duroxide.InitialExecutionID,
+		HistoryDelta:        []duroxide.Event{startedEvent(inst, 1, testVersion)}, // duplicate event id
+		CancelledActivities: cancel,
+	})
+	requirePermanent(t, err, "an ack repeating event id 1 must fail")
+	require.ErrorIs(t, err, duroxide.ErrDuplicateEvent)
+
+	w := mustFetchWork(t, h, longLock)
+	require.Equal(t, duroxide.WorkItem(act), w.Item, "a failed ack must not cancel the activity")
+	require.NoError(t, h.Provider.AbandonWorkItem(t.Context(), w.LockToken, 0, true), "abandon_work_item")
+
+	ack(t, h, item.LockToken, duroxide.OrchestrationAck{ExecutionID: duroxide.InitialExecutionID, CancelledActivities: cancel})
+	require.Nil(t, fetchWork(t, h, longLock), "the retried ack must cancel the activity")
+}
+
+// Cancellation removes worker rows only: the completion of an activity that
+// finished while the cancelling turn was running is kept for the next turn
+// (contract §4.2 step 11, §6.2).
+func cancellationKeepsRacedCompletion(t T, h *Harness) {
+	const inst = "inst-cancel-race"
+	cancellationStart(t, h, inst, []duroxide.Event{startedEvent(inst, 1, testVersion)},
+		[]duroxide.WorkItem{activityItem(inst, 1)}, nameVersion(testOrch, testVersion))
+	w := mustFetchWork(t, h, longLock)
+
+	turn := cancellationFetchTurn(t, h, inst)
+	completion := completedItem(inst, 1, "finished-first")
+	require.NoError(t, h.Provider.AckWorkItem(t.Context(), w.LockToken, completion), "ack_work_item before the cancel")
+	ack(t, h, turn.LockToken, duroxide.OrchestrationAck{
+		ExecutionID:         duroxide.InitialExecutionID,
+		CancelledActivities: []duroxide.ScheduledActivityIdentifier{cancellationID(inst, 1)},
+	})
+
+	next := mustFetchOrch(t, h, longLock)
+	require.Equal(t, inst, next.Instance)
+	require.Equal(t, []duroxide.WorkItem{completion}, next.Messages, "the raced completion must survive the cancellation")
+}

@@ -1,3 +1,0 @@
-package spec
-
-func cancellationCases() []Case { return nil }

@@ -1,3 +1,0 @@
-package spec
-
-func customStatusCases() []Case { return nil }
