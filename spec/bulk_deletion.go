@@ -1,0 +1,234 @@
+package spec
+
+import (
+	"github.com/stretchr/testify/require"
+
+	"github.com/duroxide-go/duroxide"
+)
+
+// bulkDeletionCases: delete_instance_bulk deletes terminal root instances
+// matching a filter, each with its whole tree, skips running ones, and
+// honours instance ids, completed_before and limit.
+func bulkDeletionCases() []Case {
+	return []Case{
+		{"bulk_deletion", "delete_instance_bulk_filter_combinations", bulkDelFilterCombinations},
+		{"bulk_deletion", "delete_instance_bulk_safety_and_limits", bulkDelSafetyAndLimits},
+		{"bulk_deletion", "delete_instance_bulk_completed_before_filter", bulkDelCompletedBeforeFilter},
+		{"bulk_deletion", "delete_instance_bulk_cascades_to_children", bulkDelCascadesToChildren},
+		// Not in duroxide:
+		{"bulk_deletion", "delete_instance_bulk_terminal_statuses", bulkDelTerminalStatuses},
+		{"bulk_deletion", "delete_instance_bulk_roots_only", bulkDelRootsOnly},
+		{"bulk_deletion", "delete_instance_bulk_empty_id_list", bulkDelEmptyIDList},
+		{"bulk_deletion", "delete_instance_bulk_limit_counts_roots", bulkDelLimitCountsRoots},
+	}
+}
+
+// bulkDel runs delete_instance_bulk and requires success.
+func bulkDel(t T, admin duroxide.ProviderAdmin, f duroxide.InstanceFilter) duroxide.DeleteInstanceResult {
+	t.Helper()
+	res, err := admin.DeleteInstanceBulk(t.Context(), f)
+	require.NoError(t, err, "delete_instance_bulk(%+v)", f)
+	return res
+}
+
+// Instance ids select exactly the listed instances; unknown ids match nothing;
+// an empty filter takes every remaining terminal instance.
+func bulkDelFilterCombinations(t T, h *Harness) {
+	admin := h.Admin(t)
+	ids := []string{"bulk-del-filter-0", "bulk-del-filter-1", "bulk-del-filter-2", "bulk-del-filter-3", "bulk-del-filter-4"}
+	for _, id := range ids {
+		delCompleted(t, h, id)
+	}
+
+	res := bulkDel(t, admin, duroxide.InstanceFilter{InstanceIDs: ids[:2]})
+	require.Equal(t, uint64(2), res.InstancesDeleted)
+	delRequireGone(t, admin, ids[:2]...)
+	// Stronger than duroxide: all three unlisted instances remain (duroxide
+	// checks one).
+	delRequireExists(t, admin, ids[2:]...)
+
+	res = bulkDel(t, admin, duroxide.InstanceFilter{InstanceIDs: []string{"does-not-exist-1", "does-not-exist-2"}})
+	// Stronger than duroxide: the whole result is zero, not only the
+	// instance count.
+	require.Equal(t, duroxide.DeleteInstanceResult{}, res, "unknown ids match nothing")
+	delRequireExists(t, admin, ids[2:]...)
+
+	res = bulkDel(t, admin, duroxide.InstanceFilter{})
+	// Stronger than duroxide: exactly the three remaining instances (the
+	// store is fresh), with their executions and events.
+	require.Equal(t, duroxide.DeleteInstanceResult{InstancesDeleted: 3, ExecutionsDeleted: 3, EventsDeleted: 3}, res)
+	delRequireGone(t, admin, ids[2:]...)
+}
+
+// Running instances are skipped silently, and limit bounds each call so
+// repeated calls drain the terminal instances in batches.
+func bulkDelSafetyAndLimits(t T, h *Harness) {
+	admin := h.Admin(t)
+	const completed1, completed2 = "bulk-del-safe-completed-1", "bulk-del-safe-completed-2"
+	const running1, running2 = "bulk-del-safe-running-1", "bulk-del-safe-running-2"
+	delCompleted(t, h, completed1)
+	delCompleted(t, h, completed2)
+	createInstance(t, h, running1)
+	createInstance(t, h, running2)
+
+	res := bulkDel(t, admin, duroxide.InstanceFilter{InstanceIDs: []string{completed1, completed2, running1, running2}})
+	require.Equal(t, uint64(2), res.InstancesDeleted, "only the completed instances are deleted")
+	delRequireExists(t, admin, running1, running2)
+	// Stronger than duroxide: the completed ones really are gone.
+	delRequireGone(t, admin, completed1, completed2)
+
+	batch := []string{"bulk-del-batch-0", "bulk-del-batch-1", "bulk-del-batch-2", "bulk-del-batch-3"}
+	for _, id := range batch {
+		delCompleted(t, h, id)
+	}
+	for i, want := range []uint64{2, 2, 0} {
+		res := bulkDel(t, admin, duroxide.InstanceFilter{Limit: ptr(uint32(2))})
+		require.Equal(t, want, res.InstancesDeleted, "batch %d", i+1)
+	}
+	// Stronger than duroxide: every batch instance is gone and the running
+	// instances survived the unfiltered calls.
+	delRequireGone(t, admin, batch...)
+	delRequireExists(t, admin, running1, running2)
+}
+
+// completed_before keeps instances whose current execution completed
+// strictly before the cut-off.
+func bulkDelCompletedBeforeFilter(t T, h *Harness) {
+	admin := h.Admin(t)
+	const time1, time2 = "bulk-del-time-1", "bulk-del-time-2"
+	ids := []string{time1, time2}
+	before := h.NowMs()
+	h.Sleep(t, h.Slack)
+	delCompleted(t, h, time1)
+	delCompleted(t, h, time2)
+	h.Sleep(t, h.Slack)
+	after := h.NowMs()
+
+	res := bulkDel(t, admin, duroxide.InstanceFilter{InstanceIDs: ids, CompletedBefore: ptr(before)})
+	require.Equal(t, uint64(0), res.InstancesDeleted, "both completed after the cut-off")
+	delRequireExists(t, admin, ids...)
+
+	// Stronger than duroxide: the comparison is strict, at the provider's
+	// own completed_at: a cut-off equal to it keeps the instance, one
+	// millisecond later deletes it.
+	exec, err := admin.GetExecutionInfo(t.Context(), time1, duroxide.InitialExecutionID)
+	require.NoError(t, err)
+	require.NotNil(t, exec.CompletedAt, "a completed execution has completed_at")
+	completedAt := *exec.CompletedAt
+	require.True(t, before <= completedAt && completedAt <= after,
+		"completed_at %d must lie within [%d, %d] on the provider's clock", completedAt, before, after)
+	res = bulkDel(t, admin, duroxide.InstanceFilter{InstanceIDs: []string{time1}, CompletedBefore: ptr(completedAt)})
+	require.Equal(t, uint64(0), res.InstancesDeleted, "completed_before equal to completed_at must not match")
+	delRequireExists(t, admin, time1)
+
+	res = bulkDel(t, admin, duroxide.InstanceFilter{InstanceIDs: ids, CompletedBefore: ptr(after)})
+	require.Equal(t, uint64(2), res.InstancesDeleted, "both completed before the cut-off")
+	delRequireGone(t, admin, ids...)
+}
+
+// Listing roots deletes their whole trees, and every deleted instance is
+// counted.
+func bulkDelCascadesToChildren(t T, h *Harness) {
+	admin := h.Admin(t)
+	const parent1, child1 = "bulk-del-cascade-parent1", "bulk-del-cascade-child1"
+	const parent2 = "bulk-del-cascade-parent2"
+	const child2a, child2b, child2c = "bulk-del-cascade-child2a", "bulk-del-cascade-child2b", "bulk-del-cascade-child2c"
+	const standalone = "bulk-del-cascade-standalone"
+	delCompleted(t, h, parent1)
+	delCompletedChild(t, h, child1, parent1)
+	delCompleted(t, h, parent2)
+	delCompletedChild(t, h, child2a, parent2)
+	delCompletedChild(t, h, child2b, parent2)
+	delCompletedChild(t, h, child2c, parent2)
+	delCompleted(t, h, standalone)
+	all := []string{parent1, child1, parent2, child2a, child2b, child2c, standalone}
+	delRequireExists(t, admin, all...)
+
+	res := bulkDel(t, admin, duroxide.InstanceFilter{InstanceIDs: []string{parent1, parent2, standalone}})
+	require.Equal(t, uint64(7), res.InstancesDeleted, "three roots and four children")
+	// Stronger than duroxide: executions and events of the children are
+	// counted too.
+	require.Equal(t, uint64(7), res.ExecutionsDeleted)
+	require.Equal(t, uint64(7), res.EventsDeleted)
+	delRequireGone(t, admin, all...)
+}
+
+// Not in duroxide (contract §5.15, §10 item 16): Completed, Failed and
+// ContinuedAsNew roots are eligible; a Running root is not.
+func bulkDelTerminalStatuses(t T, h *Harness) {
+	admin := h.Admin(t)
+	const completed, failed, can, running = "bulk-st-completed", "bulk-st-failed", "bulk-st-can", "bulk-st-running"
+	delCompleted(t, h, completed)
+	delCreate(t, h, failed, testOrch, "", nil, duroxide.StatusFailed, ptr("boom"))
+	delCreate(t, h, can, testOrch, "", nil, duroxide.StatusContinuedAsNew, nil)
+	createInstance(t, h, running)
+
+	res := bulkDel(t, admin, duroxide.InstanceFilter{})
+	require.Equal(t, uint64(3), res.InstancesDeleted)
+	delRequireGone(t, admin, completed, failed, can)
+	delRequireExists(t, admin, running)
+}
+
+// Not in duroxide (contract §5.15, §9.3): only roots are selected: a child
+// listed alone is not deleted, a child listed with its root is counted once,
+// and a root's running child goes with its tree (the cascade is forced).
+func bulkDelRootsOnly(t T, h *Harness) {
+	admin := h.Admin(t)
+	const root1, child1 = "bulk-roots-r1", "bulk-roots-c1"
+	const root2, child2 = "bulk-roots-r2", "bulk-roots-c2"
+	delCompleted(t, h, root1)
+	delCompletedChild(t, h, child1, root1)
+	delCompleted(t, h, root2)
+	delCreate(t, h, child2, testOrch, root2, ptr(uint64(1)), "", nil) // Running
+
+	res := bulkDel(t, admin, duroxide.InstanceFilter{InstanceIDs: []string{child1, child2}})
+	require.Equal(t, duroxide.DeleteInstanceResult{}, res, "children are never selected on their own")
+	delRequireExists(t, admin, root1, child1, root2, child2)
+
+	res = bulkDel(t, admin, duroxide.InstanceFilter{InstanceIDs: []string{root1, child1}})
+	require.Equal(t, uint64(2), res.InstancesDeleted, "the child is deleted once, with its root")
+	require.Equal(t, uint64(2), res.ExecutionsDeleted)
+	delRequireGone(t, admin, root1, child1)
+
+	res = bulkDel(t, admin, duroxide.InstanceFilter{InstanceIDs: []string{root2}})
+	require.Equal(t, uint64(2), res.InstancesDeleted, "a running child goes with its completed root")
+	delRequireGone(t, admin, root2, child2)
+}
+
+// Not in duroxide (contract §2.14 InstanceFilter): a present but empty id
+// list selects nothing.
+func bulkDelEmptyIDList(t T, h *Harness) {
+	admin := h.Admin(t)
+	const a, b = "bulk-empty-a", "bulk-empty-b"
+	delCompleted(t, h, a)
+	delCompleted(t, h, b)
+
+	res := bulkDel(t, admin, duroxide.InstanceFilter{InstanceIDs: []string{}})
+	require.Equal(t, duroxide.DeleteInstanceResult{}, res)
+	delRequireExists(t, admin, a, b)
+}
+
+// Not in duroxide (contract §5.15): limit bounds the number of roots per
+// call, not the number of instances: each call removes one whole tree.
+func bulkDelLimitCountsRoots(t T, h *Harness) {
+	admin := h.Admin(t)
+	const rootA, childA, rootB, childB = "bulk-limit-ra", "bulk-limit-ca", "bulk-limit-rb", "bulk-limit-cb"
+	delCompleted(t, h, rootA)
+	delCompletedChild(t, h, childA, rootA)
+	delCompleted(t, h, rootB)
+	delCompletedChild(t, h, childB, rootB)
+
+	res := bulkDel(t, admin, duroxide.InstanceFilter{Limit: ptr(uint32(1))})
+	require.Equal(t, uint64(2), res.InstancesDeleted, "one root and its child")
+	left, err := admin.ListInstances(t.Context())
+	require.NoError(t, err)
+	require.Len(t, left, 2, "exactly one tree must remain")
+	require.True(t, (left[0] == rootA || left[0] == childA) == (left[1] == rootA || left[1] == childA),
+		"the remaining instances must form one tree: %v", left)
+
+	res = bulkDel(t, admin, duroxide.InstanceFilter{Limit: ptr(uint32(1))})
+	require.Equal(t, uint64(2), res.InstancesDeleted)
+	res = bulkDel(t, admin, duroxide.InstanceFilter{Limit: ptr(uint32(1))})
+	require.Equal(t, duroxide.DeleteInstanceResult{}, res)
+	delRequireGone(t, admin, rootA, childA, rootB, childB)
+}

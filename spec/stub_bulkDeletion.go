@@ -1,3 +1,0 @@
-package spec
-
-func bulkDeletionCases() []Case { return nil }

@@ -1,3 +1,0 @@
-package spec
-
-func deletionCases() []Case { return nil }

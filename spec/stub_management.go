@@ -1,3 +1,0 @@
-package spec
-
-func managementCases() []Case { return nil }
