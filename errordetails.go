@@ -19,6 +19,7 @@ type ErrorDetails interface {
 	// DisplayMessage returns duroxide's human-readable rendering, the text
 	// the runtime stores as a failed execution's output.
 	DisplayMessage() string
+	// cloneDetails returns a deep copy, or nil when the value can be shared.
 	cloneDetails() ErrorDetails
 }
 
@@ -27,7 +28,10 @@ func CloneErrorDetails(d ErrorDetails) ErrorDetails {
 	if d == nil {
 		return nil
 	}
-	return d.cloneDetails()
+	if c := d.cloneDetails(); c != nil {
+		return c
+	}
+	return d
 }
 
 // Infrastructure is a failure of the runtime's environment (a provider error,
@@ -187,10 +191,16 @@ func (d Poison) DisplayMessage() string {
 	return fmt.Sprintf("poison: exceeded %d attempts (max %d)", d.AttemptCount, d.MaxAttempts)
 }
 
-func (d Infrastructure) cloneDetails() ErrorDetails { return d }
+func (Infrastructure) cloneDetails() ErrorDetails { return nil }
 func (d Configuration) cloneDetails() ErrorDetails {
+	if d.Message == nil {
+		return nil
+	}
 	d.Message = clonePtr(d.Message)
 	return d
 }
-func (d Application) cloneDetails() ErrorDetails { return d }
-func (d Poison) cloneDetails() ErrorDetails      { return d }
+
+// Application and Poison hold only immutable values: their nested kinds are
+// pointer-free structs.
+func (Application) cloneDetails() ErrorDetails { return nil }
+func (Poison) cloneDetails() ErrorDetails      { return nil }

@@ -57,7 +57,9 @@ func (e Event) Clone() Event {
 	c := e
 	c.SourceEventID = clonePtr(e.SourceEventID)
 	if e.Kind != nil {
-		c.Kind = e.Kind.cloneKind()
+		if k := e.Kind.cloneKind(); k != nil {
+			c.Kind = k
+		}
 	}
 	return c
 }
@@ -83,6 +85,9 @@ type EventKind interface {
 	// EventType returns the variant's wire tag: the value of the JSON "type"
 	// key (for example "ExternalSubscribedPersistent" for QueueSubscribed).
 	EventType() string
+	// cloneKind returns a deep copy, or nil when the value holds no pointer,
+	// slice or interface that a copy could share (a boxed value without
+	// references is immutable, so it can be shared as is).
 	cloneKind() EventKind
 }
 
@@ -307,6 +312,9 @@ func (KeyValueCleared) EventType() string { return "KeyValueCleared" }
 func (KeyValuesCleared) EventType() string { return "KeyValuesCleared" }
 
 func (k OrchestrationStarted) cloneKind() EventKind {
+	if k.ParentInstance == nil && k.ParentID == nil && k.CarryForwardEvents == nil && k.InitialCustomStatus == nil {
+		return nil
+	}
 	k.ParentInstance = clonePtr(k.ParentInstance)
 	k.ParentID = clonePtr(k.ParentID)
 	if k.CarryForwardEvents != nil {
@@ -315,47 +323,62 @@ func (k OrchestrationStarted) cloneKind() EventKind {
 	k.InitialCustomStatus = clonePtr(k.InitialCustomStatus)
 	return k
 }
-func (k OrchestrationCompleted) cloneKind() EventKind { return k }
+func (OrchestrationCompleted) cloneKind() EventKind { return nil }
 func (k OrchestrationFailed) cloneKind() EventKind {
-	k.Details = CloneErrorDetails(k.Details)
+	if k.Details == nil || k.Details.cloneDetails() == nil {
+		return nil
+	}
+	k.Details = k.Details.cloneDetails()
 	return k
 }
 func (k ActivityScheduled) cloneKind() EventKind {
+	if k.SessionID == nil && k.Tag == nil {
+		return nil
+	}
 	k.SessionID = clonePtr(k.SessionID)
 	k.Tag = clonePtr(k.Tag)
 	return k
 }
-func (k ActivityCompleted) cloneKind() EventKind { return k }
+func (ActivityCompleted) cloneKind() EventKind { return nil }
 func (k ActivityFailed) cloneKind() EventKind {
-	k.Details = CloneErrorDetails(k.Details)
+	if k.Details == nil || k.Details.cloneDetails() == nil {
+		return nil
+	}
+	k.Details = k.Details.cloneDetails()
 	return k
 }
-func (k ActivityCancelRequested) cloneKind() EventKind   { return k }
-func (k TimerCreated) cloneKind() EventKind              { return k }
-func (k TimerFired) cloneKind() EventKind                { return k }
-func (k ExternalSubscribed) cloneKind() EventKind        { return k }
-func (k ExternalEvent) cloneKind() EventKind             { return k }
-func (k OrchestrationChained) cloneKind() EventKind      { return k }
-func (k SubOrchestrationScheduled) cloneKind() EventKind { return k }
-func (k SubOrchestrationCompleted) cloneKind() EventKind { return k }
+func (ActivityCancelRequested) cloneKind() EventKind   { return nil }
+func (TimerCreated) cloneKind() EventKind              { return nil }
+func (TimerFired) cloneKind() EventKind                { return nil }
+func (ExternalSubscribed) cloneKind() EventKind        { return nil }
+func (ExternalEvent) cloneKind() EventKind             { return nil }
+func (OrchestrationChained) cloneKind() EventKind      { return nil }
+func (SubOrchestrationScheduled) cloneKind() EventKind { return nil }
+func (SubOrchestrationCompleted) cloneKind() EventKind { return nil }
 func (k SubOrchestrationFailed) cloneKind() EventKind {
-	k.Details = CloneErrorDetails(k.Details)
+	if k.Details == nil || k.Details.cloneDetails() == nil {
+		return nil
+	}
+	k.Details = k.Details.cloneDetails()
 	return k
 }
-func (k SubOrchestrationCancelRequested) cloneKind() EventKind { return k }
-func (k OrchestrationContinuedAsNew) cloneKind() EventKind     { return k }
-func (k OrchestrationCancelRequested) cloneKind() EventKind    { return k }
-func (k ExternalSubscribedCancelled) cloneKind() EventKind     { return k }
-func (k QueueSubscribed) cloneKind() EventKind                 { return k }
-func (k QueueEventDelivered) cloneKind() EventKind             { return k }
-func (k QueueSubscriptionCancelled) cloneKind() EventKind      { return k }
+func (SubOrchestrationCancelRequested) cloneKind() EventKind { return nil }
+func (OrchestrationContinuedAsNew) cloneKind() EventKind     { return nil }
+func (OrchestrationCancelRequested) cloneKind() EventKind    { return nil }
+func (ExternalSubscribedCancelled) cloneKind() EventKind     { return nil }
+func (QueueSubscribed) cloneKind() EventKind                 { return nil }
+func (QueueEventDelivered) cloneKind() EventKind             { return nil }
+func (QueueSubscriptionCancelled) cloneKind() EventKind      { return nil }
 func (k CustomStatusUpdated) cloneKind() EventKind {
+	if k.Status == nil {
+		return nil
+	}
 	k.Status = clonePtr(k.Status)
 	return k
 }
-func (k KeyValueSet) cloneKind() EventKind      { return k }
-func (k KeyValueCleared) cloneKind() EventKind  { return k }
-func (k KeyValuesCleared) cloneKind() EventKind { return k }
+func (KeyValueSet) cloneKind() EventKind      { return nil }
+func (KeyValueCleared) cloneKind() EventKind  { return nil }
+func (KeyValuesCleared) cloneKind() EventKind { return nil }
 
 // clonePtr returns a pointer to a copy of *p, or nil.
 func clonePtr[T any](p *T) *T {

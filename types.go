@@ -57,8 +57,9 @@ type OrchestrationItem struct {
 	// item is still locked and its attempt counts were incremented.
 	HistoryError string
 	// KVSnapshot is the instance's merged key/value store as of the last
-	// finished execution, excluding the current execution's writes. Empty
-	// (non-nil) when HistoryError is set.
+	// finished execution, excluding the current execution's writes. It may
+	// be nil when the store is empty; it is empty and non-nil when
+	// HistoryError is set.
 	KVSnapshot map[string]KvEntry
 }
 

@@ -11,6 +11,7 @@ package duroxide
 type WorkItem interface {
 	// Variant returns the variant's wire name, e.g. "StartOrchestration".
 	Variant() string
+	// cloneItem returns a deep copy, or nil when the value can be shared.
 	cloneItem() WorkItem
 }
 
@@ -19,7 +20,10 @@ func CloneWorkItem(w WorkItem) WorkItem {
 	if w == nil {
 		return nil
 	}
-	return w.cloneItem()
+	if c := w.cloneItem(); c != nil {
+		return c
+	}
+	return w
 }
 
 // CloneWorkItems returns a deep copy of items (nil for nil).
@@ -209,30 +213,45 @@ func (ContinueAsNewItem) Variant() string { return "ContinueAsNew" }
 func (QueueMessageItem) Variant() string { return "QueueMessage" }
 
 func (w StartOrchestrationItem) cloneItem() WorkItem {
+	if w.Version == nil && w.ParentInstance == nil && w.ParentID == nil {
+		return nil
+	}
 	w.Version = clonePtr(w.Version)
 	w.ParentInstance = clonePtr(w.ParentInstance)
 	w.ParentID = clonePtr(w.ParentID)
 	return w
 }
 func (w ActivityExecuteItem) cloneItem() WorkItem {
+	if w.SessionID == nil && w.Tag == nil {
+		return nil
+	}
 	w.SessionID = clonePtr(w.SessionID)
 	w.Tag = clonePtr(w.Tag)
 	return w
 }
-func (w ActivityCompletedItem) cloneItem() WorkItem { return w }
+func (ActivityCompletedItem) cloneItem() WorkItem { return nil }
 func (w ActivityFailedItem) cloneItem() WorkItem {
-	w.Details = CloneErrorDetails(w.Details)
+	if w.Details == nil || w.Details.cloneDetails() == nil {
+		return nil
+	}
+	w.Details = w.Details.cloneDetails()
 	return w
 }
-func (w TimerFiredItem) cloneItem() WorkItem       { return w }
-func (w ExternalRaisedItem) cloneItem() WorkItem   { return w }
-func (w SubOrchCompletedItem) cloneItem() WorkItem { return w }
+func (TimerFiredItem) cloneItem() WorkItem       { return nil }
+func (ExternalRaisedItem) cloneItem() WorkItem   { return nil }
+func (SubOrchCompletedItem) cloneItem() WorkItem { return nil }
 func (w SubOrchFailedItem) cloneItem() WorkItem {
-	w.Details = CloneErrorDetails(w.Details)
+	if w.Details == nil || w.Details.cloneDetails() == nil {
+		return nil
+	}
+	w.Details = w.Details.cloneDetails()
 	return w
 }
-func (w CancelInstanceItem) cloneItem() WorkItem { return w }
+func (CancelInstanceItem) cloneItem() WorkItem { return nil }
 func (w ContinueAsNewItem) cloneItem() WorkItem {
+	if w.Version == nil && w.CarryForwardEvents == nil && w.InitialCustomStatus == nil {
+		return nil
+	}
 	w.Version = clonePtr(w.Version)
 	if w.CarryForwardEvents != nil {
 		w.CarryForwardEvents = append(make([]CarriedEvent, 0, len(w.CarryForwardEvents)), w.CarryForwardEvents...)
@@ -240,4 +259,4 @@ func (w ContinueAsNewItem) cloneItem() WorkItem {
 	w.InitialCustomStatus = clonePtr(w.InitialCustomStatus)
 	return w
 }
-func (w QueueMessageItem) cloneItem() WorkItem { return w }
+func (QueueMessageItem) cloneItem() WorkItem { return nil }

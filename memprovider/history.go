@@ -154,10 +154,10 @@ func (p *Provider) GetKVAllValues(ctx context.Context, instance string) (map[str
 	return out, nil
 }
 
-// kvSnapshot copies the merged store (never nil).
+// kvSnapshot copies the merged store; nil when it is empty.
 func kvSnapshot(in *instance) map[string]duroxide.KvEntry {
-	if in.kv == nil {
-		return map[string]duroxide.KvEntry{}
+	if len(in.kv) == 0 {
+		return nil
 	}
 	return maps.Clone(in.kv)
 }

@@ -149,7 +149,8 @@ func (p *Provider) startable(in *instance) bool {
 func (p *Provider) lockAndBuild(in *instance, now int64, lockTimeout time.Duration) *duroxide.LockedOrchestrationItem {
 	p.releaseLock(in) // an expired lock's token is superseded
 	token := p.newToken()
-	in.lock = &instLock{token: token, until: addNs(now, lockTimeout), at: now, indexed: true}
+	in.lockBuf = instLock{token: token, until: addNs(now, lockTimeout), at: now, indexed: true}
+	in.lock = &in.lockBuf
 	p.orchLocks.ReplaceOrInsert(in)
 	p.orchTokens[token] = in
 	p.refreshReady(in)
@@ -241,8 +242,7 @@ func (p *Provider) AckOrchestrationItem(ctx context.Context, lockToken string, a
 	if a.ExecutionID == 0 {
 		return invalid(op, "execution_id must not be 0")
 	}
-	orchTargets, err := checkAckItems(op, a)
-	if err != nil {
+	if err := checkAckItems(op, a); err != nil {
 		return err
 	}
 
@@ -264,12 +264,13 @@ func (p *Provider) AckOrchestrationItem(ctx context.Context, lockToken string, a
 	p.removeOrchMsgs(in, func(m *orchMsg) bool { return m.batch == lockToken })
 	p.applyMetadata(in, a, now)
 	p.applyWorkerItems(a, now)
-	for i, w := range a.OrchestratorItems {
+	for _, w := range a.OrchestratorItems {
 		visibleAt := now
 		if t, ok := w.(duroxide.TimerFiredItem); ok {
 			visibleAt = fireAtNs(t.FireAtMs)
 		}
-		p.addOrchMsg(p.inst(orchTargets[i]), duroxide.CloneWorkItem(w), visibleAt, now)
+		target, _ := duroxide.OrchestratorInstance(w) // validated by checkAckItems
+		p.addOrchMsg(p.inst(target), duroxide.CloneWorkItem(w), visibleAt, now)
 	}
 	p.releaseLock(in)
 	p.refreshReady(in)
@@ -286,28 +287,24 @@ func fireAtNs(ms uint64) int64 {
 	return int64(ms) * int64(time.Millisecond)
 }
 
-// checkAckItems validates the ack's items and returns the routing instance
-// of each orchestrator item.
-func checkAckItems(op string, a duroxide.OrchestrationAck) ([]string, error) {
+// checkAckItems validates the ack's items.
+func checkAckItems(op string, a duroxide.OrchestrationAck) error {
 	for i, w := range a.WorkerItems {
 		if err := checkWorkerItem(op, w); err != nil {
-			return nil, invalid(op, "worker_items[%d]: %v", i, err)
+			return invalid(op, "worker_items[%d]: %v", i, err)
 		}
 	}
-	targets := make([]string, len(a.OrchestratorItems))
 	for i, w := range a.OrchestratorItems {
-		id, err := orchestratorRoute(op, w)
-		if err != nil {
-			return nil, invalid(op, "orchestrator_items[%d]: %v", i, err)
+		if _, err := orchestratorRoute(op, w); err != nil {
+			return invalid(op, "orchestrator_items[%d]: %v", i, err)
 		}
-		targets[i] = id
 	}
 	for i, c := range a.CancelledActivities {
 		if c.Instance == "" {
-			return nil, invalid(op, "cancelled_activities[%d] has an empty instance id", i)
+			return invalid(op, "cancelled_activities[%d] has an empty instance id", i)
 		}
 	}
-	return targets, nil
+	return nil
 }
 
 // applyMetadata writes the instance record, the execution record, history,

@@ -12,11 +12,12 @@ import (
 // an ack creates it), executions with their history, orchestrator messages,
 // the instance lock and key/value state.
 type instance struct {
-	id    string
-	meta  *instMeta
-	execs map[uint64]*execution
-	msgs  []*orchMsg // queued orchestrator messages, ascending seq
-	lock  *instLock  // nil when no token is outstanding
+	id      string
+	meta    *instMeta
+	execs   map[uint64]*execution
+	msgs    []*orchMsg // queued orchestrator messages, ascending seq
+	lock    *instLock  // nil when no token is outstanding; points at lockBuf
+	lockBuf instLock
 
 	readySeq uint64 // key in orchReady; 0 when not in it
 	parked   bool   // cannot start: skipped until a message becomes visible or history changes
