@@ -233,11 +233,13 @@ func (p *Provider) GetQueueDepths(ctx context.Context) (duroxide.QueueDepths, er
 			}
 		}
 	}
-	for _, e := range p.worker.items {
-		if e.token == "" || e.until <= now {
+	d.WorkerQueue = uint64(p.worker.count - p.worker.locks.Len())
+	p.worker.locks.Ascend(func(e *workEntry) bool {
+		if e.until <= now { // expired, not yet promoted: unlocked
 			d.WorkerQueue++
 		}
-	}
+		return e.until <= now
+	})
 	return d, nil
 }
 
@@ -389,7 +391,7 @@ func (p *Provider) deleteAtomic(op string, ids []string, force bool) (duroxide.D
 			res.EventsDeleted += uint64(len(e.history))
 		}
 		res.QueueMessagesDeleted += uint64(p.removeOrchMsgs(in, func(*orchMsg) bool { return true }))
-		for e := range p.worker.byInstance[id] {
+		for e := p.worker.byInstance[id]; e != nil; e = p.worker.byInstance[id] {
 			p.worker.remove(e)
 			res.QueueMessagesDeleted++
 		}

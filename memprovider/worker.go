@@ -20,7 +20,7 @@ import (
 // fetch looks only at unowned sessions and its own, whatever other owners
 // hold.
 type workerQueue struct {
-	items      map[uint64]*workEntry
+	count      int                       // items in the queue
 	plainClass *btree.BTreeG[*workEntry] // ready items without session, by (class, seq)
 	plainAll   *btree.BTreeG[*workEntry] // ready items without session, by seq
 	sessItems  *btree.BTreeG[*workEntry] // ready session items, by (session, class, seq)
@@ -29,8 +29,9 @@ type workerQueue struct {
 	future     *btree.BTreeG[*workEntry] // by (visibleAt, seq)
 	locks      *btree.BTreeG[*workEntry] // by (until, seq)
 	tokens     map[string]*workEntry
-	byActivity map[activityKey]map[*workEntry]struct{}
-	byInstance map[string]map[*workEntry]struct{}
+	byActivity map[activityKey]*workEntry // head of each identity's list (sameAct links)
+	byInstance map[string]*workEntry      // head of each instance's list (sameInst links)
+	pivot      workEntry                  // search key for index lookups; used under p.mu
 
 	queues  map[string]*sessQueue            // per session id with at least one item
 	rows    map[string]*session              // session rows (leases)
@@ -48,13 +49,19 @@ type activityKey struct {
 type workEntry struct {
 	seq       uint64
 	item      duroxide.ActivityExecuteItem
-	class     string // "" untagged, else "#" + tag
-	session   string // "" without session
+	boxed     duroxide.WorkItem // item as stored; shared with callers when it holds no pointers
+	class     string            // "" untagged, else "#" + tag
+	session   string            // "" without session
 	visibleAt int64
 	state     workState
 	token     string // outstanding lock token, "" when unlocked
 	until     int64
 	attempts  uint32
+
+	// Intrusive doubly linked lists: items with the same activity identity,
+	// and items of the same instance.
+	actPrev, actNext   *workEntry
+	instPrev, instNext *workEntry
 }
 
 type workState uint8
@@ -77,9 +84,9 @@ type session struct {
 // sessQueue indexes one session's items.
 type sessQueue struct {
 	id    string
-	refs  int               // items of the session, in any state
-	part  string            // partition of its heads: owner with an active lease, or ""
-	heads map[string]uint64 // class -> head seq in the head indexes
+	refs  int                   // items of the session, in any state
+	part  string                // partition of its heads: owner with an active lease, or ""
+	heads map[string]*workEntry // class -> head entry in the head indexes
 }
 
 // headKey is the head of one (session, class) sub-queue.
@@ -88,10 +95,10 @@ type headKey struct {
 	class   string
 	seq     uint64
 	session string
+	e       *workEntry
 }
 
 func (w *workerQueue) init() {
-	w.items = make(map[uint64]*workEntry)
 	w.plainClass = btree.NewG(btreeDegree, classLess)
 	w.plainAll = btree.NewG(btreeDegree, func(a, b *workEntry) bool { return a.seq < b.seq })
 	w.sessItems = btree.NewG(btreeDegree, func(a, b *workEntry) bool {
@@ -128,8 +135,8 @@ func (w *workerQueue) init() {
 		return a.seq < b.seq
 	})
 	w.tokens = make(map[string]*workEntry)
-	w.byActivity = make(map[activityKey]map[*workEntry]struct{})
-	w.byInstance = make(map[string]map[*workEntry]struct{})
+	w.byActivity = make(map[activityKey]*workEntry)
+	w.byInstance = make(map[string]*workEntry)
 	w.queues = make(map[string]*sessQueue)
 	w.rows = make(map[string]*session)
 	w.leases = btree.NewG(btreeDegree, func(a, b *session) bool {
@@ -187,10 +194,11 @@ func (w *workerQueue) unindex(e *workEntry) {
 
 // refreshHead re-indexes the head of q's sub-queue for class.
 func (w *workerQueue) refreshHead(q *sessQueue, class string) {
-	var head uint64
-	w.sessItems.AscendGreaterOrEqual(&workEntry{session: q.id, class: class}, func(e *workEntry) bool {
+	var head *workEntry
+	w.pivot = workEntry{session: q.id, class: class}
+	w.sessItems.AscendGreaterOrEqual(&w.pivot, func(e *workEntry) bool {
 		if e.session == q.id && e.class == class {
-			head = e.seq
+			head = e
 		}
 		return false
 	})
@@ -198,13 +206,13 @@ func (w *workerQueue) refreshHead(q *sessQueue, class string) {
 	if old == head {
 		return
 	}
-	if old != 0 {
-		w.deleteHead(headKey{q.part, class, old, q.id})
+	if old != nil {
+		w.deleteHead(headKey{q.part, class, old.seq, q.id, old})
 		delete(q.heads, class)
 	}
-	if head != 0 {
+	if head != nil {
 		q.heads[class] = head
-		w.insertHead(headKey{q.part, class, head, q.id})
+		w.insertHead(headKey{q.part, class, head.seq, q.id, head})
 	}
 }
 
@@ -223,24 +231,33 @@ func (w *workerQueue) setPart(q *sessQueue, part string) {
 	if q == nil || q.part == part {
 		return
 	}
-	for class, seq := range q.heads {
-		w.deleteHead(headKey{q.part, class, seq, q.id})
-		w.insertHead(headKey{part, class, seq, q.id})
+	for class, e := range q.heads {
+		w.deleteHead(headKey{q.part, class, e.seq, q.id, e})
+		w.insertHead(headKey{part, class, e.seq, q.id, e})
 	}
 	q.part = part
 }
 
-// add queues an activity visible at visibleAt.
-func (w *workerQueue) add(seq uint64, item duroxide.ActivityExecuteItem, visibleAt, now int64) {
-	e := &workEntry{seq: seq, item: item, class: tagClass(item.Tag), visibleAt: visibleAt}
-	w.items[seq] = e
-	addToSet(w.byActivity, activityKey{item.Instance, item.ExecutionID, item.ID}, e)
-	addToSet(w.byInstance, item.Instance, e)
+// add queues boxed (an ActivityExecuteItem the queue owns) visible at
+// visibleAt.
+func (w *workerQueue) add(seq uint64, boxed duroxide.WorkItem, visibleAt, now int64) {
+	item := boxed.(duroxide.ActivityExecuteItem)
+	e := &workEntry{seq: seq, item: item, boxed: boxed, class: tagClass(item.Tag), visibleAt: visibleAt}
+	w.count++
+	key := activityKey{item.Instance, item.ExecutionID, item.ID}
+	if head := w.byActivity[key]; head != nil {
+		e.actNext, head.actPrev = head, e
+	}
+	w.byActivity[key] = e
+	if head := w.byInstance[item.Instance]; head != nil {
+		e.instNext, head.instPrev = head, e
+	}
+	w.byInstance[item.Instance] = e
 	if item.SessionID != nil {
 		e.session = *item.SessionID
 		q := w.queues[e.session]
 		if q == nil {
-			q = &sessQueue{id: e.session, heads: make(map[string]uint64)}
+			q = &sessQueue{id: e.session, heads: make(map[string]*workEntry)}
 			if r := w.rows[e.session]; r != nil && r.until > now {
 				q.part = r.owner
 			}
@@ -259,35 +276,39 @@ func (w *workerQueue) add(seq uint64, item duroxide.ActivityExecuteItem, visible
 // remove deletes e and its token.
 func (w *workerQueue) remove(e *workEntry) {
 	w.unindex(e)
-	delete(w.items, e.seq)
+	w.count--
 	if e.token != "" {
 		delete(w.tokens, e.token)
 	}
-	removeFromSet(w.byActivity, activityKey{e.item.Instance, e.item.ExecutionID, e.item.ID}, e)
-	removeFromSet(w.byInstance, e.item.Instance, e)
+	key := activityKey{e.item.Instance, e.item.ExecutionID, e.item.ID}
+	switch {
+	case e.actPrev != nil:
+		e.actPrev.actNext = e.actNext
+	case e.actNext != nil:
+		w.byActivity[key] = e.actNext
+	default:
+		delete(w.byActivity, key)
+	}
+	if e.actNext != nil {
+		e.actNext.actPrev = e.actPrev
+	}
+	switch {
+	case e.instPrev != nil:
+		e.instPrev.instNext = e.instNext
+	case e.instNext != nil:
+		w.byInstance[e.item.Instance] = e.instNext
+	default:
+		delete(w.byInstance, e.item.Instance)
+	}
+	if e.instNext != nil {
+		e.instNext.instPrev = e.instPrev
+	}
+	e.actPrev, e.actNext, e.instPrev, e.instNext = nil, nil, nil, nil
 	if e.session != "" {
 		if q := w.queues[e.session]; q != nil {
 			if q.refs--; q.refs == 0 {
 				delete(w.queues, e.session)
 			}
-		}
-	}
-}
-
-func addToSet[K comparable](m map[K]map[*workEntry]struct{}, k K, e *workEntry) {
-	s := m[k]
-	if s == nil {
-		s = make(map[*workEntry]struct{})
-		m[k] = s
-	}
-	s[e] = struct{}{}
-}
-
-func removeFromSet[K comparable](m map[K]map[*workEntry]struct{}, k K, e *workEntry) {
-	if s := m[k]; s != nil {
-		delete(s, e)
-		if len(s) == 0 {
-			delete(m, k)
 		}
 	}
 }
@@ -423,7 +444,7 @@ func (p *Provider) EnqueueForWorker(ctx context.Context, item duroxide.WorkItem)
 	if err := checkWorkerItem(op, item); err != nil {
 		return err
 	}
-	c := duroxide.CloneWorkItem(item).(duroxide.ActivityExecuteItem)
+	c := duroxide.CloneWorkItem(item)
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	now := p.now()
@@ -436,10 +457,11 @@ func (p *Provider) EnqueueForWorker(ctx context.Context, item duroxide.WorkItem)
 // cancelled activities. Caller holds p.mu and validated the items.
 func (p *Provider) applyWorkerItems(a duroxide.OrchestrationAck, now int64) {
 	for _, w := range a.WorkerItems {
-		p.worker.add(p.nextSeq(), duroxide.CloneWorkItem(w).(duroxide.ActivityExecuteItem), now, now)
+		p.worker.add(p.nextSeq(), duroxide.CloneWorkItem(w), now, now)
 	}
 	for _, c := range a.CancelledActivities {
-		for e := range p.worker.byActivity[activityKey{c.Instance, c.ExecutionID, c.ActivityID}] {
+		key := activityKey{c.Instance, c.ExecutionID, c.ActivityID}
+		for e := p.worker.byActivity[key]; e != nil; e = p.worker.byActivity[key] {
 			p.worker.remove(e)
 		}
 	}
@@ -510,7 +532,7 @@ func (p *Provider) tryFetchWork(now int64, lockTimeout time.Duration, cfg *durox
 		w.lease(best.session, cfg.OwnerID, addNs(now, cfg.LockTimeout), now)
 	}
 	return &duroxide.LockedWorkItem{
-		Item:         duroxide.CloneWorkItem(best.item),
+		Item:         duroxide.CloneWorkItem(best.boxed),
 		LockToken:    best.token,
 		AttemptCount: best.attempts,
 	}
@@ -543,7 +565,8 @@ func (w *workerQueue) firstPlain(classes []string) *workEntry {
 	}
 	var best *workEntry
 	for _, c := range classes {
-		w.plainClass.AscendGreaterOrEqual(&workEntry{class: c}, func(e *workEntry) bool {
+		w.pivot = workEntry{class: c}
+		w.plainClass.AscendGreaterOrEqual(&w.pivot, func(e *workEntry) bool {
 			if e.class == c && (best == nil || e.seq < best.seq) {
 				best = e
 			}
@@ -577,7 +600,7 @@ func (w *workerQueue) firstSession(part string, classes []string) *workEntry {
 	if head == nil {
 		return nil
 	}
-	return w.items[head.seq]
+	return head.e
 }
 
 // heldWork returns the entry locked by token with an unexpired lock.
