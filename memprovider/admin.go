@@ -45,7 +45,7 @@ func (in *instance) currentStatus() (duroxide.ExecutionStatus, bool) {
 	if in.meta == nil {
 		return "", false
 	}
-	e := in.execs[in.meta.currentExec]
+	e := in.execByID(in.meta.currentExec)
 	if e == nil || !e.row {
 		return "", false
 	}
@@ -84,9 +84,9 @@ func (p *Provider) ListExecutions(ctx context.Context, instance string) ([]uint6
 	defer p.mu.Unlock()
 	ids := []uint64{}
 	if in := p.instances[instance]; in != nil {
-		for id, e := range in.execs {
+		for _, e := range in.execs {
 			if e.row {
-				ids = append(ids, id)
+				ids = append(ids, e.id)
 			}
 		}
 	}
@@ -134,17 +134,14 @@ func (p *Provider) GetInstanceInfo(ctx context.Context, instance string) (duroxi
 	info := duroxide.InstanceInfo{
 		InstanceID:           instance,
 		OrchestrationName:    m.name,
-		OrchestrationVersion: duroxide.UnknownVersion,
+		OrchestrationVersion: m.version,
 		CurrentExecutionID:   m.currentExec,
 		Status:               duroxide.StatusUnknown,
 		CreatedAt:            ms(m.createdAt),
 		UpdatedAt:            ms(m.updatedAt),
 		ParentInstanceID:     cloneStr(m.parent),
 	}
-	if m.version != nil {
-		info.OrchestrationVersion = *m.version
-	}
-	if e := in.execs[m.currentExec]; e != nil && e.row {
+	if e := in.execByID(m.currentExec); e != nil && e.row {
 		info.Status = e.status
 		info.Output = cloneStr(e.output)
 	}
@@ -161,7 +158,7 @@ func (p *Provider) GetExecutionInfo(ctx context.Context, instance string, execut
 	defer p.mu.Unlock()
 	var e *execution
 	if in := p.instances[instance]; in != nil {
-		e = in.execs[executionID]
+		e = in.execByID(executionID)
 	}
 	if e == nil || !e.row {
 		return duroxide.ExecutionInfo{}, duroxide.Permanent(op, duroxide.ErrNotFound, "Execution %d of instance %s not found", executionID, instance)
@@ -422,7 +419,7 @@ func (p *Provider) selectInstances(f duroxide.InstanceFilter, keep func(*instanc
 			return false
 		}
 		if f.CompletedBefore != nil {
-			e := in.execs[in.meta.currentExec]
+			e := in.execByID(in.meta.currentExec)
 			if e == nil || e.completedAt == nil || ms(*e.completedAt) >= *f.CompletedBefore {
 				return false
 			}
@@ -481,9 +478,9 @@ func (p *Provider) PruneExecutions(ctx context.Context, instance string, opts du
 func (p *Provider) prune(in *instance, opts duroxide.PruneOptions) duroxide.PruneResult {
 	res := duroxide.PruneResult{InstancesProcessed: 1}
 	var ids []uint64
-	for id, e := range in.execs {
+	for _, e := range in.execs {
 		if e.row {
-			ids = append(ids, id)
+			ids = append(ids, e.id)
 		}
 	}
 	slices.Sort(ids)
@@ -494,7 +491,7 @@ func (p *Provider) prune(in *instance, opts duroxide.PruneOptions) duroxide.Prun
 		}
 	}
 	for _, id := range ids {
-		e := in.execs[id]
+		e := in.execByID(id)
 		if id == in.meta.currentExec || e.status == duroxide.StatusRunning || kept[id] {
 			continue
 		}
@@ -503,7 +500,7 @@ func (p *Provider) prune(in *instance, opts duroxide.PruneOptions) duroxide.Prun
 		}
 		res.ExecutionsDeleted++
 		res.EventsDeleted += uint64(len(e.history))
-		delete(in.execs, id)
+		in.deleteExec(id)
 	}
 	return res
 }

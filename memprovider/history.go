@@ -39,7 +39,7 @@ func (p *Provider) ReadWithExecution(ctx context.Context, instance string, execu
 }
 
 func readExec(op string, in *instance, executionID uint64) ([]duroxide.Event, error) {
-	events, herr := decodedHistory(in, in.execs[executionID])
+	events, herr := decodedHistory(in, in.execByID(executionID))
 	if herr != "" {
 		return nil, duroxide.Permanent(op, duroxide.ErrCorruptData, "%s", herr)
 	}
@@ -72,7 +72,7 @@ func (p *Provider) AppendWithExecution(ctx context.Context, instance string, exe
 	in := p.instances[instance]
 	var e *execution
 	if in != nil {
-		e = in.execs[executionID]
+		e = in.execByID(executionID)
 	}
 	if err := checkEvents(op, e, events); err != nil {
 		return err

@@ -119,7 +119,7 @@ func (p *Provider) nextReady(cursor *instance) *instance {
 // or continue-as-new message. Otherwise it drops an all-QueueMessage batch
 // (orphans) or parks the instance, and returns false. Caller holds p.mu.
 func (p *Provider) startable(in *instance) bool {
-	if e := in.execs[in.latestExecID()]; e != nil && len(e.history) > 0 {
+	if e := in.execByID(in.latestExecID()); e != nil && len(e.history) > 0 {
 		return true // the fetch reads name/version from its OrchestrationStarted, or reports history_error
 	}
 	allQueue := true
@@ -169,15 +169,12 @@ func (p *Provider) lockAndBuild(in *instance, now int64, lockTimeout time.Durati
 
 	if in.meta != nil {
 		item.OrchestrationName = in.meta.name
-		item.Version = duroxide.UnknownVersion
-		if in.meta.version != nil {
-			item.Version = *in.meta.version
-		}
+		item.Version = in.meta.version
 		item.ExecutionID = in.meta.currentExec
 	} else {
 		p.fallbackIdentity(in, item)
 	}
-	history, herr := decodedHistory(in, in.execs[item.ExecutionID])
+	history, herr := decodedHistory(in, in.execByID(item.ExecutionID))
 	if herr != "" {
 		item.History = []duroxide.Event{}
 		item.HistoryError = herr
@@ -256,7 +253,7 @@ func (p *Provider) AckOrchestrationItem(ctx context.Context, lockToken string, a
 	if in.lock.until <= now {
 		return duroxide.Permanent(op, duroxide.ErrLockExpired, "Instance lock expired for instance %q (token %q)", in.id, lockToken)
 	}
-	if err := checkEvents(op, in.execs[a.ExecutionID], a.HistoryDelta); err != nil {
+	if err := checkEvents(op, in.execByID(a.ExecutionID), a.HistoryDelta); err != nil {
 		return err
 	}
 
@@ -316,7 +313,7 @@ func (p *Provider) applyMetadata(in *instance, a duroxide.OrchestrationAck, now 
 			in.meta = &instMeta{currentExec: a.ExecutionID, parent: cloneStr(md.ParentInstanceID), createdAt: now, createdSeq: p.nextSeq()}
 		}
 		in.meta.name = *md.OrchestrationName
-		in.meta.version = cloneStr(md.OrchestrationVersion)
+		in.meta.version = *md.OrchestrationVersion
 	}
 	e := in.exec(a.ExecutionID)
 	if !e.row {

@@ -101,7 +101,9 @@ func (p *Provider) now() int64 { return p.clock.Now().UnixNano() }
 // newToken returns a fresh lock token. Caller holds p.mu.
 func (p *Provider) newToken() string {
 	p.tokens++
-	return p.tokenPrefix + strconv.FormatUint(p.tokens, 36)
+	var buf [64]byte
+	b := append(buf[:0], p.tokenPrefix...)
+	return string(strconv.AppendUint(b, p.tokens, 36))
 }
 
 // nextSeq returns the next enqueue sequence number. Caller holds p.mu.

@@ -14,9 +14,9 @@ import (
 type instance struct {
 	id      string
 	meta    *instMeta
-	execs   map[uint64]*execution
-	msgs    []*orchMsg // queued orchestrator messages, ascending seq
-	lock    *instLock  // nil when no token is outstanding; points at lockBuf
+	execs   []*execution // ascending id
+	msgs    []*orchMsg   // queued orchestrator messages, ascending seq
+	lock    *instLock    // nil when no token is outstanding; points at lockBuf
 	lockBuf instLock
 
 	readySeq uint64 // key in orchReady; 0 when not in it
@@ -29,7 +29,7 @@ type instance struct {
 // instMeta is the instance record, created by an ack with name and version.
 type instMeta struct {
 	name          string
-	version       *string
+	version       string // as last acked
 	currentExec   uint64
 	parent        *string
 	customStatus  *string
@@ -110,7 +110,7 @@ func lockLess(a, b *instance) bool {
 func (p *Provider) inst(id string) *instance {
 	in := p.instances[id]
 	if in == nil {
-		in = &instance{id: id, execs: make(map[uint64]*execution)}
+		in = &instance{id: id}
 		p.instances[id] = in
 	}
 	return in
@@ -118,23 +118,40 @@ func (p *Provider) inst(id string) *instance {
 
 // latestExecID is the highest execution id with a record, or 1.
 func (in *instance) latestExecID() uint64 {
-	var latest uint64
-	for id, e := range in.execs {
-		if e.row && id > latest {
-			latest = id
+	for i := len(in.execs) - 1; i >= 0; i-- {
+		if in.execs[i].row {
+			return in.execs[i].id
 		}
 	}
-	return max(latest, duroxide.InitialExecutionID)
+	return duroxide.InitialExecutionID
 }
+
+// execByID returns execution id, or nil. O(log x).
+func (in *instance) execByID(id uint64) *execution {
+	if i, ok := slices.BinarySearchFunc(in.execs, id, cmpExec); ok {
+		return in.execs[i]
+	}
+	return nil
+}
+
+func cmpExec(e *execution, id uint64) int { return cmp.Compare(e.id, id) }
 
 // exec returns execution id, creating an empty one (no record) if missing.
 func (in *instance) exec(id uint64) *execution {
-	e := in.execs[id]
-	if e == nil {
-		e = &execution{id: id}
-		in.execs[id] = e
+	i, ok := slices.BinarySearchFunc(in.execs, id, cmpExec)
+	if ok {
+		return in.execs[i]
 	}
+	e := &execution{id: id}
+	in.execs = slices.Insert(in.execs, i, e)
 	return e
+}
+
+// deleteExec removes execution id.
+func (in *instance) deleteExec(id uint64) {
+	if i, ok := slices.BinarySearchFunc(in.execs, id, cmpExec); ok {
+		in.execs = slices.Delete(in.execs, i, i+1)
+	}
 }
 
 // currentPinned returns the pinned version of the current execution, nil
@@ -143,7 +160,7 @@ func (in *instance) currentPinned() *duroxide.Semver {
 	if in.meta == nil {
 		return nil
 	}
-	if e := in.execs[in.meta.currentExec]; e != nil {
+	if e := in.execByID(in.meta.currentExec); e != nil {
 		return e.pinned
 	}
 	return nil
@@ -262,6 +279,7 @@ func findEvent(h []storedEvent, id uint64) (int, bool) {
 // appendEvents inserts copies of events into e's history in event-id order.
 // Caller has checked that no id is zero or present.
 func (e *execution) appendEvents(events []duroxide.Event) {
+	e.history = slices.Grow(e.history, len(events))
 	for _, ev := range events {
 		c := storedEvent{ev: ev.Clone()}
 		if n := len(e.history); n == 0 || e.history[n-1].ev.EventID < ev.EventID {
