@@ -3,6 +3,7 @@ package spec
 import (
 	"context"
 	"fmt"
+	"runtime"
 	"strconv"
 	"sync"
 	"testing"
@@ -25,6 +26,8 @@ import (
 //     the measured operation must not pay for: messages queued for other
 //     instances, instances locked by others, timers not yet due, worker items
 //     of other tags, items of sessions other workers own.
+//   - Memory/...: heap bytes held per queued item with a small payload,
+//     reported as the custom metric "B/item" (ns/op is meaningless there).
 //   - Parallel/...: the turn and the worker cycle from GOMAXPROCS goroutines.
 //
 // newHarness is called once per sub-benchmark (and again for each b.N
@@ -63,6 +66,8 @@ func Bench(b *testing.B, newHarness NewHarness) {
 			benchWorkerCycle(b, h, &duroxide.SessionFetchConfig{OwnerID: "bench-worker", LockTimeout: time.Hour})
 		})
 	}
+	b.Run("Memory/WorkerItem", func(b *testing.B) { benchMemory(b, newHarness(b).withDefaults(), true) })
+	b.Run("Memory/OrchestratorMessage", func(b *testing.B) { benchMemory(b, newHarness(b).withDefaults(), false) })
 	b.Run("Parallel/OrchestrationTurn", func(b *testing.B) { benchParallelTurn(b, newHarness(b).withDefaults()) })
 	b.Run("Parallel/WorkerCycle", func(b *testing.B) { benchParallelWorker(b, newHarness(b).withDefaults()) })
 }
@@ -79,10 +84,45 @@ func must(b *testing.B, err error) {
 	}
 }
 
+// retainLimit bounds how many finished instances a benchmark leaves in the
+// store: every retainLimit iterations, with the timer stopped, it deletes
+// them through the management API (when the provider has one), so that the
+// measured cost is that of a store holding at most retainLimit finished
+// instances, whatever b.N is, rather than the garbage collector's cost of
+// an ever-growing heap.
+const retainLimit = 1000
+
+// retainer deletes finished instances in batches; see retainLimit.
+type retainer struct {
+	admin duroxide.ProviderAdmin
+	ids   []string
+}
+
+func newRetainer(h *Harness) *retainer {
+	return &retainer{admin: h.Provider.AsManagementCapability()}
+}
+
+// done records a finished instance and deletes the batch when full.
+func (r *retainer) done(b *testing.B, id string) {
+	if r.admin == nil {
+		return
+	}
+	r.ids = append(r.ids, id)
+	if len(r.ids) < retainLimit {
+		return
+	}
+	b.StopTimer()
+	_, err := r.admin.DeleteInstancesAtomic(context.Background(), r.ids, true)
+	must(b, err)
+	r.ids = r.ids[:0]
+	b.StartTimer()
+}
+
 // benchOneActivity: the provider calls of a one-activity orchestration.
 func benchOneActivity(b *testing.B, h *Harness) {
 	ctx := context.Background()
 	p := h.Provider
+	keep := newRetainer(h)
 	b.ReportAllocs()
 	b.ResetTimer()
 	for i := range b.N {
@@ -112,6 +152,7 @@ func benchOneActivity(b *testing.B, h *Harness) {
 			},
 			Metadata: duroxide.ExecutionMetadata{Status: duroxide.StatusCompleted, Output: ptr("ok")},
 		}))
+		keep.done(b, inst)
 	}
 }
 
@@ -192,6 +233,7 @@ func benchWorkerCycle(b *testing.B, h *Harness, sess *duroxide.SessionFetchConfi
 func benchFanOut(b *testing.B, h *Harness, n int) {
 	ctx := context.Background()
 	p := h.Provider
+	keep := newRetainer(h)
 	b.ReportAllocs()
 	b.ResetTimer()
 	for i := range b.N {
@@ -229,6 +271,7 @@ func benchFanOut(b *testing.B, h *Harness, n int) {
 			ExecutionID: 1, HistoryDelta: done,
 			Metadata: duroxide.ExecutionMetadata{Status: duroxide.StatusCompleted, Output: ptr("ok")},
 		}))
+		keep.done(b, inst)
 	}
 }
 
@@ -351,4 +394,63 @@ func benchParallelWorker(b *testing.B, h *Harness) {
 			}
 		}
 	})
+}
+
+// memoryItems is how many items the memory benchmarks queue per round.
+const memoryItems = 100_000
+
+// benchMemory reports the heap bytes held per queued item (a worker item, or
+// a start message for its own instance), measured as the live-heap growth
+// after a forced collection, divided by the item count. The items are built
+// before the first measurement so that only what the provider keeps counts.
+func benchMemory(b *testing.B, h *Harness, worker bool) {
+	ctx := context.Background()
+	items := make([]duroxide.WorkItem, memoryItems)
+	for i := range items {
+		if worker {
+			items[i] = activityItem("mem", uint64(i+1))
+		} else {
+			items[i] = startItem("mem-" + strconv.Itoa(i))
+		}
+	}
+	var perItem float64
+	for range b.N {
+		before := liveHeap()
+		for _, it := range items {
+			if worker {
+				must(b, h.Provider.EnqueueForWorker(ctx, it))
+			} else {
+				must(b, h.Provider.EnqueueForOrchestrator(ctx, it, 0))
+			}
+		}
+		perItem = float64(liveHeap()-before) / memoryItems
+		b.StopTimer()
+		deleteMemoryItems(b, h)
+		b.StartTimer()
+	}
+	b.ReportMetric(perItem, "B/item")
+}
+
+// deleteMemoryItems deletes everything the memory benchmark queued, so the
+// next round starts from the same heap. Without a management API the rounds
+// accumulate, which does not change the per-item figure.
+func deleteMemoryItems(b *testing.B, h *Harness) {
+	admin := h.Provider.AsManagementCapability()
+	if admin == nil {
+		return
+	}
+	ids := []string{"mem"}
+	for i := range memoryItems {
+		ids = append(ids, "mem-"+strconv.Itoa(i))
+	}
+	_, err := admin.DeleteInstancesAtomic(context.Background(), ids, true)
+	must(b, err)
+}
+
+// liveHeap returns the live heap after a full collection.
+func liveHeap() uint64 {
+	runtime.GC()
+	var m runtime.MemStats
+	runtime.ReadMemStats(&m)
+	return m.HeapAlloc
 }
