@@ -23,12 +23,13 @@ func TestSpec(t *testing.T) {
 }
 
 // TestSpecRealTime runs the executable specification on the wall clock with
-// short durations.
+// short durations. The cases mostly sleep, so they run 32 at a time, each on
+// its own provider.
 func TestSpecRealTime(t *testing.T) {
 	if testing.Short() {
 		t.Skip("real-time spec run sleeps; skipped in -short mode")
 	}
-	spec.Run(t, func(spec.T) *spec.Harness {
+	spec.RunConcurrently(t, func(spec.T) *spec.Harness {
 		p := memprovider.New()
 		return &spec.Harness{
 			Provider:    p,
@@ -37,5 +38,5 @@ func TestSpecRealTime(t *testing.T) {
 			LockTimeout: 200 * time.Millisecond,
 			Slack:       50 * time.Millisecond,
 		}
-	})
+	}, 32, time.Minute)
 }

@@ -85,6 +85,51 @@ func Run(t *testing.T, newHarness NewHarness) {
 	}
 }
 
+// RunConcurrently runs every case like [Run], but up to n cases at a time,
+// each on its own fresh harness, through [RunCase]; it then reports each
+// result as subtest "group/case" of t (failures with their messages, skips
+// with their reasons). Use it for real-time runs, whose cases mostly sleep:
+// the wall time approaches that of the slowest case. Only use it when the
+// harnesses' providers are independent of each other. timeout bounds each
+// case.
+func RunConcurrently(t *testing.T, newHarness NewHarness, n int, timeout time.Duration) {
+	t.Helper()
+	cases := Cases()
+	results := make([]Result, len(cases))
+	sem := make(chan struct{}, max(n, 1))
+	var wg sync.WaitGroup
+	for i, c := range cases {
+		sem <- struct{}{}
+		wg.Go(func() {
+			defer func() { <-sem }()
+			results[i] = RunCase(c, newHarness, timeout)
+		})
+	}
+	wg.Wait()
+	for _, group := range Groups() {
+		t.Run(group, func(t *testing.T) {
+			for i, c := range cases {
+				if c.Group != group {
+					continue
+				}
+				r := results[i]
+				t.Run(c.Name, func(t *testing.T) {
+					switch r.Outcome {
+					case Failed:
+						t.Errorf("%s", strings.Join(r.Messages, "\n"))
+					case Skipped:
+						t.Skip(strings.Join(r.Messages, "; "))
+					default:
+						for _, m := range r.Messages {
+							t.Log(m)
+						}
+					}
+				})
+			}
+		})
+	}
+}
+
 // runIn builds the case's harness and runs it on t.
 func runIn(t T, c Case, newHarness NewHarness) {
 	t.Helper()
