@@ -3,7 +3,7 @@
 //
 // Usage:
 //
-//	go run ./cmd/duroxide-spec [-json] [-realtime] [-run regexp] [-timeout d]
+//	go run ./cmd/duroxide-spec [-json] [-realtime] [-run regexp] [-parallel n] [-timeout d]
 //
 // While it runs, a live progress line on standard error names the case in
 // progress (when standard error is a terminal). Then it prints, per group,
@@ -13,7 +13,9 @@
 //
 // By default the provider runs on a fake clock, so the whole run takes well
 // under a second; -realtime runs it on the wall clock with short durations,
-// as a provider whose time is a database's now() would be run.
+// as a provider whose time is a database's now() would be run; its cases
+// mostly sleep, so they run 32 at a time (-parallel), each on its own
+// provider.
 package main
 
 import (
@@ -23,6 +25,7 @@ import (
 	"io"
 	"os"
 	"regexp"
+	"sync"
 	"time"
 
 	"github.com/duroxide-go/duroxide/fakeclock"
@@ -49,6 +52,7 @@ func run(args []string, stdout, stderr io.Writer, progress bool) int {
 	realtime := fs.Bool("realtime", false, "run on the wall clock instead of a fake clock")
 	pattern := fs.String("run", "", "run only cases whose group/case name matches this regexp")
 	timeout := fs.Duration("timeout", time.Minute, "fail a case that takes longer than this (real time)")
+	parallel := fs.Int("parallel", 0, "cases run at once, each on its own provider (default 1 on the fake clock, 32 with -realtime)")
 	if err := fs.Parse(args); err != nil {
 		return 2
 	}
@@ -77,14 +81,19 @@ func run(args []string, stdout, stderr io.Writer, progress bool) int {
 		}
 	}
 
-	start := time.Now()
-	results := make([]spec.Result, 0, len(cases))
-	for i, c := range cases {
-		if progress {
-			fmt.Fprintf(stderr, "\r\033[K[%d/%d] %s", i+1, len(cases), c.FullName())
+	n := *parallel
+	if n <= 0 {
+		n = 1
+		if *realtime {
+			n = 32
 		}
-		results = append(results, spec.RunCase(c, newHarness, *timeout))
 	}
+	start := time.Now()
+	results := runCases(cases, newHarness, *timeout, n, func(done int, c spec.Case) {
+		if progress {
+			fmt.Fprintf(stderr, "\r\033[K[%d/%d] %s", done, len(cases), c.FullName())
+		}
+	})
 	if progress {
 		fmt.Fprint(stderr, "\r\033[K")
 	}
@@ -103,6 +112,25 @@ func run(args []string, stdout, stderr io.Writer, progress bool) int {
 		return 1
 	}
 	return 0
+}
+
+// runCases runs cases n at a time and returns their results in case order.
+// started is called (serially) as each case starts, with the number of
+// cases started so far.
+func runCases(cases []spec.Case, newHarness spec.NewHarness, timeout time.Duration, n int, started func(int, spec.Case)) []spec.Result {
+	results := make([]spec.Result, len(cases))
+	sem := make(chan struct{}, n)
+	var wg sync.WaitGroup
+	for i, c := range cases {
+		sem <- struct{}{}
+		started(i+1, c)
+		wg.Go(func() {
+			defer func() { <-sem }()
+			results[i] = spec.RunCase(c, newHarness, timeout)
+		})
+	}
+	wg.Wait()
+	return results
 }
 
 // specStart is the fake clock's start time.

@@ -91,3 +91,24 @@ func TestReportCountsAndFailures(t *testing.T) {
 	require.Contains(t, text, "skipped cases:")
 	require.True(t, strings.HasPrefix(strings.TrimSpace(text[strings.LastIndex(text, "\nFAIL"):]), "FAIL: 1 passed, 1 failed, 1 skipped of 3 cases"))
 }
+
+func TestRunRealTimeConcurrent(t *testing.T) {
+	if testing.Short() {
+		t.Skip("sleeps in real time")
+	}
+	var out, errOut bytes.Buffer
+	code := run([]string{"-json", "-realtime", "-run", "^(long_polling|lock_expiration)/"}, &out, &errOut, false)
+	require.Equal(t, 0, code, "stderr: %s\nstdout: %s", errOut.String(), out.String())
+	var rep report
+	require.NoError(t, json.Unmarshal(out.Bytes(), &rep))
+	require.Equal(t, "real time", rep.Mode)
+	require.Len(t, rep.Groups, 2)
+	require.Equal(t, len(casesOf("long_polling"))+len(casesOf("lock_expiration")), rep.Passed)
+	// Cases ran concurrently: the wall time is well below the sum of the
+	// case times (the long-poll cases alone sleep 0.5 s each).
+	var sum time.Duration
+	for _, g := range rep.Groups {
+		sum += g.Duration
+	}
+	require.Less(t, rep.Duration, sum)
+}
