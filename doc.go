@@ -36,6 +36,14 @@
 // exactly duroxide's serde JSON shapes and back, so a Go provider can share a
 // database with Rust runtimes. Decoding an unknown variant is an error.
 //
+// # Concurrency
+//
+// Every type in this package is plain data with no internal
+// synchronization: a value may be read from many goroutines at once, but must
+// not be mutated while another goroutine reads it. [TagFilter] and
+// [ProviderError] are immutable once built. The interfaces [Provider] and
+// [ProviderAdmin] require implementations to be safe for concurrent use.
+//
 // # Ownership
 //
 // Values in this package are plain data. Optional fields are pointers (nil

@@ -36,6 +36,8 @@ const UnknownVersion = "unknown"
 //
 // A fetched item is owned by the caller: providers return copies that share
 // no memory with their state.
+//
+// Plain data, not synchronized (see the package doc, Concurrency).
 type OrchestrationItem struct {
 	// Instance is the locked instance.
 	Instance string
@@ -67,6 +69,8 @@ type OrchestrationItem struct {
 // the item, the lock token that acks, abandons or renews it, and the attempt
 // count (the maximum over the batch's messages after this delivery; the first
 // delivery is 1).
+//
+// Plain data, not synchronized (see the package doc, Concurrency).
 type LockedOrchestrationItem struct {
 	OrchestrationItem
 	LockToken    string
@@ -74,6 +78,8 @@ type LockedOrchestrationItem struct {
 }
 
 // LockedWorkItem is the result of a successful worker fetch.
+//
+// Plain data, not synchronized (see the package doc, Concurrency).
 type LockedWorkItem struct {
 	// Item is the fetched work item (an [ActivityExecuteItem] in practice).
 	Item WorkItem
@@ -84,6 +90,8 @@ type LockedWorkItem struct {
 }
 
 // KvEntry is one value of an instance's key/value store.
+//
+// Plain data, not synchronized (see the package doc, Concurrency).
 type KvEntry struct {
 	// Value is the stored value; the empty string is a value, distinct from
 	// absent.
@@ -94,6 +102,8 @@ type KvEntry struct {
 
 // ExecutionMetadata is computed by the runtime from a turn's history delta
 // and stored by the provider on ack. Every field is optional (nil = absent).
+//
+// Plain data, not synchronized (see the package doc, Concurrency).
 type ExecutionMetadata struct {
 	// Status, when non-empty, is written to the acked execution together with
 	// Output and a completion time. A terminal status also merges the
@@ -124,6 +134,8 @@ func (m ExecutionMetadata) Clone() ExecutionMetadata {
 
 // ScheduledActivityIdentifier is an activity identity: the worker-queue item
 // with ActivityExecuteItem{Instance, ExecutionID, ID: ActivityID}.
+//
+// Plain data, not synchronized (see the package doc, Concurrency).
 type ScheduledActivityIdentifier struct {
 	Instance    string
 	ExecutionID uint64
@@ -132,6 +144,8 @@ type ScheduledActivityIdentifier struct {
 
 // OrchestrationAck is everything an orchestration turn commits, applied
 // atomically by [Provider.AckOrchestrationItem].
+//
+// Plain data, not synchronized (see the package doc, Concurrency).
 type OrchestrationAck struct {
 	// ExecutionID is the execution the history delta belongs to, decided by
 	// the runtime (the fetched ExecutionID, or one more for a
@@ -153,6 +167,8 @@ type OrchestrationAck struct {
 }
 
 // SessionFetchConfig enables session-bound work items in a worker fetch.
+//
+// Plain data, not synchronized (see the package doc, Concurrency).
 type SessionFetchConfig struct {
 	// OwnerID is the identity that owns sessions; worker slots sharing it
 	// share sessions.
@@ -166,6 +182,8 @@ type SessionFetchConfig struct {
 // whose pinned duroxide version lies in any of the ranges. Executions with no
 // pinned version are compatible with any non-empty list. An empty range list
 // matches nothing.
+//
+// Plain data, not synchronized (see the package doc, Concurrency).
 type DispatcherCapabilityFilter struct {
 	SupportedDuroxideVersions []SemverRange
 }
