@@ -154,6 +154,9 @@ func (p *Provider) GetExecutionInfo(ctx context.Context, instance string, execut
 	if err := checkInstance(ctx, op, instance); err != nil {
 		return duroxide.ExecutionInfo{}, err
 	}
+	if executionID == 0 {
+		return duroxide.ExecutionInfo{}, invalid(op, "execution_id must not be 0")
+	}
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	var e *execution

@@ -29,6 +29,9 @@ func (p *Provider) ReadWithExecution(ctx context.Context, instance string, execu
 	if err := checkInstance(ctx, op, instance); err != nil {
 		return nil, err
 	}
+	if executionID == 0 {
+		return nil, invalid(op, "execution_id must not be 0")
+	}
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	in := p.instances[instance]

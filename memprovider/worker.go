@@ -480,9 +480,6 @@ func (p *Provider) FetchWorkItem(ctx context.Context, lockTimeout, pollTimeout t
 	if err := checkDuration(op, "poll timeout", pollTimeout); err != nil {
 		return nil, err
 	}
-	if filter.Kind() == duroxide.TagNone {
-		return nil, nil
-	}
 	var cfg *duroxide.SessionFetchConfig
 	if sess != nil {
 		if sess.OwnerID == "" {
@@ -493,6 +490,9 @@ func (p *Provider) FetchWorkItem(ctx context.Context, lockTimeout, pollTimeout t
 		}
 		c := *sess
 		cfg = &c
+	}
+	if filter.Kind() == duroxide.TagNone {
+		return nil, nil
 	}
 	var out *duroxide.LockedWorkItem
 	err := p.poll(ctx, op, pollTimeout, func(now int64) (bool, int64) {
