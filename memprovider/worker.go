@@ -579,28 +579,25 @@ func (w *workerQueue) firstPlain(classes []string) *workEntry {
 // firstSession returns the oldest ready session item whose session is in
 // partition part, in classes (nil: any class). O(log n) per class.
 func (w *workerQueue) firstSession(part string, classes []string) *workEntry {
-	var head *headKey
+	var best *workEntry
 	if classes == nil {
 		w.headsAll.AscendGreaterOrEqual(headKey{part: part}, func(k headKey) bool {
 			if k.part == part {
-				head = &k
+				best = k.e
 			}
 			return false
 		})
-	} else {
-		for _, c := range classes {
-			w.heads.AscendGreaterOrEqual(headKey{part: part, class: c}, func(k headKey) bool {
-				if k.part == part && k.class == c && (head == nil || k.seq < head.seq) {
-					head = &k
-				}
-				return false
-			})
-		}
+		return best
 	}
-	if head == nil {
-		return nil
+	for _, c := range classes {
+		w.heads.AscendGreaterOrEqual(headKey{part: part, class: c}, func(k headKey) bool {
+			if k.part == part && k.class == c && (best == nil || k.seq < best.seq) {
+				best = k.e
+			}
+			return false
+		})
 	}
-	return head.e
+	return best
 }
 
 // heldWork returns the entry locked by token with an unexpired lock.
