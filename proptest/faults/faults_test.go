@@ -574,9 +574,13 @@ func TestRuleValidate(t *testing.T) {
 	for name, r := range invalid {
 		t.Run(name, func(t *testing.T) {
 			assert.Error(t, r.Validate())
+			_, err := faults.New(newFake(false), 1, r)
+			assert.Error(t, err, "New reports an invalid rule")
 			assert.Panics(t, func() { faults.Wrap(newFake(false), 1, r) })
 		})
 	}
+	_, err := faults.New(nil, 1)
+	assert.Error(t, err, "New reports a nil provider")
 	assert.Panics(t, func() { faults.Wrap(nil, 1) })
 	assert.Equal(t, "after fetch_orchestration_item|fetch_work_item p=0.1", faults.Rule{Ops: faults.OpFetches, Mode: faults.After, Probability: 0.1}.String())
 	assert.Equal(t, "before read every=5 limit=1", faults.Rule{Ops: faults.OpRead, Mode: faults.Before, Every: 5, Limit: 1}.String())

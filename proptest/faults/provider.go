@@ -2,6 +2,7 @@ package faults
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"maps"
 	"math/rand/v2"
@@ -40,13 +41,12 @@ type ruleState struct {
 	injected int // faults this rule decided
 }
 
-// Wrap returns a Provider that delegates to p and injects faults by rules,
-// deterministically from seed. It panics if p is nil or a rule is invalid
-// (see [Rule.Validate]): rules are written by the test author, not read from
-// input.
-func Wrap(p duroxide.Provider, seed int64, rules ...Rule) *Provider {
+// New returns a Provider that delegates to p and injects faults by rules,
+// deterministically from seed. It returns an error if p is nil or a rule is
+// invalid (see [Rule.Validate]).
+func New(p duroxide.Provider, seed int64, rules ...Rule) (*Provider, error) {
 	if p == nil {
-		panic("faults: Wrap of a nil provider")
+		return nil, errors.New("faults: nil provider")
 	}
 	w := &Provider{
 		inner:  p,
@@ -54,11 +54,21 @@ func Wrap(p duroxide.Provider, seed int64, rules ...Rule) *Provider {
 		calls:  make(map[Op]int),
 		counts: make(Counts),
 	}
-	for _, r := range rules {
+	for i, r := range rules {
 		if err := r.Validate(); err != nil {
-			panic(err)
+			return nil, fmt.Errorf("faults: rule %d: %w", i, err)
 		}
 		w.rules = append(w.rules, ruleState{Rule: r})
+	}
+	return w, nil
+}
+
+// Wrap is [New] for rules written in a test: like regexp.MustCompile, it
+// panics where New returns an error.
+func Wrap(p duroxide.Provider, seed int64, rules ...Rule) *Provider {
+	w, err := New(p, seed, rules...)
+	if err != nil {
+		panic(err)
 	}
 	return w
 }

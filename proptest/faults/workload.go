@@ -177,17 +177,15 @@ func Run(ctx context.Context, h *spec.Harness, cfg Config) (*Report, error) {
 	if h.Clock == nil {
 		return nil, ErrNeedsFakeClock
 	}
-	for _, r := range cfg.Rules {
-		if err := r.Validate(); err != nil {
-			return nil, err
-		}
-	}
 	cfg = cfg.withDefaults(h)
-	fp := Wrap(h.Provider, cfg.Seed, cfg.Rules...)
+	fp, err := New(h.Provider, cfg.Seed, cfg.Rules...)
+	if err != nil {
+		return nil, err
+	}
 	r := &Report{Config: cfg, Provider: h.Provider.Name(), Instances: cfg.instanceIDs()}
 	d := newDriver(ctx, fp, h.Clock, cfg, r.Instances)
 	start := time.Now()
-	err := d.run()
+	err = d.run()
 	r.Wall = time.Since(start)
 	r.Stats, r.Faults, r.Calls = d.stats, fp.Counts(), fp.Calls()
 	return r, err
