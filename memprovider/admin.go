@@ -379,6 +379,12 @@ func (p *Provider) deleteAtomic(op string, ids []string, force bool) (duroxide.D
 		}
 	}
 	for id := range listed {
+		// Worker items are keyed by their own instance field: an activity can
+		// be queued for an instance that has no other state.
+		for e := p.worker.byInstance[id]; e != nil; e = p.worker.byInstance[id] {
+			p.worker.remove(e)
+			res.QueueMessagesDeleted++
+		}
 		in := p.instances[id]
 		if in == nil {
 			continue
@@ -391,10 +397,6 @@ func (p *Provider) deleteAtomic(op string, ids []string, force bool) (duroxide.D
 			res.EventsDeleted += uint64(len(e.history))
 		}
 		res.QueueMessagesDeleted += uint64(p.removeOrchMsgs(in, func(*orchMsg) bool { return true }))
-		for e := p.worker.byInstance[id]; e != nil; e = p.worker.byInstance[id] {
-			p.worker.remove(e)
-			res.QueueMessagesDeleted++
-		}
 		p.releaseLock(in)
 		in.parked = false
 		p.refreshReady(in)

@@ -33,6 +33,7 @@ func deletionCases() []Case {
 		{"deletion", "delete_instances_atomic_orphan_check_ignores_force", deleteAtomicOrphanCheckIgnoresForce},
 		{"deletion", "delete_instances_atomic_empty_and_unknown_ids", deleteAtomicEmptyAndUnknownIDs},
 		{"deletion", "delete_then_recreate_starts_fresh", deleteThenRecreateStartsFresh},
+		{"deletion", "delete_removes_worker_items_of_instance_without_state", deleteRemovesWorkerItemsWithoutState},
 	}
 }
 
@@ -744,4 +745,20 @@ func deleteThenRecreateStartsFresh(t T, h *Harness) {
 	_, ok, err = h.Provider.GetCustomStatus(ctx, inst, 0)
 	require.NoError(t, err)
 	require.False(t, ok, "the new incarnation has no custom status")
+}
+
+// Not in duroxide (contract §5.14): deleting an id removes the worker items
+// whose activity identity names it, even when the instance has no other
+// state (no record, history or orchestrator message). Found by proptest:
+// memprovider once looked worker items up only through instance state.
+func deleteRemovesWorkerItemsWithoutState(t T, h *Harness) {
+	admin := h.Admin(t)
+	enqueueWorker(t, h, activityItem("worker-only", 1))
+	enqueueWorker(t, h, activityItem("other", 1))
+	res, err := admin.DeleteInstancesAtomic(t.Context(), []string{"worker-only"}, false)
+	require.NoError(t, err)
+	require.Equal(t, uint64(1), res.QueueMessagesDeleted)
+	w := mustFetchWork(t, h, longLock)
+	require.Equal(t, "other", w.Item.(duroxide.ActivityExecuteItem).Instance, "only the other instance's item is left")
+	require.Nil(t, fetchWork(t, h, longLock))
 }
