@@ -55,7 +55,8 @@ type Provider interface {
 	// of returning nil. If the stored history cannot be decoded the item is
 	// still returned, locked, with HistoryError set.
 	// An error means no lock is held. pollTimeout > 0 lets the provider wait
-	// up to that long for work (long polling); lockTimeout must be positive.
+	// up to that long for work (long polling); lockTimeout must be positive
+	// ([ErrInvalidArgument] otherwise).
 	FetchOrchestrationItem(ctx context.Context, lockTimeout, pollTimeout time.Duration, filter *DispatcherCapabilityFilter) (*LockedOrchestrationItem, error)
 
 	// AckOrchestrationItem commits a turn atomically: it deletes exactly the
@@ -117,8 +118,8 @@ type Provider interface {
 	// session config, items of sessions owned by config.OwnerID or with no
 	// active owner are eligible too, and fetching one claims or refreshes the
 	// session lease for config.LockTimeout. tagFilter [TagNone] returns no
-	// work at once. A nil result and nil error mean no work; pollTimeout as
-	// for FetchOrchestrationItem.
+	// work at once. A nil result and nil error mean no work; lockTimeout and
+	// pollTimeout as for FetchOrchestrationItem.
 	FetchWorkItem(ctx context.Context, lockTimeout, pollTimeout time.Duration, session *SessionFetchConfig, tagFilter TagFilter) (*LockedWorkItem, error)
 
 	// AckWorkItem deletes a locked worker item and, when completion is

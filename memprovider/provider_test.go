@@ -752,6 +752,14 @@ func ptBadInputCalls() []ptRejectedCall {
 			_, err := f.p.GetKVAllValues(ctx, "")
 			return err
 		}),
+		bad("FetchWorkItem/zero lock timeout", func(ctx context.Context, f *ptFixture) error {
+			_, err := f.p.FetchWorkItem(ctx, 0, 0, nil, duroxide.FilterAny())
+			return err
+		}),
+		bad("FetchOrchestrationItem/zero lock timeout", func(ctx context.Context, f *ptFixture) error {
+			_, err := f.p.FetchOrchestrationItem(ctx, 0, 0, nil)
+			return err
+		}),
 		bad("FetchWorkItem/negative lock timeout", func(ctx context.Context, f *ptFixture) error {
 			_, err := f.p.FetchWorkItem(ctx, neg, 0, nil, duroxide.FilterAny())
 			return err

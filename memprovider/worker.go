@@ -474,8 +474,8 @@ func (p *Provider) FetchWorkItem(ctx context.Context, lockTimeout, pollTimeout t
 	if err := checkCtx(ctx, op); err != nil {
 		return nil, err
 	}
-	if err := checkDuration(op, "lock timeout", lockTimeout); err != nil {
-		return nil, err
+	if lockTimeout <= 0 {
+		return nil, invalid(op, "lock timeout must be positive, got %v", lockTimeout)
 	}
 	if err := checkDuration(op, "poll timeout", pollTimeout); err != nil {
 		return nil, err
