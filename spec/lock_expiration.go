@@ -26,6 +26,11 @@ func lockExpirationCases() []Case {
 		{"lock_expiration", "abandon_work_item_with_delay", abandonWorkItemWithDelay},
 		{"lock_expiration", "worker_ack_fails_after_lock_expiry", workerAckFailsAfterLockExpiry},
 		{"lock_expiration", "orchestration_lock_renewal_after_expiration", orchestrationLockRenewalAfterExpiration},
+		// Not in duroxide: rules TestMutants showed no case checked.
+		{"lock_expiration", "abandon_orchestration_item_with_delay", abandonOrchestrationItemWithDelay},
+		{"lock_expiration", "orchestration_lock_renewal_extends_from_now", orchestrationLockRenewalExtendsFromNow},
+		{"lock_expiration", "worker_lock_expiry_is_strict", workerLockExpiryIsStrict},
+		{"lock_expiration", "used_tokens_are_invalid", usedTokensAreInvalid},
 	}
 }
 
@@ -361,4 +366,113 @@ func orchestrationLockRenewalAfterExpiration(t T, h *Harness) {
 	again := mustFetchOrch(t, h, h.LockTimeout)
 	require.Equal(t, inst, again.Instance)
 	require.NotEqual(t, item.LockToken, again.LockToken)
+}
+
+// Not in duroxide (contract §4.3): abandoning an orchestration item with a
+// delay hides its messages until the delay has passed, then they come back
+// as the same batch.
+func abandonOrchestrationItemWithDelay(t T, h *Harness) {
+	const inst = "abandon-delay"
+	enqueueOrch(t, h, startItem(inst))
+	item := mustFetchOrch(t, h, longLock)
+	delay := 4 * h.Slack
+	require.NoError(t, h.Provider.AbandonOrchestrationItem(t.Context(), item.LockToken, delay, false))
+	require.Nil(t, fetchOrch(t, h, longLock), "abandoned messages are hidden during the delay")
+	h.Sleep(t, delay-2*h.Slack)
+	require.Nil(t, fetchOrch(t, h, longLock), "still hidden just before the delay ends")
+	h.Sleep(t, 3*h.Slack)
+	again := mustFetchOrch(t, h, longLock)
+	lockExpRequireStart(t, again, inst)
+	require.Equal(t, uint32(2), again.AttemptCount)
+}
+
+// Not in duroxide (contract §4.4): renewing an orchestration lock sets its
+// expiry to renewal time + extend_for, not old expiry + extend_for.
+func orchestrationLockRenewalExtendsFromNow(t T, h *Harness) {
+	const inst = "renew-from-now"
+	l := h.LockTimeout
+	enqueueOrch(t, h, startItem(inst))
+	item := mustFetchOrch(t, h, l)
+	h.Sleep(t, l/2)
+	require.NoError(t, h.Provider.RenewOrchestrationItemLock(t.Context(), item.LockToken, l))
+	// The renewed lock ends at 1.5 L (from the start), not at 2 L.
+	h.Sleep(t, l-h.Slack)
+	require.Nil(t, fetchOrch(t, h, l), "the renewed lock still holds just before renewal + extend_for")
+	h.Sleep(t, 2*h.Slack)
+	again := mustFetchOrch(t, h, l)
+	require.Equal(t, inst, again.Instance, "the lock ended at renewal + extend_for")
+	err := h.Provider.AckOrchestrationItem(t.Context(), item.LockToken, duroxide.OrchestrationAck{ExecutionID: 1})
+	requirePermanent(t, err)
+	require.ErrorIs(t, err, duroxide.ErrInvalidLockToken, "the first token was superseded")
+}
+
+// Not in duroxide (contract §6.3): a work-item lock whose expiry equals now
+// is expired: it can be neither renewed nor acked, and another fetch takes
+// the item. Only a fake clock can stop exactly at the boundary.
+func workerLockExpiryIsStrict(t T, h *Harness) {
+	if !h.FakeTime() {
+		t.Skipf("needs a fake clock to stop exactly at the expiry instant")
+	}
+	const inst = "strict-expiry"
+	enqueueWorker(t, h, activityItem(inst, 1))
+	w := mustFetchWork(t, h, h.LockTimeout)
+	h.Sleep(t, h.LockTimeout)
+	err := h.Provider.RenewWorkItemLock(t.Context(), w.LockToken, h.LockTimeout)
+	requirePermanent(t, err)
+	require.ErrorIs(t, err, duroxide.ErrLockExpired, "renew at the exact expiry instant")
+	err = h.Provider.AckWorkItem(t.Context(), w.LockToken, nil)
+	requirePermanent(t, err)
+	require.ErrorIs(t, err, duroxide.ErrLockExpired, "ack at the exact expiry instant")
+	again := mustFetchWork(t, h, h.LockTimeout)
+	require.Equal(t, uint32(2), again.AttemptCount, "the item is fetchable at the exact expiry instant")
+}
+
+// Not in duroxide (contract §6.3, §6.8): once a token has been used by a
+// successful ack or an abandon, every later ack, renew or abandon with it
+// fails with ErrInvalidLockToken, on both queues.
+func usedTokensAreInvalid(t T, h *Harness) {
+	const inst = "used-tokens"
+	enqueueOrch(t, h, startItem(inst))
+	item := mustFetchOrch(t, h, longLock)
+	ack(t, h, item.LockToken, duroxide.OrchestrationAck{
+		ExecutionID:  1,
+		HistoryDelta: []duroxide.Event{startedEvent(inst, 1, testVersion)},
+		Metadata:     nameVersion(testOrch, testVersion),
+	})
+	// At once, before any other fetch could supersede it, the acked token is
+	// dead.
+	err := h.Provider.AckOrchestrationItem(t.Context(), item.LockToken, duroxide.OrchestrationAck{ExecutionID: 1})
+	requirePermanent(t, err)
+	require.ErrorIs(t, err, duroxide.ErrInvalidLockToken, "a second ack right after the first")
+	enqueueOrch(t, h, externalItem(inst, "next"))
+	next := mustFetchOrch(t, h, longLock)
+	require.NoError(t, h.Provider.AbandonOrchestrationItem(t.Context(), next.LockToken, 0, false))
+	for _, token := range []string{item.LockToken, next.LockToken} {
+		err := h.Provider.AckOrchestrationItem(t.Context(), token, duroxide.OrchestrationAck{
+			ExecutionID:  1,
+			HistoryDelta: []duroxide.Event{event(inst, 2, duroxide.OrchestrationCompleted{Output: "twice"})},
+		})
+		requirePermanent(t, err)
+		require.ErrorIs(t, err, duroxide.ErrInvalidLockToken, "ack with a used token")
+		err = h.Provider.RenewOrchestrationItemLock(t.Context(), token, longLock)
+		require.ErrorIs(t, err, duroxide.ErrInvalidLockToken, "renew with a used token")
+		err = h.Provider.AbandonOrchestrationItem(t.Context(), token, 0, false)
+		require.ErrorIs(t, err, duroxide.ErrInvalidLockToken, "abandon with a used token")
+	}
+	require.Equal(t, []uint64{1}, eventIDs(read(t, h, inst)), "no used token appended history")
+	again := mustFetchOrch(t, h, longLock)
+	require.Equal(t, inst, again.Instance, "the abandoned batch is fetchable: no used token relocked it")
+
+	enqueueWorker(t, h, activityItem(inst, 2))
+	w := mustFetchWork(t, h, longLock)
+	require.NoError(t, h.Provider.AckWorkItem(t.Context(), w.LockToken, nil))
+	for name, call := range map[string]func() error{
+		"ack":     func() error { return h.Provider.AckWorkItem(t.Context(), w.LockToken, nil) },
+		"renew":   func() error { return h.Provider.RenewWorkItemLock(t.Context(), w.LockToken, longLock) },
+		"abandon": func() error { return h.Provider.AbandonWorkItem(t.Context(), w.LockToken, 0, false) },
+	} {
+		err := call()
+		requirePermanent(t, err, "worker %s with a used token", name)
+		require.ErrorIs(t, err, duroxide.ErrInvalidLockToken, "worker %s with a used token", name)
+	}
 }

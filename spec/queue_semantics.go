@@ -23,6 +23,9 @@ func queueSemanticsCases() []Case {
 		{"queue_semantics", "orphan_queue_messages_dropped", queueSemOrphanQueueMessagesDropped},
 		// Not in duroxide: the head-of-line rule (contract §10 item 26).
 		{"queue_semantics", "early_message_does_not_block_other_instances", queueSemEarlyMessageDoesNotBlock},
+		// Not in duroxide: rules TestMutants showed no case checked.
+		{"queue_semantics", "acked_timer_visible_at_fire_at", queueSemAckedTimerVisibleAtFireAt},
+		{"queue_semantics", "returned_history_not_aliased", queueSemReturnedHistoryNotAliased},
 	}
 }
 
@@ -345,4 +348,64 @@ func queueSemEarlyMessageDoesNotBlock(t T, h *Harness) {
 		"the early message was kept, and the batch is in enqueue order")
 	require.Equal(t, uint32(1), got.AttemptCount, "skipping the instance must not have counted an attempt")
 	require.Equal(t, testOrch, got.OrchestrationName)
+}
+
+// Not in duroxide (contract §4.2 step 12): a TimerFired enqueued through an
+// ack becomes visible at its fire_at_ms, not at once, and other messages of
+// the same ack are not held back by it.
+func queueSemAckedTimerVisibleAtFireAt(t T, h *Harness) {
+	const inst = "acked-timer"
+	delay := 4 * h.Slack
+	enqueueOrch(t, h, startItem(inst))
+	item := mustFetchOrch(t, h, longLock)
+	fireAt := h.NowMs() + uint64(delay.Milliseconds())
+	ack(t, h, item.LockToken, duroxide.OrchestrationAck{
+		ExecutionID:  1,
+		HistoryDelta: []duroxide.Event{startedEvent(inst, 1, testVersion), event(inst, 2, duroxide.TimerCreated{FireAtMs: fireAt})},
+		OrchestratorItems: []duroxide.WorkItem{
+			duroxide.TimerFiredItem{Instance: inst, ExecutionID: 1, ID: 2, FireAtMs: fireAt},
+		},
+		Metadata: nameVersion(testOrch, testVersion),
+	})
+	require.Nil(t, fetchOrch(t, h, longLock), "the timer is not visible before fire_at_ms")
+	h.Sleep(t, delay-2*h.Slack)
+	require.Nil(t, fetchOrch(t, h, longLock), "still invisible just before fire_at_ms")
+	h.Sleep(t, 3*h.Slack)
+	got := mustFetchOrch(t, h, longLock)
+	require.Equal(t, []duroxide.WorkItem{duroxide.TimerFiredItem{Instance: inst, ExecutionID: 1, ID: 2, FireAtMs: fireAt}}, got.Messages)
+}
+
+// Not in duroxide (Provider ownership rule): history returned by a fetch or
+// a read is the caller's; changing it, through its pointer fields too, does
+// not change what is stored.
+func queueSemReturnedHistoryNotAliased(t T, h *Harness) {
+	const inst = "history-owner"
+	started := startedEvent(inst, 1, testVersion)
+	started.Kind = duroxide.OrchestrationStarted{Name: testOrch, Version: testVersion, Input: "{}", ParentInstance: ptr("parent"), ParentID: ptr(uint64(7))}
+	completed := event(inst, 2, duroxide.ActivityCompleted{Result: "r"})
+	completed.SourceEventID = ptr(uint64(1))
+	want := []duroxide.Event{started, completed}
+
+	enqueueOrch(t, h, startItem(inst))
+	first := mustFetchOrch(t, h, longLock)
+	ack(t, h, first.LockToken, duroxide.OrchestrationAck{ExecutionID: 1, HistoryDelta: want, Metadata: nameVersion(testOrch, testVersion)})
+
+	enqueueOrch(t, h, externalItem(inst, "poke"))
+	item := mustFetchOrch(t, h, longLock)
+	require.Equal(t, want, item.History)
+	scribble := func(events []duroxide.Event) {
+		os := events[0].Kind.(duroxide.OrchestrationStarted)
+		*os.ParentInstance = "scribbled"
+		*os.ParentID = 99
+		*events[1].SourceEventID = 99
+		events[0].EventID = 42
+	}
+	scribble(item.History)
+	require.Equal(t, want, read(t, h, inst), "changing a fetched history must not change the stored one")
+	events := read(t, h, inst)
+	scribble(events)
+	require.Equal(t, want, read(t, h, inst), "changing a read history must not change the stored one")
+	require.NoError(t, h.Provider.AbandonOrchestrationItem(t.Context(), item.LockToken, 0, false))
+	again := mustFetchOrch(t, h, longLock)
+	require.Equal(t, want, again.History, "the next fetch is unchanged")
 }
