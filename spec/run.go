@@ -91,8 +91,8 @@ func Run(t *testing.T, newHarness NewHarness) {
 // with their reasons). Use it for real-time runs, whose cases mostly sleep:
 // the wall time approaches that of the slowest case. Only use it when the
 // harnesses' providers are independent of each other. timeout bounds each
-// case.
-func RunConcurrently(t *testing.T, newHarness NewHarness, n int, timeout time.Duration) {
+// case. It returns the results, in case order.
+func RunConcurrently(t *testing.T, newHarness NewHarness, n int, timeout time.Duration) []Result {
 	t.Helper()
 	cases := Cases()
 	results := make([]Result, len(cases))
@@ -128,6 +128,7 @@ func RunConcurrently(t *testing.T, newHarness NewHarness, n int, timeout time.Du
 			}
 		})
 	}
+	return results
 }
 
 // runIn builds the case's harness and runs it on t.
