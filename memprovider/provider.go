@@ -52,10 +52,10 @@ type Provider struct {
 	instances map[string]*instance
 
 	// Orchestrator queue indexes.
-	orchReady  *btree.BTreeG[*instance] // unlocked instances with visible messages, by oldest visible seq
-	orchFuture *btree.BTreeG[*orchMsg]  // not yet visible messages, by (visibleAt, seq)
-	orchLocks  *btree.BTreeG[*instance] // held, not yet expired instance locks, by (until, id)
-	orchTokens map[string]*instance     // lock token -> instance (held or expired-but-not-superseded)
+	orchReady  *btree.BTreeG[readyKey]  // unlocked instances with visible messages, by oldest visible seq
+	orchFuture *btree.BTreeG[futureKey] // not yet visible messages, by (visibleAt, seq)
+	orchLocks  *btree.BTreeG[lockKey]   // held, not yet expired instance locks, by expiry
+	orchTokens tokenMap[*instance]      // lock token -> instance (held or expired-but-not-superseded)
 
 	worker workerQueue
 }
@@ -72,7 +72,7 @@ func New(opts ...Option) *Provider {
 		orchReady:   btree.NewG(btreeDegree, readyLess),
 		orchFuture:  btree.NewG(btreeDegree, futureLess),
 		orchLocks:   btree.NewG(btreeDegree, lockLess),
-		orchTokens:  make(map[string]*instance),
+		orchTokens:  newTokenMap[*instance](),
 	}
 	p.worker.init()
 	for _, o := range opts {

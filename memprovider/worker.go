@@ -28,7 +28,7 @@ type workerQueue struct {
 	headsAll   *btree.BTreeG[headKey]    // sub-queue heads, by (part, seq)
 	future     *btree.BTreeG[*workEntry] // by (visibleAt, seq)
 	locks      *btree.BTreeG[*workEntry] // by (until, seq)
-	tokens     map[string]*workEntry
+	tokens     tokenMap[*workEntry]
 	byActivity map[activityKey]*workEntry // head of each identity's list (sameAct links)
 	byInstance map[string]*workEntry      // head of each instance's list (sameInst links)
 	pivot      workEntry                  // search key for index lookups; used under p.mu
@@ -134,7 +134,7 @@ func (w *workerQueue) init() {
 		}
 		return a.seq < b.seq
 	})
-	w.tokens = make(map[string]*workEntry)
+	w.tokens = newTokenMap[*workEntry]()
 	w.byActivity = make(map[activityKey]*workEntry)
 	w.byInstance = make(map[string]*workEntry)
 	w.queues = make(map[string]*sessQueue)
@@ -278,7 +278,7 @@ func (w *workerQueue) remove(e *workEntry) {
 	w.unindex(e)
 	w.count--
 	if e.token != "" {
-		delete(w.tokens, e.token)
+		w.tokens.del(e.token)
 	}
 	key := activityKey{e.item.Instance, e.item.ExecutionID, e.item.ID}
 	switch {
@@ -520,14 +520,14 @@ func (p *Provider) tryFetchWork(now int64, lockTimeout time.Duration, cfg *durox
 	}
 	w.unindex(best)
 	if best.token != "" {
-		delete(w.tokens, best.token)
+		w.tokens.del(best.token)
 	}
 	best.token = p.newToken()
 	best.until = addNs(now, lockTimeout)
 	best.attempts++
 	best.state = workLocked
 	w.locks.ReplaceOrInsert(best)
-	w.tokens[best.token] = best
+	w.tokens.put(best.token, best)
 	if best.session != "" {
 		w.lease(best.session, cfg.OwnerID, addNs(now, cfg.LockTimeout), now)
 	}
@@ -602,7 +602,7 @@ func (w *workerQueue) firstSession(part string, classes []string) *workEntry {
 
 // heldWork returns the entry locked by token with an unexpired lock.
 func (p *Provider) heldWork(op, token string, now int64) (*workEntry, error) {
-	e := p.worker.tokens[token]
+	e, _ := p.worker.tokens.get(token)
 	if e == nil {
 		return nil, duroxide.Permanent(op, duroxide.ErrInvalidLockToken, "Invalid lock token %q: the work item was cancelled, deleted, acked or re-fetched", token)
 	}
@@ -697,13 +697,13 @@ func (p *Provider) AbandonWorkItem(ctx context.Context, lockToken string, delay 
 	}
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	e := p.worker.tokens[lockToken]
+	e, _ := p.worker.tokens.get(lockToken)
 	if e == nil {
 		return duroxide.Permanent(op, duroxide.ErrInvalidLockToken, "Invalid lock token %q: not held (already acked, abandoned, re-fetched or deleted)", lockToken)
 	}
 	now := p.now()
 	p.worker.unindex(e)
-	delete(p.worker.tokens, lockToken)
+	p.worker.tokens.del(lockToken)
 	e.token = ""
 	e.until = 0
 	if ignoreAttempt && e.attempts > 0 {

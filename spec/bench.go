@@ -95,11 +95,12 @@ const retainLimit = 1000
 // retainer deletes finished instances in batches; see retainLimit.
 type retainer struct {
 	admin duroxide.ProviderAdmin
+	limit int
 	ids   []string
 }
 
 func newRetainer(h *Harness) *retainer {
-	return &retainer{admin: h.Provider.AsManagementCapability()}
+	return &retainer{admin: h.Provider.AsManagementCapability(), limit: retainLimit}
 }
 
 // done records a finished instance and deletes the batch when full.
@@ -108,7 +109,7 @@ func (r *retainer) done(b *testing.B, id string) {
 		return
 	}
 	r.ids = append(r.ids, id)
-	if len(r.ids) < retainLimit {
+	if len(r.ids) < r.limit {
 		return
 	}
 	b.StopTimer()
@@ -158,11 +159,13 @@ func benchOneActivity(b *testing.B, h *Harness) {
 
 // benchTurn measures fetch+ack turns. With queued > 0, that many start
 // messages of other instances stay queued: each turn takes the oldest and
-// its ack enqueues a new one, so the backlog stays constant. Otherwise one
-// instance turns over and over, each ack enqueuing its next message.
+// its ack enqueues a new one, so the backlog stays constant (the turned
+// instances are deleted in batches, see retainLimit). Otherwise one instance
+// turns over and over, each ack enqueuing its next message.
 func benchTurn(b *testing.B, h *Harness, queued int) {
 	ctx := context.Background()
 	p := h.Provider
+	keep := newRetainer(h)
 	next := 0
 	newStart := func() duroxide.WorkItem {
 		next++
@@ -191,6 +194,9 @@ func benchTurn(b *testing.B, h *Harness, queued int) {
 			a.OrchestratorItems = []duroxide.WorkItem{externalItem(self, "tick")}
 		}
 		must(b, p.AckOrchestrationItem(ctx, item.LockToken, a))
+		if queued > 0 {
+			keep.done(b, item.Instance)
+		}
 	}
 }
 
@@ -209,12 +215,26 @@ func createBenchInstance(b *testing.B, h *Harness, inst string) {
 
 // benchWorkerCycle measures worker fetch+ack with completion; every
 // iteration enqueues the next item inside the ack's time frame, so the cost
-// includes one EnqueueForWorker.
+// includes one EnqueueForWorker. Items belong to a new instance every
+// retainLimit iterations and each finished instance's completions are
+// deleted (timer stopped), so the orchestrator queue does not grow with b.N.
 func benchWorkerCycle(b *testing.B, h *Harness, sess *duroxide.SessionFetchConfig) {
 	ctx := context.Background()
 	p := h.Provider
-	const inst = "worker-self"
-	must(b, p.EnqueueForWorker(ctx, activityItem(inst, 1)))
+	keep := newRetainer(h)
+	keep.limit = 1
+	// instOf(i) is "worker-<i/retainLimit>", built once per block.
+	names := map[int]string{}
+	instOf := func(i int) string {
+		blk := i / retainLimit
+		name, ok := names[blk]
+		if !ok {
+			name = "worker-" + strconv.Itoa(blk)
+			names = map[int]string{blk - 1: names[blk-1], blk: name}
+		}
+		return name
+	}
+	must(b, p.EnqueueForWorker(ctx, activityItem(instOf(0), 1)))
 	b.ReportAllocs()
 	b.ResetTimer()
 	for i := range b.N {
@@ -223,8 +243,12 @@ func benchWorkerCycle(b *testing.B, h *Harness, sess *duroxide.SessionFetchConfi
 		if w == nil {
 			b.Fatal("no work")
 		}
-		must(b, p.EnqueueForWorker(ctx, activityItem(inst, uint64(i+2))))
-		must(b, p.AckWorkItem(ctx, w.LockToken, completedItem(inst, uint64(i+1), "ok")))
+		cur, next := instOf(i), instOf(i+1)
+		must(b, p.EnqueueForWorker(ctx, activityItem(next, uint64(i+2))))
+		must(b, p.AckWorkItem(ctx, w.LockToken, completedItem(cur, uint64(i+1), "ok")))
+		if next != cur {
+			keep.done(b, cur)
+		}
 	}
 }
 

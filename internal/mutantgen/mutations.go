@@ -44,7 +44,7 @@ func (p *Provider) mutAppendHistoryOnly(in *instance, a duroxide.OrchestrationAc
 		Original: `p.releaseLock(in)`,
 		Replacement: `if p.mut.on("ack_accepted_twice") {
 		if in.lock.indexed {
-			p.orchLocks.Delete(in)
+			p.orchLocks.Delete(in.lockKey())
 			in.lock.indexed = false
 		}
 	} else {
@@ -266,7 +266,7 @@ func mutSnapshotWithDelta(in *instance) map[string]duroxide.KvEntry {
 		File:        "worker.go",
 		Func:        "Provider.AckWorkItem",
 		Original:    `e, err := p.heldWork(op, lockToken, now)`,
-		Replacement: "e, err := p.heldWork(op, lockToken, now)\n\tif err != nil && p.mut.on(\"worker_ack_ignores_expiry\") && p.worker.tokens[lockToken] != nil {\n\t\te, err = p.worker.tokens[lockToken], nil\n\t}",
+		Replacement: "e, err := p.heldWork(op, lockToken, now)\n\tif held, ok := p.worker.tokens.get(lockToken); err != nil && p.mut.on(\"worker_ack_ignores_expiry\") && ok {\n\t\te, err = held, nil\n\t}",
 	},
 	{
 		Name:        "worker_lock_expiry_not_strict",

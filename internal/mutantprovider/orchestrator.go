@@ -125,19 +125,15 @@ func (p *Provider) tryFetchOrch(now int64, lockTimeout time.Duration, filter *du
 
 // nextReady returns the first ready instance after cursor (nil: the first).
 func (p *Provider) nextReady(cursor *instance) *instance {
-	var found *instance
-	visit := func(in *instance) bool {
-		if cursor != nil && in == cursor {
-			return true
-		}
-		found = in
-		return false
-	}
 	if cursor == nil {
-		p.orchReady.Ascend(visit)
-	} else {
-		p.orchReady.AscendGreaterOrEqual(cursor, visit)
+		k, _ := p.orchReady.Min()
+		return k.in
 	}
+	var found *instance
+	p.orchReady.AscendGreaterOrEqual(readyKey{seq: cursor.readySeq + 1}, func(k readyKey) bool {
+		found = k.in
+		return false
+	})
 	return found
 }
 
@@ -183,10 +179,10 @@ func (p *Provider) lockAndBuild(in *instance, now int64, lockTimeout time.Durati
 	if mutStale != "" {
 		token = mutStale
 	}
-	in.lockBuf = instLock{token: token, until: addNs(now, lockTimeout), at: now, indexed: true}
+	in.lockBuf = instLock{serial: p.tokens, token: token, until: addNs(now, lockTimeout), at: now, indexed: true}
 	in.lock = &in.lockBuf
-	p.orchLocks.ReplaceOrInsert(in)
-	p.orchTokens[token] = in
+	p.orchLocks.ReplaceOrInsert(in.lockKey())
+	p.orchTokens.put(token, in)
 	p.refreshReady(in)
 
 	item := &duroxide.LockedOrchestrationItem{LockToken: token}
@@ -296,7 +292,7 @@ func (p *Provider) AckOrchestrationItem(ctx context.Context, lockToken string, a
 
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	in := p.orchTokens[lockToken]
+	in, _ := p.orchTokens.get(lockToken)
 	if in == nil {
 		return duroxide.Permanent(op, duroxide.ErrInvalidLockToken, "Invalid lock token %q: not held (never issued, already acked or abandoned, superseded, or its instance was deleted)", lockToken)
 	}
@@ -327,7 +323,7 @@ func (p *Provider) AckOrchestrationItem(ctx context.Context, lockToken string, a
 	}
 	if p.mut.on("ack_accepted_twice") {
 		if in.lock.indexed {
-			p.orchLocks.Delete(in)
+			p.orchLocks.Delete(in.lockKey())
 			in.lock.indexed = false
 		}
 	} else {
@@ -487,7 +483,7 @@ func (p *Provider) AbandonOrchestrationItem(ctx context.Context, lockToken strin
 	}
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	in := p.orchTokens[lockToken]
+	in, _ := p.orchTokens.get(lockToken)
 	if in == nil {
 		return duroxide.Permanent(op, duroxide.ErrInvalidLockToken, "Invalid lock token %q: not held", lockToken)
 	}
@@ -501,7 +497,7 @@ func (p *Provider) AbandonOrchestrationItem(ctx context.Context, lockToken strin
 		if delay > 0 && !m.future && !p.mut.on("abandon_ignores_delay") {
 			m.visibleAt = addNs(now, delay)
 			m.future = true
-			p.orchFuture.ReplaceOrInsert(m)
+			p.orchFuture.ReplaceOrInsert(m.futureKey())
 		}
 	}
 	p.refreshReady(in)
@@ -520,7 +516,7 @@ func (p *Provider) RenewOrchestrationItemLock(ctx context.Context, lockToken str
 	}
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	in := p.orchTokens[lockToken]
+	in, _ := p.orchTokens.get(lockToken)
 	if in == nil {
 		return duroxide.Permanent(op, duroxide.ErrInvalidLockToken, "Invalid lock token %q: not held (already acked, abandoned or superseded)", lockToken)
 	}
@@ -528,13 +524,13 @@ func (p *Provider) RenewOrchestrationItemLock(ctx context.Context, lockToken str
 	if in.lock.until <= now {
 		return duroxide.Permanent(op, duroxide.ErrLockExpired, "Instance lock expired for instance %q (token %q)", in.id, lockToken)
 	}
-	p.orchLocks.Delete(in)
+	p.orchLocks.Delete(in.lockKey())
 	if p.mut.on("renew_extends_old_expiry") {
 		in.lock.until = addNs(in.lock.until, extendFor)
 	} else {
 		in.lock.until = addNs(now, extendFor)
 	}
-	p.orchLocks.ReplaceOrInsert(in)
+	p.orchLocks.ReplaceOrInsert(in.lockKey())
 	return nil
 }
 

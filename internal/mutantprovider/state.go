@@ -46,6 +46,7 @@ type instMeta struct {
 // instLock is an instance lock. indexed says it is in orchLocks: held and,
 // as of the last promotion, unexpired.
 type instLock struct {
+	serial  uint64 // unique per lock taken
 	token   string
 	until   int64
 	at      int64
@@ -88,26 +89,50 @@ type kvDelta struct {
 	at    uint64
 }
 
-func readyLess(a, b *instance) bool {
-	if a.readySeq != b.readySeq {
-		return a.readySeq < b.readySeq
-	}
-	return a.id < b.id
+// readyKey is an instance's entry in orchReady: the sequence number of its
+// oldest visible message (unique: a message belongs to one instance). Index
+// keys are values, so a search compares inline fields instead of following
+// pointers.
+type readyKey struct {
+	seq uint64
+	in  *instance
 }
 
-func futureLess(a, b *orchMsg) bool {
+func readyLess(a, b readyKey) bool { return a.seq < b.seq }
+
+// futureKey is a delayed message's entry in orchFuture.
+type futureKey struct {
+	visibleAt int64
+	seq       uint64
+	m         *orchMsg
+}
+
+func futureLess(a, b futureKey) bool {
 	if a.visibleAt != b.visibleAt {
 		return a.visibleAt < b.visibleAt
 	}
 	return a.seq < b.seq
 }
 
-func lockLess(a, b *instance) bool {
-	if a.lock.until != b.lock.until {
-		return a.lock.until < b.lock.until
-	}
-	return a.id < b.id
+func (m *orchMsg) futureKey() futureKey { return futureKey{m.visibleAt, m.seq, m} }
+
+// lockKey is a held lock's entry in orchLocks; serial breaks ties between
+// locks with the same expiry.
+type lockKey struct {
+	until  int64
+	serial uint64
+	in     *instance
 }
+
+func lockLess(a, b lockKey) bool {
+	if a.until != b.until {
+		return a.until < b.until
+	}
+	return a.serial < b.serial
+}
+
+// lockKey returns in's entry in orchLocks; in.lock must be non-nil.
+func (in *instance) lockKey() lockKey { return lockKey{in.lock.until, in.lock.serial, in} }
 
 // inst returns the instance, creating empty state when missing. Caller holds
 // p.mu.
@@ -186,11 +211,11 @@ func (p *Provider) refreshReady(in *instance) {
 		return
 	}
 	if in.readySeq != 0 {
-		p.orchReady.Delete(in)
+		p.orchReady.Delete(readyKey{seq: in.readySeq})
 	}
 	in.readySeq = want
 	if want != 0 {
-		p.orchReady.ReplaceOrInsert(in)
+		p.orchReady.ReplaceOrInsert(readyKey{want, in})
 	}
 }
 
@@ -200,7 +225,7 @@ func (p *Provider) addOrchMsg(in *instance, item duroxide.WorkItem, visibleAt, n
 	in.msgs = append(in.msgs, m)
 	if visibleAt > now {
 		m.future = true
-		p.orchFuture.ReplaceOrInsert(m)
+		p.orchFuture.ReplaceOrInsert(m.futureKey())
 		return
 	}
 	in.parked = false
@@ -217,7 +242,7 @@ func (p *Provider) removeOrchMsgs(in *instance, drop func(*orchMsg) bool) int {
 			return false
 		}
 		if m.future {
-			p.orchFuture.Delete(m)
+			p.orchFuture.Delete(m.futureKey())
 		}
 		n++
 		return true
@@ -229,17 +254,19 @@ func (p *Provider) removeOrchMsgs(in *instance, drop func(*orchMsg) bool) int {
 // Caller holds p.mu.
 func (p *Provider) promoteOrch(now int64) {
 	for {
-		m, ok := p.orchFuture.Min()
-		if !ok || m.visibleAt > now {
+		k, ok := p.orchFuture.Min()
+		if !ok || k.visibleAt > now {
 			break
 		}
+		m := k.m
 		p.orchFuture.DeleteMin()
 		m.future = false
 		m.inst.parked = false
 		p.refreshReady(m.inst)
 	}
 	for {
-		in, ok := p.orchLocks.Min()
+		k, ok := p.orchLocks.Min()
+		in := k.in
 		if !ok || in.lock.until > now || p.mut.on("lock_expiry_ignored") {
 			break
 		}
@@ -253,11 +280,11 @@ func (p *Provider) promoteOrch(now int64) {
 // expires.
 func (p *Provider) nextOrchWake() int64 {
 	wake := int64(1<<63 - 1)
-	if m, ok := p.orchFuture.Min(); ok {
-		wake = min(wake, m.visibleAt)
+	if k, ok := p.orchFuture.Min(); ok {
+		wake = min(wake, k.visibleAt)
 	}
-	if in, ok := p.orchLocks.Min(); ok {
-		wake = min(wake, in.lock.until)
+	if k, ok := p.orchLocks.Min(); ok {
+		wake = min(wake, k.until)
 	}
 	return wake
 }
@@ -269,9 +296,9 @@ func (p *Provider) releaseLock(in *instance) {
 		return
 	}
 	if in.lock.indexed {
-		p.orchLocks.Delete(in)
+		p.orchLocks.Delete(in.lockKey())
 	}
-	delete(p.orchTokens, in.lock.token)
+	p.orchTokens.del(in.lock.token)
 	in.lock = nil
 }
 
