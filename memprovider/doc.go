@@ -62,7 +62,13 @@
 //   - AckWorkItem, RenewWorkItemLock, AbandonWorkItem: O(log n).
 //   - RenewSessionLock: O(sessions of the given owners).
 //     CleanupOrphanedSessions: O(sessions).
-//   - Management listing and metrics: O(i) or O(i log i).
+//   - Read, ReadWithExecution: O(e); AppendWithExecution: O(d log e).
+//   - GetCustomStatus, GetKVValue: O(1); GetKVAllValues: O(keys).
+//   - Management listing, metrics and trees: O(i) or O(i log i); deletes
+//     add an O(i) orphan check to what they delete. These are not on the
+//     runtime's hot path, and an index per parent would cost every ack.
+//
+// docs/PERFORMANCE.md has the measured costs.
 //
 // The white-box hooks the spec needs (corrupting an instance's history,
 // reading its messages' highest attempt count) are reachable only from this
