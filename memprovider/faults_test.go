@@ -9,17 +9,9 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/duroxide-go/duroxide"
-	"github.com/duroxide-go/duroxide/fakeclock"
-	"github.com/duroxide-go/duroxide/memprovider"
+	"github.com/duroxide-go/duroxide/internal/memharness"
 	"github.com/duroxide-go/duroxide/proptest/faults"
-	"github.com/duroxide-go/duroxide/spec"
 )
-
-// faultHarness builds a fresh memprovider on a fake clock.
-func faultHarness(spec.T) *spec.Harness {
-	clock := fakeclock.NewFake(specStart)
-	return &spec.Harness{Provider: memprovider.New(memprovider.WithClock(clock)), Clock: clock, LongPolling: true}
-}
 
 // faultScenarios are the fault mixes the workload runs under.
 var faultScenarios = []struct {
@@ -55,7 +47,7 @@ func TestFaultInjectionLosesNothing(t *testing.T) {
 	for _, sc := range faultScenarios {
 		t.Run(sc.name, func(t *testing.T) {
 			for seed := range int64(seeds) {
-				r := faults.RunWorkload(t, faultHarness, faults.Config{
+				r := faults.RunWorkload(t, memharness.Fake, faults.Config{
 					Seed: seed, Instances: 24, Activities: 5, Rules: sc.rules, LockTimeout: sc.lock,
 				})
 				require.NotNil(t, r)
@@ -97,7 +89,7 @@ func TestFaultInjectionLosesNothing(t *testing.T) {
 // faults and driver counters.
 func TestFaultInjectionDeterministic(t *testing.T) {
 	run := func(seed int64) *faults.Report {
-		r, err := faults.Run(t.Context(), faultHarness(t), faults.Config{Seed: seed, Rules: faults.DefaultRules()})
+		r, err := faults.Run(t.Context(), memharness.Fake(t), faults.Config{Seed: seed, Rules: faults.DefaultRules()})
 		require.NoError(t, err)
 		return r
 	}
@@ -135,14 +127,14 @@ func TestFaultInjectionCheckHasTeeth(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			cfg := faults.Config{Seed: 1, Rules: tt.rules}
-			h := faultHarness(t)
+			h := memharness.Fake(t)
 			r, err := faults.Run(t.Context(), h, cfg)
 			require.NoError(t, err)
 			require.Positive(t, r.Faults.Total())
 			require.NoError(t, faults.Check(t.Context(), h, r), "the correct driver must pass under these faults")
 
 			cfg.Flaws = tt.flaws
-			h = faultHarness(t)
+			h = memharness.Fake(t)
 			r, err = faults.Run(t.Context(), h, cfg)
 			require.NoError(t, err)
 			err = faults.Check(t.Context(), h, r)
@@ -152,7 +144,7 @@ func TestFaultInjectionCheckHasTeeth(t *testing.T) {
 	}
 
 	t.Run("provider acks a turn but drops its worker items", func(t *testing.T) {
-		h := faultHarness(t)
+		h := memharness.Fake(t)
 		h.Provider = &lossyAck{Provider: h.Provider, every: 5}
 		r, err := faults.Run(t.Context(), h, faults.Config{Seed: 1, Rules: faults.DefaultRules()})
 		require.NoError(t, err)
@@ -162,7 +154,7 @@ func TestFaultInjectionCheckHasTeeth(t *testing.T) {
 	})
 
 	t.Run("no faults", func(t *testing.T) {
-		h := faultHarness(t)
+		h := memharness.Fake(t)
 		r, err := faults.Run(t.Context(), h, faults.Config{Seed: 1})
 		require.NoError(t, err)
 		err = faults.Check(t.Context(), h, r)

@@ -4,19 +4,9 @@ import (
 	"math/rand/v2"
 	"testing"
 
-	"github.com/duroxide-go/duroxide/fakeclock"
-	"github.com/duroxide-go/duroxide/internal/memhooks"
-	"github.com/duroxide-go/duroxide/memprovider"
+	"github.com/duroxide-go/duroxide/internal/memharness"
 	"github.com/duroxide-go/duroxide/proptest"
-	"github.com/duroxide-go/duroxide/spec"
 )
-
-// propHarness builds memprovider on a fresh fake clock, as TestSpec does.
-func propHarness(spec.T) *spec.Harness {
-	clock := fakeclock.NewFake(specStart)
-	p := memprovider.New(memprovider.WithClock(clock))
-	return &spec.Harness{Provider: p, Clock: clock, Hooks: memhooks.Hooks{P: p}, LongPolling: true}
-}
 
 // TestProptest checks memprovider against proptest's model: rapid.checks
 // random operation sequences (default 100, each about 3×rapid.steps = 90
@@ -24,7 +14,7 @@ func propHarness(spec.T) *spec.Harness {
 //
 //	go test ./memprovider -run TestProptest -rapid.checks=10000 -rapid.steps=100
 func TestProptest(t *testing.T) {
-	proptest.Run(t, propHarness)
+	proptest.Run(t, memharness.Fake)
 }
 
 // FuzzProptest runs the same property under go test -fuzz:
@@ -33,7 +23,7 @@ func FuzzProptest(f *testing.F) {
 	for seed := range uint64(4) {
 		f.Add(seedBytes(seed, 64<<10))
 	}
-	f.Fuzz(proptest.Fuzz(propHarness))
+	f.Fuzz(proptest.Fuzz(memharness.Fake))
 }
 
 // seedBytes returns n deterministic pseudo-random bytes: a seed corpus long
@@ -52,5 +42,5 @@ func seedBytes(seed uint64, n int) []byte {
 // memprovider and checks each for linearizability against proptest's model.
 // Run it under -race.
 func TestLinearizability(t *testing.T) {
-	proptest.RunLinearizability(t, propHarness)
+	proptest.RunLinearizability(t, memharness.Fake)
 }

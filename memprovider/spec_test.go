@@ -4,25 +4,13 @@ import (
 	"testing"
 	"time"
 
-	"github.com/duroxide-go/duroxide/fakeclock"
-	"github.com/duroxide-go/duroxide/internal/memhooks"
-	"github.com/duroxide-go/duroxide/memprovider"
+	"github.com/duroxide-go/duroxide/internal/memharness"
 	"github.com/duroxide-go/duroxide/spec"
 )
 
-// specStart is the fake clock's start time in spec runs.
-var specStart = time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
-
 // TestSpec runs the executable specification on a fake clock.
 func TestSpec(t *testing.T) {
-	spec.Run(t, fakeHarness)
-}
-
-// fakeHarness builds memprovider on a fresh fake clock, with its hooks.
-func fakeHarness(spec.T) *spec.Harness {
-	clock := fakeclock.NewFake(specStart)
-	p := memprovider.New(memprovider.WithClock(clock))
-	return &spec.Harness{Provider: p, Clock: clock, Hooks: memhooks.Hooks{P: p}, LongPolling: true}
+	spec.Run(t, memharness.Fake)
 }
 
 // TestSpecRealTime runs the executable specification on the wall clock with
@@ -32,16 +20,7 @@ func TestSpecRealTime(t *testing.T) {
 	if testing.Short() {
 		t.Skip("real-time spec run sleeps; skipped in -short mode")
 	}
-	results := spec.RunConcurrently(t, func(spec.T) *spec.Harness {
-		p := memprovider.New()
-		return &spec.Harness{
-			Provider:    p,
-			Hooks:       memhooks.Hooks{P: p},
-			LongPolling: true,
-			LockTimeout: 200 * time.Millisecond,
-			Slack:       50 * time.Millisecond,
-		}
-	}, 32, time.Minute)
+	results := spec.RunConcurrently(t, memharness.RealTime, 32, time.Minute)
 	requireNoSkips(t, results)
 }
 
@@ -51,7 +30,7 @@ func TestSpecRealTime(t *testing.T) {
 func TestSpecHasNoSkips(t *testing.T) {
 	var results []spec.Result
 	for _, c := range spec.Cases() {
-		results = append(results, spec.RunCase(c, fakeHarness, time.Minute))
+		results = append(results, spec.RunCase(c, memharness.Fake, time.Minute))
 	}
 	requireNoSkips(t, results)
 }

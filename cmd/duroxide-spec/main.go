@@ -28,9 +28,7 @@ import (
 	"sync"
 	"time"
 
-	"github.com/duroxide-go/duroxide/fakeclock"
-	"github.com/duroxide-go/duroxide/internal/memhooks"
-	"github.com/duroxide-go/duroxide/memprovider"
+	"github.com/duroxide-go/duroxide/internal/memharness"
 	"github.com/duroxide-go/duroxide/spec"
 )
 
@@ -69,10 +67,10 @@ func run(args []string, stdout, stderr io.Writer, progress bool) int {
 		}
 	}
 
-	newHarness := fakeHarness
+	newHarness := memharness.Fake
 	mode := "fake clock"
 	if *realtime {
-		newHarness, mode = realHarness, "real time"
+		newHarness, mode = memharness.RealTime, "real time"
 	}
 	var cases []spec.Case
 	for _, c := range spec.Cases() {
@@ -131,26 +129,4 @@ func runCases(cases []spec.Case, newHarness spec.NewHarness, timeout time.Durati
 	}
 	wg.Wait()
 	return results
-}
-
-// specStart is the fake clock's start time.
-var specStart = time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
-
-// fakeHarness builds memprovider on a fresh fake clock.
-func fakeHarness(spec.T) *spec.Harness {
-	clock := fakeclock.NewFake(specStart)
-	p := memprovider.New(memprovider.WithClock(clock))
-	return &spec.Harness{Provider: p, Clock: clock, Hooks: memhooks.Hooks{P: p}, LongPolling: true}
-}
-
-// realHarness builds memprovider on the wall clock with short durations.
-func realHarness(spec.T) *spec.Harness {
-	p := memprovider.New()
-	return &spec.Harness{
-		Provider:    p,
-		Hooks:       memhooks.Hooks{P: p},
-		LongPolling: true,
-		LockTimeout: 200 * time.Millisecond,
-		Slack:       50 * time.Millisecond,
-	}
 }
