@@ -9,6 +9,9 @@ import "fmt"
 //
 // Providers store ErrorDetails opaquely; the runtime builds them.
 //
+// Every variant is plain data, not synchronized (see the package doc,
+// Concurrency).
+//
 //sumtype:decl
 type ErrorDetails interface {
 	// Category returns "infrastructure", "configuration", "application" or
@@ -77,6 +80,9 @@ type Poison struct {
 // [AppActivityFailed], [AppOrchestrationFailed], [AppPanicked] and
 // [AppCancelled].
 //
+// Every variant is plain data, not synchronized (see the package doc,
+// Concurrency).
+//
 //sumtype:decl
 type AppErrorKind interface{ isAppErrorKind() }
 
@@ -100,6 +106,9 @@ func (AppCancelled) isAppErrorKind()           {}
 
 // PoisonMessageType says which message was poisoned. It is a sealed sum type:
 // [PoisonOrchestration], [PoisonActivity] and [PoisonFailedDeserialization].
+//
+// Every variant is plain data, not synchronized (see the package doc,
+// Concurrency).
 //
 //sumtype:decl
 type PoisonMessageType interface{ isPoisonMessageType() }

@@ -80,6 +80,9 @@ func CloneEvents(events []Event) []Event {
 // variants are exactly the 26 structs listed by [EventKinds], all in this
 // package.
 //
+// Every variant is plain data, not synchronized (see the package doc,
+// Concurrency).
+//
 //sumtype:decl
 type EventKind interface {
 	// EventType returns the variant's wire tag: the value of the JSON "type"
@@ -93,6 +96,8 @@ type EventKind interface {
 
 // CarriedEvent is one (name, data) pair carried forward across
 // continue-as-new. It marshals as a two-element JSON array.
+//
+// Plain data, not synchronized (see the package doc, Concurrency).
 type CarriedEvent struct {
 	Name string
 	Data string

@@ -5,6 +5,8 @@ package duroxide
 const DefaultBulkLimit uint32 = 1000
 
 // InstanceInfo describes an instance and its current execution.
+//
+// Plain data, not synchronized (see the package doc, Concurrency).
 type InstanceInfo struct {
 	InstanceID           string
 	OrchestrationName    string
@@ -20,6 +22,8 @@ type InstanceInfo struct {
 }
 
 // ExecutionInfo describes one execution.
+//
+// Plain data, not synchronized (see the package doc, Concurrency).
 type ExecutionInfo struct {
 	ExecutionID uint64
 	Status      ExecutionStatus
@@ -33,6 +37,8 @@ type ExecutionInfo struct {
 }
 
 // SystemMetrics summarises a provider's store.
+//
+// Plain data, not synchronized (see the package doc, Concurrency).
 type SystemMetrics struct {
 	TotalInstances     uint64
 	TotalExecutions    uint64
@@ -43,6 +49,8 @@ type SystemMetrics struct {
 }
 
 // QueueDepths counts unlocked messages per queue.
+//
+// Plain data, not synchronized (see the package doc, Concurrency).
 type QueueDepths struct {
 	// OrchestratorQueue counts orchestrator messages not in a held batch.
 	OrchestratorQueue uint64
@@ -54,6 +62,8 @@ type QueueDepths struct {
 
 // InstanceFilter selects instances for bulk operations. Conditions are
 // ANDed; nil fields do not filter.
+//
+// Plain data, not synchronized (see the package doc, Concurrency).
 type InstanceFilter struct {
 	// InstanceIDs is an allow-list; a non-nil empty list selects nothing.
 	InstanceIDs []string
@@ -66,6 +76,8 @@ type InstanceFilter struct {
 
 // PruneOptions selects old executions to prune. Conditions are ANDed. The
 // current execution and running executions are never pruned.
+//
+// Plain data, not synchronized (see the package doc, Concurrency).
 type PruneOptions struct {
 	// KeepLast keeps the N highest execution ids.
 	KeepLast *uint32
@@ -75,6 +87,8 @@ type PruneOptions struct {
 }
 
 // DeleteInstanceResult counts what a deletion removed.
+//
+// Plain data, not synchronized (see the package doc, Concurrency).
 type DeleteInstanceResult struct {
 	InstancesDeleted     uint64
 	ExecutionsDeleted    uint64
@@ -93,6 +107,8 @@ func (r DeleteInstanceResult) Add(o DeleteInstanceResult) DeleteInstanceResult {
 }
 
 // PruneResult counts what a prune removed.
+//
+// Plain data, not synchronized (see the package doc, Concurrency).
 type PruneResult struct {
 	InstancesProcessed uint64
 	ExecutionsDeleted  uint64
@@ -109,6 +125,8 @@ func (r PruneResult) Add(o PruneResult) PruneResult {
 }
 
 // InstanceTree is a root instance and all its descendants.
+//
+// Plain data, not synchronized (see the package doc, Concurrency).
 type InstanceTree struct {
 	RootID string
 	// AllIDs includes the root, first.

@@ -171,6 +171,8 @@ type Provider interface {
 }
 
 // CustomStatus is an instance's custom status with its version counter.
+//
+// Plain data, not synchronized (see the package doc, Concurrency).
 type CustomStatus struct {
 	// Status is nil when the status was cleared.
 	Status *string

@@ -10,6 +10,8 @@ import (
 // Semver is a semantic version reduced to major, minor and patch, which is
 // what duroxide stores for pinned versions. Pre-release and build metadata are
 // not kept.
+//
+// Plain data, not synchronized (see the package doc, Concurrency).
 type Semver struct {
 	Major, Minor, Patch uint64
 }
@@ -54,6 +56,8 @@ func (v Semver) Compare(w Semver) int {
 }
 
 // SemverRange is an inclusive range of versions: Min <= v <= Max.
+//
+// Plain data, not synchronized (see the package doc, Concurrency).
 type SemverRange struct {
 	Min, Max Semver
 }

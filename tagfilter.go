@@ -10,6 +10,8 @@ import (
 const MaxWorkerTags = 5
 
 // TagFilterKind is the variant of a [TagFilter].
+//
+// Plain data, not synchronized (see the package doc, Concurrency).
 type TagFilterKind uint8
 
 // The TagFilter variants.

@@ -9,6 +9,8 @@ import (
 // The runtime writes Running, Completed, Failed or ContinuedAsNew; the
 // management API may also report Unknown. Providers store other strings
 // verbatim.
+//
+// Plain data, not synchronized (see the package doc, Concurrency).
 type ExecutionStatus string
 
 // Execution statuses used by the contract.

@@ -7,6 +7,9 @@ package duroxide
 // [OrchestratorInstance]). On the wire a work item is externally tagged:
 // {"StartOrchestration": {...}}.
 //
+// Every variant is plain data, not synchronized (see the package doc,
+// Concurrency).
+//
 //sumtype:decl
 type WorkItem interface {
 	// Variant returns the variant's wire name, e.g. "StartOrchestration".

@@ -33,6 +33,8 @@ var (
 var ErrInconclusive = errors.New("proptest: linearizability check inconclusive (checker timed out)")
 
 // LinOption configures CheckLinearizable and RunLinearizability.
+//
+// Options are plain functions applied before a check starts.
 type LinOption func(*linConfig)
 
 type linConfig struct {

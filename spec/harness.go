@@ -10,6 +10,9 @@ import (
 
 // T is the part of testing.TB that cases use. *testing.T implements it, as
 // does the recording T of [RunCase].
+//
+// Implementations must allow Errorf, Logf and Cleanup from any goroutine;
+// FailNow and Skipf only from the case's goroutine, as with testing.T.
 type T interface {
 	// Helper marks the caller as a helper function.
 	Helper()
@@ -31,6 +34,9 @@ type T interface {
 
 // Hooks are the white-box operations some cases need. A harness without them
 // skips those cases.
+//
+// Hooks may be called from any goroutine and must be safe for concurrent
+// use, like the provider.
 type Hooks interface {
 	// CorruptInstanceHistory makes every stored history event of instance
 	// undecodable, in the store the harness's Provider reads.
@@ -68,6 +74,8 @@ type Harness struct {
 
 // NewHarness builds a fresh Harness for one case. It may use t for cleanup
 // and to fail or skip.
+//
+// It may be called from several goroutines at once (RunConcurrently).
 type NewHarness func(t T) *Harness
 
 // withDefaults fills unset durations.

@@ -12,6 +12,8 @@ import (
 )
 
 // Case is one executable rule of the contract.
+//
+// A Case is an immutable value, safe to share between goroutines.
 type Case struct {
 	// Group is the duroxide validation module, e.g. "atomicity".
 	Group string
@@ -143,6 +145,8 @@ func runIn(t T, c Case, newHarness NewHarness) {
 }
 
 // Outcome is how a case ended.
+//
+// An Outcome is an immutable value.
 type Outcome string
 
 // Case outcomes.
@@ -153,6 +157,8 @@ const (
 )
 
 // Result is the outcome of one case run by [RunCase].
+//
+// A Result is plain data, not synchronized; RunCase returns a fresh one.
 type Result struct {
 	// Case is "group/case".
 	Case string

@@ -19,6 +19,8 @@ var CorruptInstanceHistory func(p duroxide.Provider, instance string) error
 var MaxAttemptCount func(p duroxide.Provider, instance string) (uint32, error)
 
 // Hooks adapts the functions above to a provider, in the shape of spec.Hooks.
+//
+// Safe for concurrent use, as the provider it wraps.
 type Hooks struct{ P duroxide.Provider }
 
 // CorruptInstanceHistory implements spec.Hooks.

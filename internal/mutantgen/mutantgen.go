@@ -57,6 +57,8 @@ var guardedTypes = []string{"Provider", "workerQueue"}
 
 // A Mutation is one deliberately broken variant: a realistic bug, injected
 // at one point of memprovider's source (or a few, see More).
+//
+// Plain data, not synchronized; the catalog is read-only.
 type Mutation struct {
 	// Name selects the mutation: snake_case, unique.
 	Name string
@@ -85,6 +87,8 @@ type Mutation struct {
 
 // A Point is one place a mutation changes: File, Func, Original and
 // Replacement as in [Mutation].
+//
+// Plain data, not synchronized.
 type Point struct {
 	File, Func, Original, Replacement string
 }

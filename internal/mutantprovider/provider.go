@@ -25,6 +25,8 @@ const Version = "0.1.0"
 const btreeDegree = 16
 
 // Option configures a Provider.
+//
+// Options are applied by New, in order, before the provider is shared.
 type Option func(*Provider)
 
 // WithClock makes the provider read all time from c (default

@@ -11,6 +11,8 @@ import (
 // method (and is the key of the fault counters); rules select methods with
 // the union of several bits, e.g. OpFetchOrchestrationItem|OpFetchWorkItem
 // or the predefined [OpFetches]. The zero Op is the empty set.
+//
+// An Op is an immutable value.
 type Op uint64
 
 // One bit per method that can fail: the [duroxide.Provider] methods (up to

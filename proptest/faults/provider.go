@@ -150,6 +150,8 @@ func call0(p *Provider, op Op, f func() error) error {
 }
 
 // Key names one fault counter: a single method and a mode.
+//
+// A Key is an immutable value.
 type Key struct {
 	// Op is a single method.
 	Op Op
@@ -159,6 +161,9 @@ type Key struct {
 
 // Counts are injected faults per method and mode. A nil Counts reads as
 // empty; Add needs a non-nil one (Counts{}).
+//
+// Counts returned by Provider.Counts are a snapshot the caller owns; not
+// synchronized.
 type Counts map[Key]int
 
 // Total returns the number of faults.

@@ -12,6 +12,8 @@ import (
 var ErrInjected = errors.New("injected fault")
 
 // Mode says when an injected fault strikes and what the caller sees.
+//
+// A Mode is an immutable value.
 type Mode uint8
 
 // The fault modes.
@@ -68,6 +70,8 @@ func (m Mode) valid() bool { return m >= Before && m <= AfterPermanent }
 // Every rule sees every call of its methods, whether or not another rule
 // fires on it; when several rules fire on one call, the first in the list
 // given to [Wrap] decides the fault.
+//
+// Plain data, not synchronized; Wrap copies the rules it is given.
 type Rule struct {
 	// Ops are the methods the rule applies to; must be non-empty.
 	Ops Op

@@ -13,6 +13,8 @@ import (
 
 // Config describes one run of the fault-injection workload. Zero fields take
 // the defaults documented on each.
+//
+// Plain data, not synchronized; Run copies it.
 type Config struct {
 	// Seed seeds both the fault injector and the driver's scheduling: one
 	// seed, one call sequence.
@@ -44,6 +46,8 @@ type Config struct {
 // Flaws are deliberate departures from the contract's retry rules. A run
 // with a flaw is expected to fail [Check] once the faults hit the flawed
 // path: that is how the tests show that the property has teeth.
+//
+// Plain data, not synchronized.
 type Flaws struct {
 	// DropFailedStarts makes the client give up on a start whose enqueue
 	// failed instead of retrying it: a Before fault loses the instance.
@@ -87,6 +91,8 @@ func (c Config) instanceIDs() []string {
 }
 
 // Stats count what the driver did and met.
+//
+// Plain data, not synchronized.
 type Stats struct {
 	// Steps is the number of driver steps, including idle clock jumps.
 	Steps int
@@ -122,6 +128,8 @@ type Stats struct {
 }
 
 // Report is the outcome of [Run].
+//
+// Plain data, not synchronized; each run returns its own.
 type Report struct {
 	// Config is the run's configuration, defaults filled in.
 	Config Config
