@@ -30,6 +30,7 @@ func customStatusCases() []Case {
 		{"custom_status", "custom_status_readable_while_instance_locked", customStatusReadableWhileLocked},
 		{"custom_status", "custom_status_not_aliased", customStatusNotAliased},
 		{"custom_status", "custom_status_removed_with_instance", customStatusRemovedWithInstance},
+		{"custom_status", "custom_status_ignored_without_instance_record", customStatusIgnoredWithoutRecord},
 	}
 }
 
@@ -370,4 +371,36 @@ func customStatusRemovedWithInstance(t T, h *Harness) {
 	customStatusRequireNone(t, h, inst, 0) // a recreated instance starts afresh
 	customStatusTurn(t, h, inst, customStatusEvent(inst, 100, ptr("new")))
 	customStatusRequire(t, h, inst, 0, ptr("new"), 1)
+}
+
+// Not in duroxide (contract §4.2 step 9): custom status lives on the
+// instance record, so an ack that creates no record (no name and version)
+// changes no custom status, and a later ack that creates the record starts
+// the version at 1.
+func customStatusIgnoredWithoutRecord(t T, h *Harness) {
+	const inst = "cs-no-record"
+	enqueueOrch(t, h, startItem(inst))
+	item := mustFetchOrch(t, h, longLock)
+	ack(t, h, item.LockToken, duroxide.OrchestrationAck{
+		ExecutionID: 1,
+		HistoryDelta: []duroxide.Event{
+			startedEvent(inst, 1, testVersion),
+			event(inst, 2, duroxide.CustomStatusUpdated{Status: ptr("ignored")}),
+		},
+	})
+	_, ok, err := h.Provider.GetCustomStatus(t.Context(), inst, 0)
+	require.NoError(t, err)
+	require.False(t, ok, "no instance record, no custom status")
+
+	enqueueOrch(t, h, externalItem(inst, "poke"))
+	next := mustFetchOrch(t, h, longLock)
+	ack(t, h, next.LockToken, duroxide.OrchestrationAck{
+		ExecutionID:  1,
+		HistoryDelta: []duroxide.Event{event(inst, 3, duroxide.CustomStatusUpdated{Status: ptr("kept")})},
+		Metadata:     nameVersion(testOrch, testVersion),
+	})
+	got, ok, err := h.Provider.GetCustomStatus(t.Context(), inst, 0)
+	require.NoError(t, err)
+	require.True(t, ok)
+	require.Equal(t, duroxide.CustomStatus{Status: ptr("kept"), Version: 1}, got)
 }

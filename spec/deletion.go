@@ -34,6 +34,7 @@ func deletionCases() []Case {
 		{"deletion", "delete_instances_atomic_empty_and_unknown_ids", deleteAtomicEmptyAndUnknownIDs},
 		{"deletion", "delete_then_recreate_starts_fresh", deleteThenRecreateStartsFresh},
 		{"deletion", "delete_removes_worker_items_of_instance_without_state", deleteRemovesWorkerItemsWithoutState},
+		{"deletion", "get_instance_tree_of_unknown_root", deleteGetInstanceTreeOfUnknownRoot},
 	}
 }
 
@@ -761,4 +762,14 @@ func deleteRemovesWorkerItemsWithoutState(t T, h *Harness) {
 	w := mustFetchWork(t, h, longLock)
 	require.Equal(t, "other", w.Item.(duroxide.ActivityExecuteItem).Instance, "only the other instance's item is left")
 	require.Nil(t, fetchWork(t, h, longLock))
+}
+
+// Not in duroxide (contract §5.12): the tree of an id with no instance
+// record is that id alone; it is not an error.
+func deleteGetInstanceTreeOfUnknownRoot(t T, h *Harness) {
+	admin := h.Admin(t)
+	tree, err := admin.GetInstanceTree(t.Context(), "no-such-root")
+	require.NoError(t, err)
+	require.Equal(t, duroxide.InstanceTree{RootID: "no-such-root", AllIDs: []string{"no-such-root"}}, tree)
+	require.True(t, tree.IsRootOnly())
 }

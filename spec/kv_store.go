@@ -64,6 +64,8 @@ func kvStoreCases() []Case {
 		{"kv_store", "kv_prune_bulk_preserves_kv", kvPruneBulkPreservesKV},
 		{"kv_store", "kv_delete_atomic_and_bulk_cascade", kvDeleteAtomicAndBulkCascade},
 		{"kv_store", "kv_empty_instance_id_rejected", kvEmptyInstanceIDRejected},
+		{"kv_store", "kv_applied_without_instance_record", kvAppliedWithoutInstanceRecord},
+		{"kv_store", "kv_empty_key_is_a_key", kvEmptyKeyIsAKey},
 	}
 }
 
@@ -1106,4 +1108,33 @@ func kvEmptyInstanceIDRejected(t T, h *Harness) {
 	_, err = h.Provider.GetKVAllValues(t.Context(), "")
 	requirePermanent(t, err, "get_kv_all_values with an empty instance id")
 	require.ErrorIs(t, err, duroxide.ErrInvalidArgument)
+}
+
+// Not in duroxide (contract §4.2 step 10, which has no condition on the
+// instance record): key/value events of an ack whose metadata creates no
+// instance record (no name and version) are still recorded and merged.
+func kvAppliedWithoutInstanceRecord(t T, h *Harness) {
+	const inst = "kv-no-record"
+	enqueueOrch(t, h, startItem(inst))
+	item := mustFetchOrch(t, h, longLock)
+	ack(t, h, item.LockToken, duroxide.OrchestrationAck{
+		ExecutionID:  1,
+		HistoryDelta: []duroxide.Event{startedEvent(inst, 1, testVersion), kvStoreSet(inst, 1, 2, "k", "v")},
+	})
+	kvStoreRequireValue(t, h, inst, "k", "v", "the write is visible to clients")
+	kvStoreTurn(t, h, inst, 1, duroxide.ExecutionMetadata{Status: duroxide.StatusCompleted})
+	kvStoreRequireAll(t, h, inst, map[string]string{"k": "v"}, "and merged when the execution ends")
+}
+
+// Not in duroxide (contract §9.1 rule 7: keys are opaque strings): the
+// empty string is a key like any other.
+func kvEmptyKeyIsAKey(t T, h *Harness) {
+	const inst = "kv-empty-key"
+	createInstance(t, h, inst)
+	kvStoreAckDelta(t, h, inst, 1, kvStoreSet(inst, 1, 2, "", "empty-key"), kvStoreSet(inst, 1, 3, "x", "other"))
+	kvStoreRequireValue(t, h, inst, "", "empty-key")
+	kvStoreRequireAll(t, h, inst, map[string]string{"": "empty-key", "x": "other"})
+	kvStoreAckDelta(t, h, inst, 1, kvStoreEvent(inst, 1, 4, duroxide.KeyValueCleared{Key: ""}))
+	kvStoreRequireAbsent(t, h, inst, "")
+	kvStoreRequireAll(t, h, inst, map[string]string{"x": "other"})
 }
