@@ -145,7 +145,7 @@ func (p *Provider) startable(in *instance) bool {
 func (p *Provider) lockAndBuild(in *instance, now int64, lockTimeout time.Duration) *duroxide.LockedOrchestrationItem {
 	p.releaseLock(in) // an expired lock's token is superseded
 	token := p.newToken()
-	in.lockBuf = instLock{serial: p.tokens, token: token, until: addNs(now, lockTimeout), at: now, indexed: true}
+	in.lockBuf = instLock{serial: p.tokens, token: token, until: addNs(now, lockTimeout), indexed: true}
 	in.lock = &in.lockBuf
 	p.orchLocks.ReplaceOrInsert(in.lockKey())
 	p.orchTokens.put(token, in)

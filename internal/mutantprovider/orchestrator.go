@@ -179,7 +179,7 @@ func (p *Provider) lockAndBuild(in *instance, now int64, lockTimeout time.Durati
 	if mutStale != "" {
 		token = mutStale
 	}
-	in.lockBuf = instLock{serial: p.tokens, token: token, until: addNs(now, lockTimeout), at: now, indexed: true}
+	in.lockBuf = instLock{serial: p.tokens, token: token, until: addNs(now, lockTimeout), indexed: true}
 	in.lock = &in.lockBuf
 	p.orchLocks.ReplaceOrInsert(in.lockKey())
 	p.orchTokens.put(token, in)

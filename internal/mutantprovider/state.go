@@ -49,7 +49,6 @@ type instLock struct {
 	serial  uint64 // unique per lock taken
 	token   string
 	until   int64
-	at      int64
 	indexed bool
 }
 
