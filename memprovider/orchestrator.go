@@ -168,7 +168,7 @@ func (p *Provider) lockAndBuild(in *instance, now int64, lockTimeout time.Durati
 		item.Version = in.meta.version
 		item.ExecutionID = in.meta.currentExec
 	} else {
-		p.fallbackIdentity(in, item)
+		fallbackIdentity(in, item)
 	}
 	history, herr := decodedHistory(in, in.execByID(item.ExecutionID))
 	if herr != "" {
@@ -178,7 +178,7 @@ func (p *Provider) lockAndBuild(in *instance, now int64, lockTimeout time.Durati
 	} else {
 		item.History = history
 		if in.meta == nil {
-			p.nameFromHistory(item)
+			nameFromHistory(item)
 		}
 		item.KVSnapshot = kvSnapshot(in)
 	}
@@ -188,7 +188,7 @@ func (p *Provider) lockAndBuild(in *instance, now int64, lockTimeout time.Durati
 // fallbackIdentity names an item of an instance without metadata: the
 // latest execution, and the first start or continue-as-new message of the
 // batch (nameFromHistory may override it from history).
-func (p *Provider) fallbackIdentity(in *instance, item *duroxide.LockedOrchestrationItem) {
+func fallbackIdentity(in *instance, item *duroxide.LockedOrchestrationItem) {
 	item.ExecutionID = in.latestExecID()
 	item.Version = duroxide.UnknownVersion
 	for _, w := range item.Messages {
@@ -211,7 +211,7 @@ func (p *Provider) fallbackIdentity(in *instance, item *duroxide.LockedOrchestra
 
 // nameFromHistory takes name and version from the history's first
 // OrchestrationStarted, when there is one.
-func (p *Provider) nameFromHistory(item *duroxide.LockedOrchestrationItem) {
+func nameFromHistory(item *duroxide.LockedOrchestrationItem) {
 	for _, ev := range item.History {
 		if s, ok := ev.Kind.(duroxide.OrchestrationStarted); ok {
 			item.OrchestrationName = s.Name

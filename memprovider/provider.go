@@ -138,10 +138,9 @@ func addNs(t int64, d time.Duration) int64 {
 // between the check and the wait cannot make the wait late.
 func (p *Provider) poll(ctx context.Context, op string, pollTimeout time.Duration, try func(now int64) (bool, int64)) error {
 	p.mu.Lock()
-	start := p.now()
-	deadline := addNs(start, pollTimeout)
+	now := p.now()
+	deadline := addNs(now, pollTimeout)
 	for {
-		now := p.now()
 		found, wake := try(now)
 		if found || !p.longPoll || now >= deadline {
 			p.mu.Unlock()
@@ -164,6 +163,7 @@ func (p *Provider) poll(ctx context.Context, op string, pollTimeout time.Duratio
 		}
 		timer.Stop()
 		p.mu.Lock()
+		now = p.now()
 	}
 }
 

@@ -936,6 +936,16 @@ func ptRejectedOtherCalls() []ptRejectedCall {
 			HistoryDelta: []duroxide.Event{ptEvent("beta", 1, 2, duroxide.ExternalEvent{Name: "e1"}), ptEvent("beta", 1, 2, duroxide.ExternalEvent{Name: "dup"})},
 		})
 	})
+	add("AckOrchestrationItem/duplicate within unordered delta", duroxide.ErrDuplicateEvent, func(ctx context.Context, f *ptFixture) error {
+		return f.p.AckOrchestrationItem(ctx, f.orchToken, duroxide.OrchestrationAck{
+			ExecutionID: 1,
+			HistoryDelta: []duroxide.Event{
+				ptEvent("beta", 1, 4, duroxide.ExternalEvent{Name: "e1"}),
+				ptEvent("beta", 1, 3, duroxide.ExternalEvent{Name: "e2"}),
+				ptEvent("beta", 1, 4, duroxide.ExternalEvent{Name: "dup"}),
+			},
+		})
+	})
 	add("AppendWithExecution/duplicate of stored event", duroxide.ErrDuplicateEvent, func(ctx context.Context, f *ptFixture) error {
 		return f.p.AppendWithExecution(ctx, "alpha", 2, []duroxide.Event{ptEvent("alpha", 2, 7, duroxide.TimerFired{}), ptEvent("alpha", 2, 6, duroxide.TimerFired{})})
 	})

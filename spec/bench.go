@@ -223,18 +223,9 @@ func benchWorkerCycle(b *testing.B, h *Harness, sess *duroxide.SessionFetchConfi
 	p := h.Provider
 	keep := newRetainer(h)
 	keep.limit = 1
-	// instOf(i) is "worker-<i/retainLimit>", built once per block.
-	names := map[int]string{}
-	instOf := func(i int) string {
-		blk := i / retainLimit
-		name, ok := names[blk]
-		if !ok {
-			name = "worker-" + strconv.Itoa(blk)
-			names = map[int]string{blk - 1: names[blk-1], blk: name}
-		}
-		return name
-	}
-	must(b, p.EnqueueForWorker(ctx, activityItem(instOf(0), 1)))
+	block := func(i int) string { return "worker-" + strconv.Itoa(i/retainLimit) }
+	cur := block(0)
+	must(b, p.EnqueueForWorker(ctx, activityItem(cur, 1)))
 	b.ReportAllocs()
 	b.ResetTimer()
 	for i := range b.N {
@@ -243,11 +234,15 @@ func benchWorkerCycle(b *testing.B, h *Harness, sess *duroxide.SessionFetchConfi
 		if w == nil {
 			b.Fatal("no work")
 		}
-		cur, next := instOf(i), instOf(i+1)
+		next := cur
+		if (i+1)%retainLimit == 0 {
+			next = block(i + 1)
+		}
 		must(b, p.EnqueueForWorker(ctx, activityItem(next, uint64(i+2))))
 		must(b, p.AckWorkItem(ctx, w.LockToken, completedItem(cur, uint64(i+1), "ok")))
 		if next != cur {
 			keep.done(b, cur)
+			cur = next
 		}
 	}
 }

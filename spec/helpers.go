@@ -114,9 +114,9 @@ func mustFetchOrch(t T, h *Harness, lock time.Duration) *duroxide.LockedOrchestr
 // requireNoOrch requires that an orchestration fetch finds no work.
 func requireNoOrch(t T, h *Harness, msgAndArgs ...any) {
 	t.Helper()
-	item := fetchOrch(t, h, longLock)
-	if item != nil {
-		require.Nil(t, item, append([]any{"expected no orchestration work, got instance %q"}, item.Instance)...)
+	if item := fetchOrch(t, h, longLock); item != nil {
+		t.Errorf("expected no orchestration work, got instance %q with %d message(s)", item.Instance, len(item.Messages))
+		require.Nil(t, item, msgAndArgs...)
 	}
 }
 

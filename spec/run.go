@@ -61,11 +61,9 @@ func Cases() []Case {
 
 // Groups returns the group names in order.
 func Groups() []string {
-	var gs []string
-	for _, c := range Cases() {
-		if !slices.Contains(gs, c.Group) {
-			gs = append(gs, c.Group)
-		}
+	gs := make([]string, len(registry))
+	for i, g := range registry {
+		gs[i] = g[0].Group
 	}
 	return gs
 }
@@ -75,12 +73,9 @@ func Groups() []string {
 // sequentially.
 func Run(t *testing.T, newHarness NewHarness) {
 	t.Helper()
-	for _, group := range Groups() {
-		t.Run(group, func(t *testing.T) {
-			for _, c := range Cases() {
-				if c.Group != group {
-					continue
-				}
+	for _, group := range registry {
+		t.Run(group[0].Group, func(t *testing.T) {
+			for _, c := range group {
 				t.Run(c.Name, func(t *testing.T) { runIn(t, c, newHarness) })
 			}
 		})
@@ -97,25 +92,17 @@ func Run(t *testing.T, newHarness NewHarness) {
 func RunConcurrently(t *testing.T, newHarness NewHarness, n int, timeout time.Duration) []Result {
 	t.Helper()
 	cases := Cases()
-	results := make([]Result, len(cases))
-	sem := make(chan struct{}, max(n, 1))
-	var wg sync.WaitGroup
-	for i, c := range cases {
-		sem <- struct{}{}
-		wg.Go(func() {
-			defer func() { <-sem }()
-			results[i] = RunCase(c, newHarness, timeout)
-		})
-	}
-	wg.Wait()
-	for _, group := range Groups() {
+	results := RunCases(cases, newHarness, n, timeout, nil)
+	for i := 0; i < len(cases); {
+		group := cases[i].Group
+		end := i
+		for end < len(cases) && cases[end].Group == group {
+			end++
+		}
 		t.Run(group, func(t *testing.T) {
-			for i, c := range cases {
-				if c.Group != group {
-					continue
-				}
-				r := results[i]
-				t.Run(c.Name, func(t *testing.T) {
+			for j := i; j < end; j++ {
+				r := results[j]
+				t.Run(cases[j].Name, func(t *testing.T) {
 					switch r.Outcome {
 					case Failed:
 						t.Errorf("%s", strings.Join(r.Messages, "\n"))
@@ -129,7 +116,30 @@ func RunConcurrently(t *testing.T, newHarness NewHarness, n int, timeout time.Du
 				})
 			}
 		})
+		i = end
 	}
+	return results
+}
+
+// RunCases runs cases through [RunCase], up to n at a time, each on its own
+// fresh harness, and returns their results in case order. started, when
+// non-nil, is called from the calling goroutine as each case starts, with
+// the number of cases started so far.
+func RunCases(cases []Case, newHarness NewHarness, n int, timeout time.Duration, started func(int, Case)) []Result {
+	results := make([]Result, len(cases))
+	sem := make(chan struct{}, max(n, 1))
+	var wg sync.WaitGroup
+	for i, c := range cases {
+		sem <- struct{}{}
+		if started != nil {
+			started(i+1, c)
+		}
+		wg.Go(func() {
+			defer func() { <-sem }()
+			results[i] = RunCase(c, newHarness, timeout)
+		})
+	}
+	wg.Wait()
 	return results
 }
 

@@ -210,7 +210,7 @@ func (p *Provider) lockAndBuild(in *instance, now int64, lockTimeout time.Durati
 		item.Version = in.meta.version
 		item.ExecutionID = in.meta.currentExec
 	} else {
-		p.fallbackIdentity(in, item)
+		fallbackIdentity(in, item)
 	}
 	if p.mut.on("fetch_reads_first_execution") {
 		item.ExecutionID = duroxide.InitialExecutionID
@@ -226,7 +226,7 @@ func (p *Provider) lockAndBuild(in *instance, now int64, lockTimeout time.Durati
 			item.History = p.mutStoredEvents(in, item.ExecutionID)
 		}
 		if in.meta == nil {
-			p.nameFromHistory(item)
+			nameFromHistory(item)
 		}
 		item.KVSnapshot = kvSnapshot(in)
 		if p.mut.on("kv_snapshot_includes_current_execution") {
@@ -239,7 +239,7 @@ func (p *Provider) lockAndBuild(in *instance, now int64, lockTimeout time.Durati
 // fallbackIdentity names an item of an instance without metadata: the
 // latest execution, and the first start or continue-as-new message of the
 // batch (nameFromHistory may override it from history).
-func (p *Provider) fallbackIdentity(in *instance, item *duroxide.LockedOrchestrationItem) {
+func fallbackIdentity(in *instance, item *duroxide.LockedOrchestrationItem) {
 	item.ExecutionID = in.latestExecID()
 	item.Version = duroxide.UnknownVersion
 	for _, w := range item.Messages {
@@ -262,7 +262,7 @@ func (p *Provider) fallbackIdentity(in *instance, item *duroxide.LockedOrchestra
 
 // nameFromHistory takes name and version from the history's first
 // OrchestrationStarted, when there is one.
-func (p *Provider) nameFromHistory(item *duroxide.LockedOrchestrationItem) {
+func nameFromHistory(item *duroxide.LockedOrchestrationItem) {
 	for _, ev := range item.History {
 		if s, ok := ev.Kind.(duroxide.OrchestrationStarted); ok {
 			item.OrchestrationName = s.Name

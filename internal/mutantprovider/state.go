@@ -324,7 +324,15 @@ func (e *execution) appendEvents(events []duroxide.Event) {
 // checkEvents validates events for appending to e (which may be nil): ids
 // non-zero and unique, kinds non-nil.
 func checkEvents(op string, e *execution, events []duroxide.Event) error {
-	seen := make(map[uint64]struct{}, len(events))
+	// Runtimes append ascending ids; only an unordered delta needs a set to
+	// find duplicates within it.
+	var seen map[uint64]struct{}
+	for i := 1; i < len(events); i++ {
+		if events[i].EventID <= events[i-1].EventID {
+			seen = make(map[uint64]struct{}, len(events))
+			break
+		}
+	}
 	for i, ev := range events {
 		if ev.EventID == 0 {
 			return invalid(op, "event %d has event_id 0", i)
@@ -332,10 +340,12 @@ func checkEvents(op string, e *execution, events []duroxide.Event) error {
 		if ev.Kind == nil {
 			return invalid(op, "event %d (event_id %d) has no kind", i, ev.EventID)
 		}
-		if _, dup := seen[ev.EventID]; dup {
-			return duroxide.Permanent(op, duroxide.ErrDuplicateEvent, "Failed to append history: duplicate event_id %d in the appended events", ev.EventID)
+		if seen != nil {
+			if _, dup := seen[ev.EventID]; dup {
+				return duroxide.Permanent(op, duroxide.ErrDuplicateEvent, "Failed to append history: duplicate event_id %d in the appended events", ev.EventID)
+			}
+			seen[ev.EventID] = struct{}{}
 		}
-		seen[ev.EventID] = struct{}{}
 		if e != nil {
 			if _, found := findEvent(e.history, ev.EventID); found {
 				return duroxide.Permanent(op, duroxide.ErrDuplicateEvent, "Failed to append history: event_id %d already exists in execution %d", ev.EventID, e.id)

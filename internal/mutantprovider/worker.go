@@ -570,13 +570,17 @@ func (p *Provider) tryFetchWork(now int64, lockTimeout time.Duration, cfg *durox
 	}
 }
 
+// untaggedOnly is DefaultOnly's class list; shared, never modified.
+var untaggedOnly = []string{""}
+
 // filterClasses returns the tag classes a filter accepts, or nil for Any.
+// The result is read-only.
 func filterClasses(f duroxide.TagFilter) []string {
 	switch f.Kind() {
 	case duroxide.TagAny:
 		return nil
 	case duroxide.TagDefaultOnly:
-		return []string{""}
+		return untaggedOnly
 	}
 	var classes []string
 	if f.Kind() == duroxide.TagDefaultAnd {
