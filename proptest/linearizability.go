@@ -153,14 +153,15 @@ func CheckHistory(newHarness spec.NewHarness, seed int64, opts ...LinOption) (Li
 		return LinReport{}, errors.New("proptest: the harness has no fake Clock")
 	}
 	history := runClients(ht.ctx, h, seed, cfg)
-	m := linModel(newModel(h.Clock.Now()))
+	init := newModel(history.start) // never changed: both clone before stepping
+	m := linModel(init)
 	res, li := porcupine.CheckOperationsVerbose(m, history.ops, cfg.timeout)
 	rep := LinReport{Operations: len(history.ops), Overlapping: overlapping(history.ops), Linearizable: res == porcupine.Ok}
 	switch res {
 	case porcupine.Unknown:
 		return rep, fmt.Errorf("%w after %v on %d operations", ErrInconclusive, cfg.timeout, len(history.ops))
 	case porcupine.Illegal:
-		rep.Info = explainIllegal(history, newModel(history.start), li)
+		rep.Info = explainIllegal(history, init, li)
 		if cfg.visualize != "" {
 			if verr := porcupine.VisualizePath(m, li, cfg.visualize); verr != nil {
 				rep.Info += fmt.Sprintf("\n(visualization not written: %v)", verr)

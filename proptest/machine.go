@@ -296,7 +296,7 @@ func (d *driver) nextUID() string {
 	return fmt.Sprintf("u%d", d.uid)
 }
 
-func (d *driver) nowMs() uint64 { return uint64(d.m.now / int64(time.Millisecond)) }
+func (d *driver) nowMs() uint64 { return unixMs(d.m.now) }
 
 func pick[V any](t *rapid.T, label string, pool []V) V {
 	return pool[rapid.IntRange(0, len(pool)-1).Draw(t, label)]
@@ -594,6 +594,16 @@ func (d *driver) drawFetchOrch(t *rapid.T) op {
 
 func (d *driver) fetchOrch(t *rapid.T) { d.do(t, d.drawFetchOrch(t)) }
 
+// abandonOp draws an abandon (kind opAbandonOrch or opAbandonWork) of token.
+func abandonOp(t *rapid.T, kind opKind, token string) op {
+	return op{kind: kind, token: token, dur: pick(t, "delay", delays), ignore: rapid.Bool().Draw(t, "ignoreAttempt")}
+}
+
+// renewOp draws a renewal (kind opRenewOrch or opRenewWork) of token.
+func renewOp(t *rapid.T, kind opKind, token string) op {
+	return op{kind: kind, token: token, dur: pick(t, "extendFor", lockTimeouts)}
+}
+
 func (d *driver) ackOrch(t *rapid.T) {
 	token := d.drawToken(t, true)
 	_, in := d.m.lockedBy(token)
@@ -609,30 +619,29 @@ func (d *driver) ackOrch(t *rapid.T) {
 
 func (d *driver) abandonOrch(t *rapid.T) {
 	token := d.drawToken(t, true)
-	d.do(t, op{kind: opAbandonOrch, token: token, dur: pick(t, "delay", delays), ignore: rapid.Bool().Draw(t, "ignoreAttempt")})
+	d.do(t, abandonOp(t, opAbandonOrch, token))
 }
 
 func (d *driver) renewOrch(t *rapid.T) {
 	token := d.drawToken(t, true)
-	d.do(t, op{kind: opRenewOrch, token: token, dur: pick(t, "extendFor", lockTimeouts)})
+	d.do(t, renewOp(t, opRenewOrch, token))
 }
 
 // turn is a dispatcher turn: fetch, then mostly a valid ack with the new
 // token (sometimes continuing as new), sometimes a renewal first, sometimes
 // an abandon.
 func (d *driver) turn(t *rapid.T) {
-	o := d.drawFetchOrch(t)
-	got := d.do(t, o)
+	got := d.do(t, d.drawFetchOrch(t))
 	if got.orch == nil {
 		return
 	}
 	token := got.orch.LockToken
 	switch rapid.IntRange(0, 9).Draw(t, "turnEnd") {
 	case 8:
-		d.do(t, op{kind: opAbandonOrch, token: token, dur: pick(t, "delay", delays), ignore: rapid.Bool().Draw(t, "ignoreAttempt")})
+		d.do(t, abandonOp(t, opAbandonOrch, token))
 		return
 	case 9:
-		d.do(t, op{kind: opRenewOrch, token: token, dur: pick(t, "extendFor", lockTimeouts)})
+		d.do(t, renewOp(t, opRenewOrch, token))
 	}
 	d.do(t, op{kind: opAckOrch, token: token, ack: d.genAck(t, token, true)})
 }
@@ -673,12 +682,12 @@ func (d *driver) ackWork(t *rapid.T) {
 
 func (d *driver) abandonWork(t *rapid.T) {
 	token := d.drawToken(t, false)
-	d.do(t, op{kind: opAbandonWork, token: token, dur: pick(t, "delay", delays), ignore: rapid.Bool().Draw(t, "ignoreAttempt")})
+	d.do(t, abandonOp(t, opAbandonWork, token))
 }
 
 func (d *driver) renewWork(t *rapid.T) {
 	token := d.drawToken(t, false)
-	d.do(t, op{kind: opRenewWork, token: token, dur: pick(t, "extendFor", lockTimeouts)})
+	d.do(t, renewOp(t, opRenewWork, token))
 }
 
 // workTurn is a worker turn: fetch, then mostly an ack with a completion,
@@ -691,10 +700,10 @@ func (d *driver) workTurn(t *rapid.T) {
 	token := got.work.LockToken
 	switch rapid.IntRange(0, 9).Draw(t, "turnEnd") {
 	case 7, 8:
-		d.do(t, op{kind: opAbandonWork, token: token, dur: pick(t, "delay", delays), ignore: rapid.Bool().Draw(t, "ignoreAttempt")})
+		d.do(t, abandonOp(t, opAbandonWork, token))
 		return
 	case 9:
-		d.do(t, op{kind: opRenewWork, token: token, dur: pick(t, "extendFor", lockTimeouts)})
+		d.do(t, renewOp(t, opRenewWork, token))
 	}
 	d.do(t, op{kind: opAckWork, token: token, item: d.genCompletion(t, token)})
 }
@@ -854,9 +863,9 @@ func (d *driver) expiryProbe(t *rapid.T) {
 		case 0:
 			d.do(t, op{kind: opAckOrch, token: token, ack: d.genAck(t, token, true)})
 		case 1:
-			d.do(t, op{kind: opRenewOrch, token: token, dur: pick(t, "extendFor", lockTimeouts)})
+			d.do(t, renewOp(t, opRenewOrch, token))
 		case 2:
-			d.do(t, op{kind: opAbandonOrch, token: token, dur: pick(t, "delay", delays), ignore: rapid.Bool().Draw(t, "ignoreAttempt")})
+			d.do(t, abandonOp(t, opAbandonOrch, token))
 		default:
 			d.do(t, d.drawFetchOrch(t))
 		}
@@ -867,9 +876,9 @@ func (d *driver) expiryProbe(t *rapid.T) {
 	case 0:
 		d.do(t, op{kind: opAckWork, token: token, item: d.genCompletion(t, token)})
 	case 1:
-		d.do(t, op{kind: opRenewWork, token: token, dur: pick(t, "extendFor", lockTimeouts)})
+		d.do(t, renewOp(t, opRenewWork, token))
 	case 2:
-		d.do(t, op{kind: opAbandonWork, token: token, dur: pick(t, "delay", delays), ignore: rapid.Bool().Draw(t, "ignoreAttempt")})
+		d.do(t, abandonOp(t, opAbandonWork, token))
 	default:
 		d.do(t, d.drawFetchWork(t))
 	}
@@ -896,7 +905,7 @@ func (d *driver) sessionProbe(t *rapid.T) {
 func (d *driver) check(t *rapid.T) {
 	t.Helper()
 	d.counts.checks.Add(1)
-	ids := slices.Sorted(maps.Keys(d.m.insts))
+	ids := slices.Collect(maps.Keys(d.m.insts))
 	for _, id := range instances {
 		if !slices.Contains(ids, id) {
 			ids = append(ids, id)
@@ -935,7 +944,6 @@ func (d *driver) observe(t *rapid.T, o op) {
 func (d *driver) checkAdmin(t *rapid.T, ids []string) {
 	t.Helper()
 	m, a, ctx := d.m, d.admin, d.ctx
-	ms := func(ns int64) uint64 { return uint64(ns / int64(time.Millisecond)) }
 	bad := func(format string, args ...any) {
 		t.Helper()
 		d.fail(t, "management: "+fmt.Sprintf(format, args...)+fmt.Sprintf(" (invariant check after step %d)", d.step), op{kind: opRead}, result{})
@@ -953,7 +961,7 @@ func (d *driver) checkAdmin(t *rapid.T, ids []string) {
 			cur := in.execs[in.currentExec]
 			want := duroxide.InstanceInfo{
 				InstanceID: id, OrchestrationName: in.name, OrchestrationVersion: in.version, CurrentExecutionID: in.currentExec,
-				Status: duroxide.StatusUnknown, CreatedAt: ms(in.createdAt), UpdatedAt: info.UpdatedAt, ParentInstanceID: in.parent,
+				Status: duroxide.StatusUnknown, CreatedAt: unixMs(in.createdAt), UpdatedAt: info.UpdatedAt, ParentInstanceID: in.parent,
 			}
 			if cur.record {
 				want.Status, want.Output = cur.status, cur.output
@@ -963,8 +971,8 @@ func (d *driver) checkAdmin(t *rapid.T, ids []string) {
 				bad("GetInstanceInfo(%q): %v", id, err)
 			case !instanceInfoEqual(info, want):
 				bad("GetInstanceInfo(%q) = %+v (output %s parent %s), want %+v (output %s parent %s)", id, info, strp(info.Output), strp(info.ParentInstanceID), want, strp(want.Output), strp(want.ParentInstanceID))
-			case info.UpdatedAt < info.CreatedAt || info.UpdatedAt > ms(m.now):
-				bad("GetInstanceInfo(%q): UpdatedAt %d outside [CreatedAt %d, now %d]", id, info.UpdatedAt, info.CreatedAt, ms(m.now))
+			case info.UpdatedAt < info.CreatedAt || info.UpdatedAt > unixMs(m.now):
+				bad("GetInstanceInfo(%q): UpdatedAt %d outside [CreatedAt %d, now %d]", id, info.UpdatedAt, info.CreatedAt, unixMs(m.now))
 			}
 		}
 		latest := duroxide.InitialExecutionID
@@ -1003,13 +1011,13 @@ func (d *driver) checkAdmin(t *rapid.T, ids []string) {
 			info, err := a.GetExecutionInfo(ctx, id, e)
 			var completed *uint64
 			if x.completedAt != nil {
-				completed = ptr(ms(*x.completedAt))
+				completed = ptr(unixMs(*x.completedAt))
 			}
 			if err != nil || info.ExecutionID != e || info.Status != x.status || strp(info.Output) != strp(x.output) ||
-				info.StartedAt != ms(x.startedAt) || fmt.Sprint(deref(info.CompletedAt)) != fmt.Sprint(deref(completed)) ||
+				info.StartedAt != unixMs(x.startedAt) || fmt.Sprint(deref(info.CompletedAt)) != fmt.Sprint(deref(completed)) ||
 				(info.CompletedAt == nil) != (completed == nil) || info.EventCount != uint64(len(x.events)) {
 				bad("GetExecutionInfo(%q, %d) = %+v (output %s completed %v), %v; want status %q output %s started %d completed %v events %d",
-					id, e, info, strp(info.Output), deref(info.CompletedAt), err, x.status, strp(x.output), ms(x.startedAt), deref(completed), len(x.events))
+					id, e, info, strp(info.Output), deref(info.CompletedAt), err, x.status, strp(x.output), unixMs(x.startedAt), deref(completed), len(x.events))
 			}
 		}
 	}

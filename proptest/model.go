@@ -1,7 +1,6 @@
 package proptest
 
 import (
-	"cmp"
 	"fmt"
 	"maps"
 	"slices"
@@ -250,37 +249,9 @@ func (m *model) visibleMsgs(id string) []qmsg {
 	return out
 }
 
-// route returns the orchestrator instance of w, written out independently
-// of the root package's helper.
-func route(w duroxide.WorkItem) (string, bool) {
-	switch v := w.(type) {
-	case duroxide.StartOrchestrationItem:
-		return v.Instance, true
-	case duroxide.ActivityCompletedItem:
-		return v.Instance, true
-	case duroxide.ActivityFailedItem:
-		return v.Instance, true
-	case duroxide.TimerFiredItem:
-		return v.Instance, true
-	case duroxide.ExternalRaisedItem:
-		return v.Instance, true
-	case duroxide.SubOrchCompletedItem:
-		return v.ParentInstance, true
-	case duroxide.SubOrchFailedItem:
-		return v.ParentInstance, true
-	case duroxide.CancelInstanceItem:
-		return v.Instance, true
-	case duroxide.ContinueAsNewItem:
-		return v.Instance, true
-	case duroxide.QueueMessageItem:
-		return v.Instance, true
-	}
-	return "", false
-}
-
 // validOrchItem reports whether w may go to the orchestrator queue.
 func validOrchItem(w duroxide.WorkItem) bool {
-	id, ok := route(w)
+	id, ok := duroxide.OrchestratorInstance(w)
 	return ok && id != ""
 }
 
@@ -370,31 +341,6 @@ func allQueueMessages(msgs []qmsg) bool {
 	return true
 }
 
-// semverCmp compares two versions.
-func semverCmp(a, b duroxide.Semver) int {
-	if c := cmp.Compare(a.Major, b.Major); c != 0 {
-		return c
-	}
-	if c := cmp.Compare(a.Minor, b.Minor); c != 0 {
-		return c
-	}
-	return cmp.Compare(a.Patch, b.Patch)
-}
-
-// compatible applies a capability filter to a pinned version (nil: not
-// pinned). The caller handled the empty range list.
-func compatible(f *duroxide.DispatcherCapabilityFilter, pinned *duroxide.Semver) bool {
-	if pinned == nil {
-		return true
-	}
-	for _, r := range f.SupportedDuroxideVersions {
-		if semverCmp(r.Min, *pinned) <= 0 && semverCmp(*pinned, r.Max) <= 0 {
-			return true
-		}
-	}
-	return false
-}
-
 // currentPinned is the pinned version of in's current execution (nil
 // without a record).
 func currentPinned(in *minst) *duroxide.Semver {
@@ -431,12 +377,9 @@ type orchPlan struct {
 // planOrchFetch walks the candidates without changing anything.
 func (m *model) planOrchFetch(f *duroxide.DispatcherCapabilityFilter) orchPlan {
 	var p orchPlan
-	if f != nil && len(f.SupportedDuroxideVersions) == 0 {
-		return p
-	}
 	for _, id := range m.orchCandidates() {
 		in := m.insts[id]
-		if f != nil && !compatible(f, currentPinned(in)) {
+		if f != nil && !f.Compatible(currentPinned(in)) {
 			continue
 		}
 		if !in.record && !m.startable(id, in) {
@@ -519,21 +462,6 @@ func (m *model) applyOrchFetch(p orchPlan, lockTimeout time.Duration, token stri
 	}
 }
 
-// tagOK applies a tag filter, written out from the contract's table.
-func tagOK(f duroxide.TagFilter, tag *string) bool {
-	switch f.Kind() {
-	case duroxide.TagDefaultOnly:
-		return tag == nil
-	case duroxide.TagTags:
-		return tag != nil && slices.Contains(f.Tags(), *tag)
-	case duroxide.TagDefaultAnd:
-		return tag == nil || slices.Contains(f.Tags(), *tag)
-	case duroxide.TagAny:
-		return true
-	}
-	return false
-}
-
 // workEligible reports whether worker item w may be fetched, and if not,
 // why.
 func (m *model) workEligible(w witem, cfg *duroxide.SessionFetchConfig, f duroxide.TagFilter) (bool, string) {
@@ -542,7 +470,7 @@ func (m *model) workEligible(w witem, cfg *duroxide.SessionFetchConfig, f duroxi
 		return false, fmt.Sprintf("visibility: it is delayed until %s", m.at(w.visibleAt))
 	case w.token != "" && w.until > m.now:
 		return false, fmt.Sprintf("exclusivity: it is locked by token %q until %s", w.token, m.at(w.until))
-	case !tagOK(f, w.item.Tag):
+	case !f.Matches(w.item.Tag):
 		return false, fmt.Sprintf("tag filter: tag %s is not accepted by %s", strp(w.item.Tag), f)
 	}
 	if w.item.SessionID == nil {
@@ -627,10 +555,10 @@ func (m *model) planDelete(ids []string) deletion {
 			continue
 		}
 		distinct[id] = true
-		if in := m.insts[id]; in != nil && in.record {
-			d.instancesMin++
-		}
 		if in := m.insts[id]; in != nil {
+			if in.record {
+				d.instancesMin++
+			}
 			for _, e := range in.execs {
 				if e.record {
 					d.res.ExecutionsDeleted++
@@ -671,6 +599,10 @@ func (m *model) applyDelete(ids []string) {
 		return del[w.item.Instance]
 	})
 }
+
+// unixMs converts a model time to Unix milliseconds, as the contract's
+// timestamps are.
+func unixMs(ns int64) uint64 { return uint64(ns / int64(time.Millisecond)) }
 
 // at renders a model time relative to nothing (absolute, UTC).
 func (m *model) at(ns int64) string {

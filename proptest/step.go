@@ -99,7 +99,7 @@ func (m *model) stepEnqueueOrch(o op, got result) string {
 	if p, failed := outcome(o, allowed, got, "bad input"); p != "" || failed {
 		return p
 	}
-	id, _ := route(o.item)
+	id, _ := duroxide.OrchestratorInstance(o.item)
 	m.addOrch(id, o.item, m.now+int64(o.dur))
 	return ""
 }
@@ -197,7 +197,7 @@ func (m *model) explainWrongOrch(got, want string, f *duroxide.DispatcherCapabil
 		return fmt.Sprintf("delivery: fetch returned instance %q, which has no queued message (a deleted or acked message delivered again?); want %s", got, wanted)
 	case f != nil && len(f.SupportedDuroxideVersions) == 0:
 		return fmt.Sprintf("capability filter: an empty range list matches nothing, but the fetch returned instance %q", got)
-	case f != nil && !compatible(f, currentPinned(in)):
+	case f != nil && !f.Compatible(currentPinned(in)):
 		return fmt.Sprintf("capability filter: instance %q is pinned at %v, outside %s, but was fetched; want %s", got, currentPinned(in), describeFilter(f), wanted)
 	case !in.record && !m.startable(got, in):
 		if allQueueMessages(m.visibleMsgs(got)) {
@@ -212,7 +212,7 @@ func (m *model) explainWrongOrch(got, want string, f *duroxide.DispatcherCapabil
 // compareOrchItem compares a fetched item with the model's.
 func (m *model) compareOrchItem(want, got *duroxide.LockedOrchestrationItem) string {
 	id := want.Instance
-	if !itemsEqual(want.Messages, got.Messages) {
+	if !deepEqualSlices(want.Messages, got.Messages) {
 		return m.explainBatch(id, want.Messages, got.Messages)
 	}
 	if got.AttemptCount != want.AttemptCount {
@@ -225,11 +225,11 @@ func (m *model) compareOrchItem(want, got *duroxide.LockedOrchestrationItem) str
 		return fmt.Sprintf("identity: fetch of %q returned name %q version %q execution %d, want %q %q %d (record: %v)",
 			id, got.OrchestrationName, got.Version, got.ExecutionID, want.OrchestrationName, want.Version, want.ExecutionID, m.insts[id].record)
 	}
-	if !eventsEqual(want.History, got.History) {
+	if !deepEqualSlices(want.History, got.History) {
 		return fmt.Sprintf("history: fetch of %q execution %d returned history %s, want what was acked and appended: %s",
 			id, want.ExecutionID, describeEvents(got.History), describeEvents(want.History))
 	}
-	if !kvEqual(want.KVSnapshot, got.KVSnapshot) {
+	if !maps.Equal(want.KVSnapshot, got.KVSnapshot) {
 		return fmt.Sprintf("key/value: fetch of %q returned snapshot %v, want the merged store %v (the current execution's writes excluded)", id, got.KVSnapshot, want.KVSnapshot)
 	}
 	return ""
@@ -283,14 +283,11 @@ func (m *model) stepAckOrch(o op, got result) string {
 			bad(duroxide.ErrInvalidArgument, "cancelled activity with empty instance")
 		}
 	}
-	id, in := m.lockedBy(o.token)
+	id, in, tokenErrs, tokenWhy := m.orchTokenCheck(o.token, true)
 	var existing []duroxide.Event
-	switch {
-	case in == nil:
-		bad(duroxide.ErrInvalidLockToken, m.tokenWhy(o.token))
-	case in.lockUntil <= m.now:
-		bad(duroxide.ErrLockExpired, fmt.Sprintf("lock of %q expired at %s, now %s", id, m.at(in.lockUntil), m.at(m.now)))
-	default:
+	if len(tokenErrs) > 0 {
+		bad(tokenErrs[0], tokenWhy)
+	} else {
 		existing = in.execs[a.ExecutionID].events
 	}
 	for _, e := range eventsErr(existing, a.HistoryDelta) {
@@ -368,7 +365,7 @@ func (m *model) applyAck(id string, in *minst, token string, a duroxide.Orchestr
 			}
 		}
 	}
-	nowMs := uint64(m.now / int64(time.Millisecond))
+	nowMs := unixMs(m.now)
 	for _, ev := range a.HistoryDelta {
 		switch k := ev.Kind.(type) {
 		case duroxide.KeyValueSet:
@@ -385,7 +382,7 @@ func (m *model) applyAck(id string, in *minst, token string, a duroxide.Orchestr
 			}
 		}
 	}
-	if md.Status == duroxide.StatusCompleted || md.Status == duroxide.StatusFailed || md.Status == duroxide.StatusContinuedAsNew {
+	if md.Status.IsTerminal() {
 		for key, w := range in.delta {
 			if w.value == nil {
 				delete(in.kv, key)
@@ -411,7 +408,7 @@ func (m *model) applyAck(id string, in *minst, token string, a duroxide.Orchestr
 		})
 	}
 	for _, w := range a.OrchestratorItems {
-		target, _ := route(w)
+		target, _ := duroxide.OrchestratorInstance(w)
 		visibleAt := m.now
 		if t, ok := w.(duroxide.TimerFiredItem); ok {
 			visibleAt = int64(t.FireAtMs) * int64(time.Millisecond)
@@ -429,18 +426,36 @@ func (in *minst) setDelta(key string, w kvw) {
 	in.delta[key] = w
 }
 
-func (m *model) stepAbandonOrch(o op, got result) string {
-	var allowed []error
-	why := ""
+// orchTokenCheck returns the instance lock named by token and the allowed
+// errors for a call that needs it held and unexpired (needLive) or merely
+// not superseded, with the reason for the report.
+func (m *model) orchTokenCheck(token string, needLive bool) (string, *minst, []error, string) {
+	id, in := m.lockedBy(token)
+	switch {
+	case in == nil:
+		return id, in, []error{duroxide.ErrInvalidLockToken}, m.tokenWhy(token)
+	case needLive && in.lockUntil <= m.now:
+		return id, in, []error{duroxide.ErrLockExpired}, fmt.Sprintf("lock of %q expired at %s, now %s", id, m.at(in.lockUntil), m.at(m.now))
+	}
+	return id, in, nil, ""
+}
+
+// lockCallOutcome is outcome for an abandon or a renewal, whose duration
+// must not be negative besides the token's allowed errors. done reports
+// that the caller returns problem: a wrong answer, or an allowed failure
+// (which changed nothing).
+func lockCallOutcome(o op, allowed []error, why string, got result) (problem string, done bool) {
 	if o.dur < 0 {
 		allowed = appendErr(allowed, duroxide.ErrInvalidArgument)
+		why = strings.TrimPrefix(why+"; negative duration", "; ")
 	}
-	id, in := m.lockedBy(o.token)
-	if in == nil {
-		allowed = appendErr(allowed, duroxide.ErrInvalidLockToken)
-		why = m.tokenWhy(o.token)
-	}
-	if p, failed := outcome(o, allowed, got, why); p != "" || failed {
+	p, failed := outcome(o, allowed, got, why)
+	return p, p != "" || failed
+}
+
+func (m *model) stepAbandonOrch(o op, got result) string {
+	id, in, allowed, why := m.orchTokenCheck(o.token, false)
+	if p, done := lockCallOutcome(o, allowed, why, got); done {
 		return p
 	}
 	for i := range m.orchQ {
@@ -461,21 +476,8 @@ func (m *model) stepAbandonOrch(o op, got result) string {
 }
 
 func (m *model) stepRenewOrch(o op, got result) string {
-	var allowed []error
-	why := ""
-	if o.dur < 0 {
-		allowed = appendErr(allowed, duroxide.ErrInvalidArgument)
-	}
-	id, in := m.lockedBy(o.token)
-	switch {
-	case in == nil:
-		allowed = appendErr(allowed, duroxide.ErrInvalidLockToken)
-		why = m.tokenWhy(o.token)
-	case in.lockUntil <= m.now:
-		allowed = appendErr(allowed, duroxide.ErrLockExpired)
-		why = fmt.Sprintf("lock of %q expired at %s, now %s", id, m.at(in.lockUntil), m.at(m.now))
-	}
-	if p, failed := outcome(o, allowed, got, why); p != "" || failed {
+	_, in, allowed, why := m.orchTokenCheck(o.token, true)
+	if p, done := lockCallOutcome(o, allowed, why, got); done {
 		return p
 	}
 	in.lockUntil = m.now + int64(o.dur)
@@ -492,15 +494,10 @@ func (m *model) stepFetchWork(o op, got result) string {
 	if got.err != nil {
 		return fmt.Sprintf("%s: want no error, got %v", o.kind, got.err)
 	}
-	chosen := -1
-	if o.tags.Kind() != duroxide.TagNone {
-		for i, w := range m.workQ {
-			if ok, _ := m.workEligible(w, o.session, o.tags); ok {
-				chosen = i
-				break
-			}
-		}
-	}
+	chosen := slices.IndexFunc(m.workQ, func(w witem) bool {
+		ok, _ := m.workEligible(w, o.session, o.tags)
+		return ok
+	})
 	if got.work == nil {
 		if chosen >= 0 {
 			return fmt.Sprintf("lost work: worker item %s is eligible for %s but the fetch returned nothing", describeItem(m.workQ[chosen].item), o)
@@ -605,10 +602,7 @@ func (m *model) stepAckWork(o op, got result) string {
 
 func (m *model) stepAbandonWork(o op, got result) string {
 	i, allowed, why := m.workTokenCheck(o.token, false)
-	if o.dur < 0 {
-		allowed = appendErr(allowed, duroxide.ErrInvalidArgument)
-	}
-	if p, failed := outcome(o, allowed, got, why); p != "" || failed {
+	if p, done := lockCallOutcome(o, allowed, why, got); done {
 		return p
 	}
 	w := &m.workQ[i]
@@ -623,10 +617,7 @@ func (m *model) stepAbandonWork(o op, got result) string {
 
 func (m *model) stepRenewWork(o op, got result) string {
 	i, allowed, why := m.workTokenCheck(o.token, true)
-	if o.dur < 0 {
-		allowed = appendErr(allowed, duroxide.ErrInvalidArgument)
-	}
-	if p, failed := outcome(o, allowed, got, why); p != "" || failed {
+	if p, done := lockCallOutcome(o, allowed, why, got); done {
 		return p
 	}
 	w := &m.workQ[i]
@@ -735,7 +726,7 @@ func (m *model) stepRead(o op, got result) string {
 			}
 			want = in.execs[exec].events
 		}
-		if !eventsEqual(want, got.events) {
+		if !deepEqualSlices(want, got.events) {
 			return fmt.Sprintf("history: %s returned %s, want what was acked and appended to execution %d, in event-id order: %s",
 				o, describeEvents(got.events), exec, describeEvents(want))
 		}
@@ -870,7 +861,7 @@ func (m *model) stepPrune(o op, got result) string {
 			continue
 		case o.prune.KeepLast != nil && len(ids)-i <= int(*o.prune.KeepLast):
 			continue
-		case o.prune.CompletedBefore != nil && (e.completedAt == nil || uint64(*e.completedAt/int64(time.Millisecond)) >= *o.prune.CompletedBefore):
+		case o.prune.CompletedBefore != nil && (e.completedAt == nil || unixMs(*e.completedAt) >= *o.prune.CompletedBefore):
 			continue
 		}
 		doomed = append(doomed, id)
@@ -899,13 +890,13 @@ func (m *model) stepDeleteBulk(o op, got result) string {
 	if f.InstanceIDs == nil || len(f.InstanceIDs) > 0 {
 		for id, in := range m.insts {
 			cur := in.execs[in.currentExec]
-			if !in.record || in.parent != nil || !cur.record || !(cur.status == duroxide.StatusCompleted || cur.status == duroxide.StatusFailed || cur.status == duroxide.StatusContinuedAsNew) {
+			if !in.record || in.parent != nil || !cur.record || !cur.status.IsTerminal() {
 				continue
 			}
 			if f.InstanceIDs != nil && !slices.Contains(f.InstanceIDs, id) {
 				continue
 			}
-			if f.CompletedBefore != nil && (cur.completedAt == nil || uint64(*cur.completedAt/int64(time.Millisecond)) >= *f.CompletedBefore) {
+			if f.CompletedBefore != nil && (cur.completedAt == nil || unixMs(*cur.completedAt) >= *f.CompletedBefore) {
 				continue
 			}
 			roots = append(roots, id)
@@ -942,35 +933,10 @@ func (m *model) stepDeleteBulk(o op, got result) string {
 	return ""
 }
 
-// itemsEqual compares two batches exactly.
-func itemsEqual(a, b []duroxide.WorkItem) bool {
-	if len(a) != len(b) {
-		return false
-	}
-	for i := range a {
-		if !reflect.DeepEqual(a[i], b[i]) {
-			return false
-		}
-	}
-	return true
-}
-
-// eventsEqual compares two histories, nil equal to empty.
-func eventsEqual(a, b []duroxide.Event) bool {
-	if len(a) != len(b) {
-		return false
-	}
-	for i := range a {
-		if !reflect.DeepEqual(a[i], b[i]) {
-			return false
-		}
-	}
-	return true
-}
-
-// kvEqual compares two snapshots, nil equal to empty.
-func kvEqual(a, b map[string]duroxide.KvEntry) bool {
-	return len(a) == len(b) && maps.Equal(a, b)
+// deepEqualSlices compares two slices element by element with
+// reflect.DeepEqual, nil equal to empty.
+func deepEqualSlices[V any](a, b []V) bool {
+	return slices.EqualFunc(a, b, func(x, y V) bool { return reflect.DeepEqual(x, y) })
 }
 
 func clonePtr[V any](p *V) *V {

@@ -4,11 +4,12 @@
 //
 // # The injector
 //
-// [Wrap] decorates any [duroxide.Provider] (and its [duroxide.ProviderAdmin])
-// with [Rule]s. A rule selects methods ([Op], a bit set: single methods such
-// as [OpAckOrchestrationItem], or sets such as [OpFetches] and
-// [OpDispatch]), a [Mode], and a schedule: a probability drawn from a
-// generator seeded by Wrap's seed, or every N-th call. The modes:
+// [New] (or [Wrap], its panicking form for tests) decorates any
+// [duroxide.Provider] (and its [duroxide.ProviderAdmin]) with [Rule]s. A
+// rule selects methods ([Op], a bit set: single methods such as
+// [OpAckOrchestrationItem], or sets such as [OpFetches] and [OpDispatch]),
+// a [Mode], and a schedule: a probability drawn from a generator seeded by
+// New's seed, or every N-th call. The modes:
 //
 //   - [Before]: the call never reaches the wrapped provider; the caller gets
 //     a retryable error wrapping [duroxide.ErrUnavailable].

@@ -15,6 +15,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/duroxide-go/duroxide"
+	"github.com/duroxide-go/duroxide/fakeclock"
 	"github.com/duroxide-go/duroxide/proptest/faults"
 	"github.com/duroxide-go/duroxide/spec"
 )
@@ -547,8 +548,8 @@ func TestManagementCapability(t *testing.T) {
 	assert.Zero(t, inner.called(faults.OpListInstances))
 }
 
-// TestRuleValidate lists invalid rules; Wrap panics on them and Run
-// returns their error.
+// TestRuleValidate lists invalid rules; New returns their error and Wrap
+// panics on them.
 func TestRuleValidate(t *testing.T) {
 	valid := []faults.Rule{
 		{Ops: faults.OpAll, Mode: faults.Before, Probability: 1},
@@ -665,6 +666,12 @@ func TestConcurrentUse(t *testing.T) {
 func TestRunNeedsFakeClock(t *testing.T) {
 	_, err := faults.Run(t.Context(), &spec.Harness{Provider: newFake(false)}, faults.Config{Rules: faults.DefaultRules()})
 	assert.ErrorIs(t, err, faults.ErrNeedsFakeClock)
+
+	h := &spec.Harness{Provider: newFake(false), Clock: fakeclock.NewFake(time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC))}
+	r, err := faults.Run(t.Context(), h, faults.Config{Rules: []faults.Rule{{Ops: faults.OpRead, Mode: faults.Before}}})
+	require.Error(t, err, "Run accepted a rule without a schedule")
+	assert.NotErrorIs(t, err, faults.ErrNeedsFakeClock)
+	assert.Nil(t, r)
 }
 
 // ExampleWrap shows an After fault on an ack: the wrapped provider committed

@@ -16,7 +16,7 @@ import (
 // Provider is a [duroxide.Provider] that delegates every call to another
 // provider and injects faults into some of them, as its rules say.
 //
-// Decisions are drawn from a generator seeded by [Wrap]'s seed, one call at
+// Decisions are drawn from a generator seeded by [New]'s seed, one call at
 // a time, so the same sequence of calls meets the same faults: a
 // single-goroutine driver is reproducible from its seed. Calls from several
 // goroutines are safe (the decision state is behind a mutex, and the wrapped

@@ -69,9 +69,9 @@ func (m Mode) valid() bool { return m >= Before && m <= AfterPermanent }
 //
 // Every rule sees every call of its methods, whether or not another rule
 // fires on it; when several rules fire on one call, the first in the list
-// given to [Wrap] decides the fault.
+// given to [New] decides the fault.
 //
-// Plain data, not synchronized; Wrap copies the rules it is given.
+// Plain data, not synchronized; New copies the rules it is given.
 type Rule struct {
 	// Ops are the methods the rule applies to; must be non-empty.
 	Ops Op
