@@ -42,8 +42,7 @@ func atomicityFailureRollback(t T, h *Harness) {
 		HistoryDelta: []duroxide.Event{startedEvent(inst, 1, testVersion)},
 		WorkerItems:  []duroxide.WorkItem{activityItem(inst, 7)},
 	})
-	requirePermanent(t, err, "ack with a duplicate event id must fail")
-	require.ErrorIs(t, err, duroxide.ErrDuplicateEvent)
+	requirePermanentIs(t, err, duroxide.ErrDuplicateEvent, "ack with a duplicate event id must fail")
 
 	require.Len(t, read(t, h, inst), 1, "failed ack must not append history")
 	requireNoOrch(t, h, "failed ack must keep the lock and the batch")
@@ -84,7 +83,9 @@ func multiOperationAtomicAck(t T, h *Harness) {
 	for i := range 3 {
 		w := mustFetchWork(t, h, longLock)
 		// Stronger than duroxide: worker items come back in ack order.
-		require.Equal(t, uint64(i+1), w.Item.(duroxide.ActivityExecuteItem).ID)
+		a, ok := w.Item.(duroxide.ActivityExecuteItem)
+		require.True(t, ok, "worker item %d is a %T, want ActivityExecute", i, w.Item)
+		require.Equal(t, uint64(i+1), a.ID)
 	}
 	require.Nil(t, fetchWork(t, h, longLock))
 
@@ -98,16 +99,13 @@ func multiOperationAtomicAck(t T, h *Harness) {
 // until it expires.
 func lockReleasedOnlyOnSuccessfulAck(t T, h *Harness) {
 	const inst = "instance-A"
-	enqueueOrch(t, h, startItem(inst))
-	mustFetchOrch(t, h, h.LockTimeout)
-	require.Nil(t, fetchOrch(t, h, h.LockTimeout), "a locked instance must not be fetched again")
+	startLocked(t, h, inst)
 
 	err := h.Provider.AckOrchestrationItem(t.Context(), "invalid-lock-token", duroxide.OrchestrationAck{
 		ExecutionID:  1,
 		HistoryDelta: []duroxide.Event{startedEvent(inst, 2, testVersion)},
 	})
-	requirePermanent(t, err)
-	require.ErrorIs(t, err, duroxide.ErrInvalidLockToken)
+	requireInvalidToken(t, err)
 	require.Nil(t, fetchOrch(t, h, h.LockTimeout), "a failed ack must not release the lock")
 
 	h.Sleep(t, h.LockTimeout+h.Slack)

@@ -37,27 +37,27 @@ func bulkDelFilterCombinations(t T, h *Harness) {
 	admin := h.Admin(t)
 	ids := []string{"bulk-del-filter-0", "bulk-del-filter-1", "bulk-del-filter-2", "bulk-del-filter-3", "bulk-del-filter-4"}
 	for _, id := range ids {
-		delCompleted(t, h, id)
+		createCompleted(t, h, id)
 	}
 
 	res := bulkDel(t, admin, duroxide.InstanceFilter{InstanceIDs: ids[:2]})
 	require.Equal(t, uint64(2), res.InstancesDeleted)
-	delRequireGone(t, admin, ids[:2]...)
+	requireNoInstances(t, admin, ids[:2]...)
 	// Stronger than duroxide: all three unlisted instances remain (duroxide
 	// checks one).
-	delRequireExists(t, admin, ids[2:]...)
+	requireInstances(t, admin, ids[2:]...)
 
 	res = bulkDel(t, admin, duroxide.InstanceFilter{InstanceIDs: []string{"does-not-exist-1", "does-not-exist-2"}})
 	// Stronger than duroxide: the whole result is zero, not only the
 	// instance count.
 	require.Equal(t, duroxide.DeleteInstanceResult{}, res, "unknown ids match nothing")
-	delRequireExists(t, admin, ids[2:]...)
+	requireInstances(t, admin, ids[2:]...)
 
 	res = bulkDel(t, admin, duroxide.InstanceFilter{})
 	// Stronger than duroxide: exactly the three remaining instances (the
 	// store is fresh), with their executions and events.
 	require.Equal(t, duroxide.DeleteInstanceResult{InstancesDeleted: 3, ExecutionsDeleted: 3, EventsDeleted: 3}, res)
-	delRequireGone(t, admin, ids[2:]...)
+	requireNoInstances(t, admin, ids[2:]...)
 }
 
 // Running instances are skipped silently, and limit bounds each call so
@@ -66,20 +66,20 @@ func bulkDelSafetyAndLimits(t T, h *Harness) {
 	admin := h.Admin(t)
 	const completed1, completed2 = "bulk-del-safe-completed-1", "bulk-del-safe-completed-2"
 	const running1, running2 = "bulk-del-safe-running-1", "bulk-del-safe-running-2"
-	delCompleted(t, h, completed1)
-	delCompleted(t, h, completed2)
+	createCompleted(t, h, completed1)
+	createCompleted(t, h, completed2)
 	createInstance(t, h, running1)
 	createInstance(t, h, running2)
 
 	res := bulkDel(t, admin, duroxide.InstanceFilter{InstanceIDs: []string{completed1, completed2, running1, running2}})
 	require.Equal(t, uint64(2), res.InstancesDeleted, "only the completed instances are deleted")
-	delRequireExists(t, admin, running1, running2)
+	requireInstances(t, admin, running1, running2)
 	// Stronger than duroxide: the completed ones really are gone.
-	delRequireGone(t, admin, completed1, completed2)
+	requireNoInstances(t, admin, completed1, completed2)
 
 	batch := []string{"bulk-del-batch-0", "bulk-del-batch-1", "bulk-del-batch-2", "bulk-del-batch-3"}
 	for _, id := range batch {
-		delCompleted(t, h, id)
+		createCompleted(t, h, id)
 	}
 	for i, want := range []uint64{2, 2, 0} {
 		res := bulkDel(t, admin, duroxide.InstanceFilter{Limit: ptr(uint32(2))})
@@ -87,8 +87,8 @@ func bulkDelSafetyAndLimits(t T, h *Harness) {
 	}
 	// Stronger than duroxide: every batch instance is gone and the running
 	// instances survived the unfiltered calls.
-	delRequireGone(t, admin, batch...)
-	delRequireExists(t, admin, running1, running2)
+	requireNoInstances(t, admin, batch...)
+	requireInstances(t, admin, running1, running2)
 }
 
 // completed_before keeps instances whose current execution completed
@@ -99,14 +99,14 @@ func bulkDelCompletedBeforeFilter(t T, h *Harness) {
 	ids := []string{time1, time2}
 	before := h.NowMs()
 	h.Sleep(t, h.Slack)
-	delCompleted(t, h, time1)
-	delCompleted(t, h, time2)
+	createCompleted(t, h, time1)
+	createCompleted(t, h, time2)
 	h.Sleep(t, h.Slack)
 	after := h.NowMs()
 
 	res := bulkDel(t, admin, duroxide.InstanceFilter{InstanceIDs: ids, CompletedBefore: ptr(before)})
 	require.Equal(t, uint64(0), res.InstancesDeleted, "both completed after the cut-off")
-	delRequireExists(t, admin, ids...)
+	requireInstances(t, admin, ids...)
 
 	// Stronger than duroxide: the comparison is strict, at the provider's
 	// own completed_at: a cut-off equal to it keeps the instance, one
@@ -119,11 +119,11 @@ func bulkDelCompletedBeforeFilter(t T, h *Harness) {
 		"completed_at %d must lie within [%d, %d] on the provider's clock", completedAt, before, after)
 	res = bulkDel(t, admin, duroxide.InstanceFilter{InstanceIDs: []string{time1}, CompletedBefore: ptr(completedAt)})
 	require.Equal(t, uint64(0), res.InstancesDeleted, "completed_before equal to completed_at must not match")
-	delRequireExists(t, admin, time1)
+	requireInstances(t, admin, time1)
 
 	res = bulkDel(t, admin, duroxide.InstanceFilter{InstanceIDs: ids, CompletedBefore: ptr(after)})
 	require.Equal(t, uint64(2), res.InstancesDeleted, "both completed before the cut-off")
-	delRequireGone(t, admin, ids...)
+	requireNoInstances(t, admin, ids...)
 }
 
 // Listing roots deletes their whole trees, and every deleted instance is
@@ -134,15 +134,15 @@ func bulkDelCascadesToChildren(t T, h *Harness) {
 	const parent2 = "bulk-del-cascade-parent2"
 	const child2a, child2b, child2c = "bulk-del-cascade-child2a", "bulk-del-cascade-child2b", "bulk-del-cascade-child2c"
 	const standalone = "bulk-del-cascade-standalone"
-	delCompleted(t, h, parent1)
-	delCompletedChild(t, h, child1, parent1)
-	delCompleted(t, h, parent2)
-	delCompletedChild(t, h, child2a, parent2)
-	delCompletedChild(t, h, child2b, parent2)
-	delCompletedChild(t, h, child2c, parent2)
-	delCompleted(t, h, standalone)
+	createCompleted(t, h, parent1)
+	createCompletedChild(t, h, child1, parent1)
+	createCompleted(t, h, parent2)
+	createCompletedChild(t, h, child2a, parent2)
+	createCompletedChild(t, h, child2b, parent2)
+	createCompletedChild(t, h, child2c, parent2)
+	createCompleted(t, h, standalone)
 	all := []string{parent1, child1, parent2, child2a, child2b, child2c, standalone}
-	delRequireExists(t, admin, all...)
+	requireInstances(t, admin, all...)
 
 	res := bulkDel(t, admin, duroxide.InstanceFilter{InstanceIDs: []string{parent1, parent2, standalone}})
 	require.Equal(t, uint64(7), res.InstancesDeleted, "three roots and four children")
@@ -150,7 +150,7 @@ func bulkDelCascadesToChildren(t T, h *Harness) {
 	// counted too.
 	require.Equal(t, uint64(7), res.ExecutionsDeleted)
 	require.Equal(t, uint64(7), res.EventsDeleted)
-	delRequireGone(t, admin, all...)
+	requireNoInstances(t, admin, all...)
 }
 
 // Not in duroxide (contract §5.15, §10 item 16): Completed, Failed and
@@ -158,15 +158,15 @@ func bulkDelCascadesToChildren(t T, h *Harness) {
 func bulkDelTerminalStatuses(t T, h *Harness) {
 	admin := h.Admin(t)
 	const completed, failed, can, running = "bulk-st-completed", "bulk-st-failed", "bulk-st-can", "bulk-st-running"
-	delCompleted(t, h, completed)
-	delCreate(t, h, failed, testOrch, "", nil, duroxide.StatusFailed, ptr("boom"))
-	delCreate(t, h, can, testOrch, "", nil, duroxide.StatusContinuedAsNew, nil)
+	createCompleted(t, h, completed)
+	createOrch(t, h, failed, testOrch, "", nil, duroxide.StatusFailed, ptr("boom"))
+	createOrch(t, h, can, testOrch, "", nil, duroxide.StatusContinuedAsNew, nil)
 	createInstance(t, h, running)
 
 	res := bulkDel(t, admin, duroxide.InstanceFilter{})
 	require.Equal(t, uint64(3), res.InstancesDeleted)
-	delRequireGone(t, admin, completed, failed, can)
-	delRequireExists(t, admin, running)
+	requireNoInstances(t, admin, completed, failed, can)
+	requireInstances(t, admin, running)
 }
 
 // Not in duroxide (contract §5.15, §9.3): only roots are selected: a child
@@ -176,23 +176,23 @@ func bulkDelRootsOnly(t T, h *Harness) {
 	admin := h.Admin(t)
 	const root1, child1 = "bulk-roots-r1", "bulk-roots-c1"
 	const root2, child2 = "bulk-roots-r2", "bulk-roots-c2"
-	delCompleted(t, h, root1)
-	delCompletedChild(t, h, child1, root1)
-	delCompleted(t, h, root2)
-	delCreate(t, h, child2, testOrch, root2, ptr(uint64(1)), "", nil) // Running
+	createCompleted(t, h, root1)
+	createCompletedChild(t, h, child1, root1)
+	createCompleted(t, h, root2)
+	createOrch(t, h, child2, testOrch, root2, ptr(uint64(1)), "", nil) // Running
 
 	res := bulkDel(t, admin, duroxide.InstanceFilter{InstanceIDs: []string{child1, child2}})
 	require.Equal(t, duroxide.DeleteInstanceResult{}, res, "children are never selected on their own")
-	delRequireExists(t, admin, root1, child1, root2, child2)
+	requireInstances(t, admin, root1, child1, root2, child2)
 
 	res = bulkDel(t, admin, duroxide.InstanceFilter{InstanceIDs: []string{root1, child1}})
 	require.Equal(t, uint64(2), res.InstancesDeleted, "the child is deleted once, with its root")
 	require.Equal(t, uint64(2), res.ExecutionsDeleted)
-	delRequireGone(t, admin, root1, child1)
+	requireNoInstances(t, admin, root1, child1)
 
 	res = bulkDel(t, admin, duroxide.InstanceFilter{InstanceIDs: []string{root2}})
 	require.Equal(t, uint64(2), res.InstancesDeleted, "a running child goes with its completed root")
-	delRequireGone(t, admin, root2, child2)
+	requireNoInstances(t, admin, root2, child2)
 }
 
 // Not in duroxide (contract §2.14 InstanceFilter): a present but empty id
@@ -200,12 +200,12 @@ func bulkDelRootsOnly(t T, h *Harness) {
 func bulkDelEmptyIDList(t T, h *Harness) {
 	admin := h.Admin(t)
 	const a, b = "bulk-empty-a", "bulk-empty-b"
-	delCompleted(t, h, a)
-	delCompleted(t, h, b)
+	createCompleted(t, h, a)
+	createCompleted(t, h, b)
 
 	res := bulkDel(t, admin, duroxide.InstanceFilter{InstanceIDs: []string{}})
 	require.Equal(t, duroxide.DeleteInstanceResult{}, res)
-	delRequireExists(t, admin, a, b)
+	requireInstances(t, admin, a, b)
 }
 
 // Not in duroxide (contract §5.15): limit bounds the number of roots per
@@ -213,10 +213,10 @@ func bulkDelEmptyIDList(t T, h *Harness) {
 func bulkDelLimitCountsRoots(t T, h *Harness) {
 	admin := h.Admin(t)
 	const rootA, childA, rootB, childB = "bulk-limit-ra", "bulk-limit-ca", "bulk-limit-rb", "bulk-limit-cb"
-	delCompleted(t, h, rootA)
-	delCompletedChild(t, h, childA, rootA)
-	delCompleted(t, h, rootB)
-	delCompletedChild(t, h, childB, rootB)
+	createCompleted(t, h, rootA)
+	createCompletedChild(t, h, childA, rootA)
+	createCompleted(t, h, rootB)
+	createCompletedChild(t, h, childB, rootB)
 
 	res := bulkDel(t, admin, duroxide.InstanceFilter{Limit: ptr(uint32(1))})
 	require.Equal(t, uint64(2), res.InstancesDeleted, "one root and its child")
@@ -230,5 +230,5 @@ func bulkDelLimitCountsRoots(t T, h *Harness) {
 	require.Equal(t, uint64(2), res.InstancesDeleted)
 	res = bulkDel(t, admin, duroxide.InstanceFilter{Limit: ptr(uint32(1))})
 	require.Equal(t, duroxide.DeleteInstanceResult{}, res)
-	delRequireGone(t, admin, rootA, childA, rootB, childB)
+	requireNoInstances(t, admin, rootA, childA, rootB, childB)
 }

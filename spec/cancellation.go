@@ -68,8 +68,7 @@ func cancellationNameStatus(status duroxide.ExecutionStatus, output *string) dur
 func cancellationStart(t T, h *Harness, instance string, delta []duroxide.Event, workers []duroxide.WorkItem, md duroxide.ExecutionMetadata) {
 	t.Helper()
 	enqueueOrch(t, h, startItem(instance))
-	item := mustFetchOrch(t, h, longLock)
-	require.Equal(t, instance, item.Instance)
+	item := fetchInstance(t, h, instance)
 	ack(t, h, item.LockToken, duroxide.OrchestrationAck{
 		ExecutionID:  duroxide.InitialExecutionID,
 		HistoryDelta: delta,
@@ -78,21 +77,11 @@ func cancellationStart(t T, h *Harness, instance string, delta []duroxide.Event,
 	})
 }
 
-// cancellationFetchTurn enqueues an ExternalRaised "Trigger" for instance
-// and fetches the turn it starts.
-func cancellationFetchTurn(t T, h *Harness, instance string) *duroxide.LockedOrchestrationItem {
-	t.Helper()
-	enqueueOrch(t, h, externalItem(instance, "Trigger"))
-	item := mustFetchOrch(t, h, longLock)
-	require.Equal(t, instance, item.Instance)
-	return item
-}
-
 // cancellationTurn runs one turn of instance triggered by an ExternalRaised
 // and acks it with a (execution 1).
 func cancellationTurn(t T, h *Harness, instance string, a duroxide.OrchestrationAck) {
 	t.Helper()
-	item := cancellationFetchTurn(t, h, instance)
+	item := raiseAndFetch(t, h, instance, "Trigger")
 	a.ExecutionID = duroxide.InitialExecutionID
 	ack(t, h, item.LockToken, a)
 }
@@ -121,17 +110,7 @@ func cancellationRequireNoInstance(t T, h *Harness, instance string) {
 		t.Logf("provider has no management capability: instance absence not checked")
 		return
 	}
-	_, err := admin.GetInstanceInfo(t.Context(), instance)
-	requirePermanent(t, err, "get_instance_info(%q) of a missing instance must fail", instance)
-	require.ErrorIs(t, err, duroxide.ErrNotFound)
-}
-
-// cancellationRequireInvalidToken requires err to be the permanent
-// ErrInvalidLockToken that a deleted worker row yields.
-func cancellationRequireInvalidToken(t T, err error, msgAndArgs ...any) {
-	t.Helper()
-	requirePermanent(t, err, msgAndArgs...)
-	require.ErrorIs(t, err, duroxide.ErrInvalidLockToken, msgAndArgs...)
+	requireNoInstance(t, admin, instance, "get_instance_info(%q) of a missing instance must fail", instance)
 }
 
 // cancellationRequireOnlyStart enqueues a StartOrchestration for instance
@@ -143,80 +122,61 @@ func cancellationRequireOnlyStart(t T, h *Harness, instance string) {
 	t.Helper()
 	start := startItem(instance)
 	enqueueOrch(t, h, start)
-	item := mustFetchOrch(t, h, longLock)
-	require.Equal(t, instance, item.Instance)
+	item := fetchInstance(t, h, instance)
 	require.Equal(t, []duroxide.WorkItem{start}, item.Messages, "no other message may be queued for %q", instance)
+}
+
+// cancellationRequireServed acks a first turn of instance that schedules
+// activity 1, with end (if not nil) as event 2 and status/output as
+// metadata, then requires the worker queue to serve that activity and,
+// stronger than duroxide (which only checks the fetch), the execution to be
+// stored with status and output.
+func cancellationRequireServed(t T, h *Harness, instance string, end duroxide.EventKind, status duroxide.ExecutionStatus, output *string) {
+	t.Helper()
+	act := activityItem(instance, 1)
+	delta := []duroxide.Event{cancellationStartedEvent(instance)}
+	if end != nil {
+		delta = append(delta, event(instance, 2, end))
+	}
+	cancellationStart(t, h, instance, delta, []duroxide.WorkItem{act}, cancellationNameStatus(status, output))
+
+	w := mustFetchWork(t, h, longLock)
+	require.Equal(t, duroxide.WorkItem(act), w.Item, "the worker queue must serve the scheduled activity")
+	cancellationRequireExecution(t, h, instance, status, output)
 }
 
 // The worker queue serves an activity of a running orchestration.
 func cancellationFetchRunning(t T, h *Harness) {
-	const inst = "inst-running"
-	act := activityItem(inst, 1)
-	cancellationStart(t, h, inst, []duroxide.Event{cancellationStartedEvent(inst)},
-		[]duroxide.WorkItem{act}, cancellationNameStatus(duroxide.StatusRunning, nil))
-
-	w := mustFetchWork(t, h, longLock)
-	// Stronger than duroxide: the fetched item is the scheduled activity, and
-	// the execution is stored as Running.
-	require.Equal(t, duroxide.WorkItem(act), w.Item)
-	cancellationRequireExecution(t, h, inst, duroxide.StatusRunning, nil)
+	cancellationRequireServed(t, h, "inst-running", nil, duroxide.StatusRunning, nil)
 }
 
 // The worker queue serves an activity scheduled by the same ack that
 // completes its orchestration: the provider does not look at execution state.
 func cancellationFetchCompleted(t T, h *Harness) {
-	const inst = "inst-completed"
-	act := activityItem(inst, 1)
-	cancellationStart(t, h, inst, []duroxide.Event{
-		cancellationStartedEvent(inst),
-		event(inst, 2, duroxide.OrchestrationCompleted{Output: "done"}),
-	}, []duroxide.WorkItem{act}, cancellationNameStatus(duroxide.StatusCompleted, ptr("done")))
-
-	w := mustFetchWork(t, h, longLock)
-	// Stronger than duroxide: the fetched item is the scheduled activity, and
-	// the execution really is Completed (duroxide only checks the fetch).
-	require.Equal(t, duroxide.WorkItem(act), w.Item)
-	cancellationRequireExecution(t, h, inst, duroxide.StatusCompleted, ptr("done"))
+	cancellationRequireServed(t, h, "inst-completed", duroxide.OrchestrationCompleted{Output: "done"},
+		duroxide.StatusCompleted, ptr("done"))
 }
 
 // The worker queue serves an activity scheduled by the same ack that fails
 // its orchestration.
 func cancellationFetchFailed(t T, h *Harness) {
-	const inst = "inst-failed"
-	act := activityItem(inst, 1)
 	failed := duroxide.OrchestrationFailed{Details: duroxide.Application{
 		Kind: duroxide.AppOrchestrationFailed{}, Message: "boom",
 	}}
-	cancellationStart(t, h, inst, []duroxide.Event{cancellationStartedEvent(inst), event(inst, 2, failed)},
-		[]duroxide.WorkItem{act}, cancellationNameStatus(duroxide.StatusFailed, nil))
-
-	w := mustFetchWork(t, h, longLock)
-	// Stronger than duroxide: the fetched item is the scheduled activity, and
-	// the execution really is Failed, with no output.
-	require.Equal(t, duroxide.WorkItem(act), w.Item)
-	cancellationRequireExecution(t, h, inst, duroxide.StatusFailed, nil)
+	// Stronger than duroxide: the execution is Failed with no output.
+	cancellationRequireServed(t, h, "inst-failed", failed, duroxide.StatusFailed, nil)
 }
 
 // The worker queue serves an activity scheduled by the same ack that
 // continues its orchestration as new.
 func cancellationFetchContinuedAsNew(t T, h *Harness) {
 	const inst = "inst-can"
-	act := activityItem(inst, 1)
-	cancellationStart(t, h, inst, []duroxide.Event{
-		cancellationStartedEvent(inst),
-		event(inst, 2, duroxide.OrchestrationContinuedAsNew{Input: "new-input"}),
-	}, []duroxide.WorkItem{act}, cancellationNameStatus(duroxide.StatusContinuedAsNew, ptr("new-input")))
-
-	w := mustFetchWork(t, h, longLock)
-	// Stronger than duroxide: the fetched item is the scheduled activity, the
-	// execution really is ContinuedAsNew with the new input as output, and
-	// the provider created no execution 2 on its own.
-	require.Equal(t, duroxide.WorkItem(act), w.Item)
-	cancellationRequireExecution(t, h, inst, duroxide.StatusContinuedAsNew, ptr("new-input"))
+	// Stronger than duroxide: the execution is ContinuedAsNew with the new
+	// input as output, and the provider created no execution 2 on its own.
+	cancellationRequireServed(t, h, inst, duroxide.OrchestrationContinuedAsNew{Input: "new-input"},
+		duroxide.StatusContinuedAsNew, ptr("new-input"))
 	if admin := h.Provider.AsManagementCapability(); admin != nil {
-		execs, err := admin.ListExecutions(t.Context(), inst)
-		require.NoError(t, err, "list_executions")
-		require.Equal(t, []uint64{1}, execs, "only the runtime's ack creates execution 2")
+		require.Equal(t, []uint64{1}, listExecutions(t, admin, inst), "only the runtime's ack creates execution 2")
 	}
 }
 
@@ -271,8 +231,7 @@ func cancellationRenewTerminal(t T, h *Harness) {
 	cancellationRequireExecution(t, h, inst, duroxide.StatusCompleted, ptr("done"))
 	completion := completedItem(inst, 1, "late")
 	require.NoError(t, h.Provider.AckWorkItem(t.Context(), w.LockToken, completion), "ack_work_item after renewal")
-	item := mustFetchOrch(t, h, longLock)
-	require.Equal(t, inst, item.Instance)
+	item := fetchInstance(t, h, inst)
 	require.Equal(t, []duroxide.WorkItem{completion}, item.Messages)
 }
 
@@ -294,7 +253,7 @@ func cancellationAckNoneDeletes(t T, h *Harness) {
 	const inst = "inst-ack-none"
 	enqueueWorker(t, h, activityItem(inst, 1))
 	w := mustFetchWork(t, h, h.LockTimeout)
-	require.NoError(t, h.Provider.AckWorkItem(t.Context(), w.LockToken, nil), "ack_work_item(None)")
+	ackWork(t, h, w.LockToken, nil)
 
 	require.Nil(t, fetchWork(t, h, h.LockTimeout), "worker queue must be empty")
 	requireNoOrch(t, h, "no completion may be enqueued")
@@ -320,7 +279,7 @@ func cancellationDeletedFromWorkerQueue(t T, h *Harness) {
 	}, cancellationNameStatus(duroxide.StatusRunning, nil))
 
 	w := mustFetchWork(t, h, longLock)
-	require.NoError(t, h.Provider.AbandonWorkItem(t.Context(), w.LockToken, 0, false), "abandon_work_item")
+	abandonWork(t, h, w.LockToken, false)
 
 	cancellationTurn(t, h, inst, duroxide.OrchestrationAck{
 		CancelledActivities: []duroxide.ScheduledActivityIdentifier{cancellationID(inst, 1), cancellationID(inst, 2)},
@@ -344,7 +303,7 @@ func cancellationAckFailsWhenDeleted(t T, h *Harness) {
 	const inst = "inst-ack-stolen"
 	enqueueWorker(t, h, activityItem(inst, 1))
 	w := mustFetchWork(t, h, longLock)
-	require.NoError(t, h.Provider.AckWorkItem(t.Context(), w.LockToken, nil), "ack_work_item(None)")
+	ackWork(t, h, w.LockToken, nil)
 
 	err := h.Provider.AckWorkItem(t.Context(), w.LockToken, completedItem(inst, 1, "done"))
 	require.Error(t, err, "ack_work_item must fail when the entry is gone")
@@ -361,13 +320,13 @@ func cancellationRenewFailsWhenDeleted(t T, h *Harness) {
 	const inst = "inst-renew-stolen"
 	enqueueWorker(t, h, activityItem(inst, 1))
 	w := mustFetchWork(t, h, longLock)
-	require.NoError(t, h.Provider.AckWorkItem(t.Context(), w.LockToken, nil), "ack_work_item(None)")
+	ackWork(t, h, w.LockToken, nil)
 
 	err := h.Provider.RenewWorkItemLock(t.Context(), w.LockToken, longLock)
 	require.Error(t, err, "renew_work_item_lock must fail when the entry is gone")
 	// Stronger than duroxide: the failure is the permanent
 	// ErrInvalidLockToken.
-	cancellationRequireInvalidToken(t, err)
+	requireInvalidToken(t, err)
 }
 
 // Cancelling activities that do not exist is not an error.
@@ -418,7 +377,7 @@ func cancellationBatch(t T, h *Harness) {
 		tokens[i] = w.LockToken
 	}
 	for _, tok := range tokens {
-		require.NoError(t, h.Provider.AbandonWorkItem(t.Context(), tok, 0, true), "abandon_work_item")
+		abandonWork(t, h, tok, true)
 	}
 
 	cancellationTurn(t, h, inst, duroxide.OrchestrationAck{CancelledActivities: cancel})
@@ -447,7 +406,7 @@ func cancellationScheduleAndCancel(t T, h *Harness) {
 	require.Equal(t, "NormalActivity", got.Name)
 	// Stronger than duroxide: the remaining activity is unchanged.
 	require.Equal(t, duroxide.WorkItem(normal), w.Item)
-	require.NoError(t, h.Provider.AckWorkItem(t.Context(), w.LockToken, nil), "ack_work_item(None)")
+	ackWork(t, h, w.LockToken, nil)
 	require.Nil(t, fetchWork(t, h, h.LockTimeout), "the scheduled-then-cancelled activity must not be queued")
 }
 
@@ -461,15 +420,13 @@ func cancellationOrphanAfterForceDelete(t T, h *Harness) {
 	cancellationStart(t, h, inst, []duroxide.Event{startedEvent(inst, 1, testVersion)}, []duroxide.WorkItem{act},
 		duroxide.ExecutionMetadata{OrchestrationName: ptr(testOrch), OrchestrationVersion: ptr(testVersion), Status: duroxide.StatusRunning})
 
-	res, err := admin.DeleteInstance(t.Context(), inst, true)
-	require.NoError(t, err, "delete_instance(force)")
+	res := deleteInstance(t, admin, inst, true)
 	require.Positive(t, res.InstancesDeleted, "force delete must remove the instance")
-	_, err = admin.GetInstanceInfo(t.Context(), inst)
+	_, err := admin.GetInstanceInfo(t.Context(), inst)
 	require.Error(t, err, "the instance must be gone")
 	// Stronger than duroxide: the error is the permanent ErrNotFound, and the
 	// deletion counted the queued activity.
-	requirePermanent(t, err)
-	require.ErrorIs(t, err, duroxide.ErrNotFound)
+	requirePermanentIs(t, err, duroxide.ErrNotFound)
 	require.GreaterOrEqual(t, res.QueueMessagesDeleted, uint64(1), "the queued activity must be counted")
 
 	w, err := h.Provider.FetchWorkItem(t.Context(), longLock, 0, nil, duroxide.FilterDefaultOnly())
@@ -507,18 +464,18 @@ func cancellationLockedActivity(t T, h *Harness) {
 
 	// The lock has not expired: every failure below is due to the deletion.
 	err := h.Provider.RenewWorkItemLock(t.Context(), held.LockToken, h.LockTimeout)
-	cancellationRequireInvalidToken(t, err, "renewing a cancelled activity must fail")
+	requireInvalidToken(t, err, "renewing a cancelled activity must fail")
 	err = h.Provider.AckWorkItem(t.Context(), held.LockToken, completedItem(inst, 1, "too-late"))
-	cancellationRequireInvalidToken(t, err, "acking a cancelled activity with a completion must fail")
+	requireInvalidToken(t, err, "acking a cancelled activity with a completion must fail")
 	err = h.Provider.AckWorkItem(t.Context(), held.LockToken, nil)
-	cancellationRequireInvalidToken(t, err, "acking a cancelled activity with no completion must fail")
+	requireInvalidToken(t, err, "acking a cancelled activity with no completion must fail")
 	err = h.Provider.AbandonWorkItem(t.Context(), held.LockToken, 0, false)
-	cancellationRequireInvalidToken(t, err, "abandoning a cancelled activity must fail")
+	requireInvalidToken(t, err, "abandoning a cancelled activity must fail")
 
 	// The failed ack delivered nothing: the next turn holds only its trigger.
-	item := cancellationFetchTurn(t, h, inst)
+	item := raiseAndFetch(t, h, inst, "Trigger")
 	require.Equal(t, []duroxide.WorkItem{externalItem(inst, "Trigger")}, item.Messages)
-	ack(t, h, item.LockToken, duroxide.OrchestrationAck{ExecutionID: duroxide.InitialExecutionID})
+	ackEmpty(t, h, item.LockToken)
 
 	// Activity 2 is untouched; activity 1 never comes back.
 	other := mustFetchWork(t, h, longLock)
@@ -594,19 +551,18 @@ func cancellationFailedAckKeepsActivities(t T, h *Harness) {
 	cancellationStart(t, h, inst, []duroxide.Event{startedEvent(inst, 1, testVersion)},
 		[]duroxide.WorkItem{act}, nameVersion(testOrch, testVersion))
 
-	item := cancellationFetchTurn(t, h, inst)
+	item := raiseAndFetch(t, h, inst, "Trigger")
 	cancel := []duroxide.ScheduledActivityIdentifier{cancellationID(inst, 1)}
 	err := h.Provider.AckOrchestrationItem(t.Context(), item.LockToken, duroxide.OrchestrationAck{
 		ExecutionID:         duroxide.InitialExecutionID,
 		HistoryDelta:        []duroxide.Event{startedEvent(inst, 1, testVersion)}, // duplicate event id
 		CancelledActivities: cancel,
 	})
-	requirePermanent(t, err, "an ack repeating event id 1 must fail")
-	require.ErrorIs(t, err, duroxide.ErrDuplicateEvent)
+	requirePermanentIs(t, err, duroxide.ErrDuplicateEvent, "an ack repeating event id 1 must fail")
 
 	w := mustFetchWork(t, h, longLock)
 	require.Equal(t, duroxide.WorkItem(act), w.Item, "a failed ack must not cancel the activity")
-	require.NoError(t, h.Provider.AbandonWorkItem(t.Context(), w.LockToken, 0, true), "abandon_work_item")
+	abandonWork(t, h, w.LockToken, true)
 
 	ack(t, h, item.LockToken, duroxide.OrchestrationAck{ExecutionID: duroxide.InitialExecutionID, CancelledActivities: cancel})
 	require.Nil(t, fetchWork(t, h, longLock), "the retried ack must cancel the activity")
@@ -621,7 +577,7 @@ func cancellationKeepsRacedCompletion(t T, h *Harness) {
 		[]duroxide.WorkItem{activityItem(inst, 1)}, nameVersion(testOrch, testVersion))
 	w := mustFetchWork(t, h, longLock)
 
-	turn := cancellationFetchTurn(t, h, inst)
+	turn := raiseAndFetch(t, h, inst, "Trigger")
 	completion := completedItem(inst, 1, "finished-first")
 	require.NoError(t, h.Provider.AckWorkItem(t.Context(), w.LockToken, completion), "ack_work_item before the cancel")
 	ack(t, h, turn.LockToken, duroxide.OrchestrationAck{
@@ -629,7 +585,6 @@ func cancellationKeepsRacedCompletion(t T, h *Harness) {
 		CancelledActivities: []duroxide.ScheduledActivityIdentifier{cancellationID(inst, 1)},
 	})
 
-	next := mustFetchOrch(t, h, longLock)
-	require.Equal(t, inst, next.Instance)
+	next := fetchInstance(t, h, inst)
 	require.Equal(t, []duroxide.WorkItem{completion}, next.Messages, "the raced completion must survive the cancellation")
 }

@@ -91,12 +91,6 @@ func capRequireNone(t T, h *Harness, filter *duroxide.DispatcherCapabilityFilter
 	require.Nil(t, capFetch(t, h, filter), msgAndArgs...)
 }
 
-// capAbandon abandons with no delay and ignoreAttempt, as duroxide's cases do.
-func capAbandon(t T, h *Harness, token string) {
-	t.Helper()
-	require.NoError(t, h.Provider.AbandonOrchestrationItem(t.Context(), token, 0, true), "abandon_orchestration_item")
-}
-
 // capPing enqueues an ExternalRaised named name for instance.
 func capPing(t T, h *Harness, instance, name string) {
 	t.Helper()
@@ -136,7 +130,7 @@ func capSeed(t T, h *Harness, instance string, v duroxide.Semver) {
 	})
 	for _, tok := range others {
 		// duroxide ignores these errors; the locks are long, so abandon must work.
-		capAbandon(t, h, tok)
+		abandonOrch(t, h, tok, true)
 	}
 }
 
@@ -207,7 +201,7 @@ func fetchFilterSkipsIncompatibleSelectsCompatible(t T, h *Harness) {
 	capSeed(t, h, "inst-v2", capVer(2, 0, 0))
 
 	item := capMustFetch(t, h, v2Filter, "inst-v2", "v2 filter must pass over the older v1 instance")
-	capAbandon(t, h, item.LockToken)
+	abandonOrch(t, h, item.LockToken, true)
 	capMustFetch(t, h, v1Filter, "inst-v1", "v1 filter must return the v1 instance")
 
 	// Stronger than duroxide: with inst-v1 locked the v1 filter has nothing
@@ -253,12 +247,12 @@ func fetchFilterBoundaryVersions(t T, h *Harness) {
 
 	capSeed(t, h, "v1-low", capVer(1, 0, 0))
 	item := capMustFetch(t, h, filter, "v1-low", "1.0.0 must be within [1.0.0, 1.9.99]")
-	capAbandon(t, h, item.LockToken)
+	abandonOrch(t, h, item.LockToken, true)
 
 	capSeed(t, h, "v1-high", capVer(1, 9, 99))
 	item = capFetch(t, h, filter)
 	require.NotNil(t, item, "1.9.99 must be within [1.0.0, 1.9.99]")
-	capAbandon(t, h, item.LockToken)
+	abandonOrch(t, h, item.LockToken, true)
 
 	// duroxide checks the exclusion on a second, empty provider; the harness
 	// has one provider per case, so both v1 instances are locked instead.
@@ -337,7 +331,7 @@ func continueAsNewExecutionGetsOwnPinnedVersion(t T, h *Harness) {
 	// Stronger than duroxide: the item is execution 2 with its own history.
 	require.Equal(t, uint64(2), got.ExecutionID)
 	require.Equal(t, []duroxide.Event{capStarted(inst, 2, "2.0.0")}, got.History)
-	capAbandon(t, h, got.LockToken)
+	abandonOrch(t, h, got.LockToken, true)
 	capRequireNone(t, h, capFilter(capVer(1, 0, 0), capVer(1, 9, 9)),
 		"v1 filter must not match execution 2: its pinned version is 2.0.0, not inherited")
 }
@@ -439,7 +433,7 @@ func providerUpdatesPinnedVersionWhenTold(t T, h *Harness) {
 	})
 	capPing(t, h, inst, "ping2")
 	got := capMustFetch(t, h, capFilter(capVer(2, 0, 0), capVer(2, 0, 0)), inst, "pinned version must now be 2.0.0")
-	capAbandon(t, h, got.LockToken)
+	abandonOrch(t, h, got.LockToken, true)
 	capRequireNone(t, h, capFilter(capVer(1, 0, 0), capVer(1, 0, 0)), "1.0.0 must have been overwritten")
 }
 
@@ -463,7 +457,7 @@ func fetchCorruptedHistoryFilteredVsUnfiltered(t T, h *Harness) {
 	require.Empty(t, item.KVSnapshot)
 	require.Equal(t, uint32(1), item.AttemptCount)
 	requireNoOrch(t, h, "the item with history_error must be locked")
-	capAbandon(t, h, item.LockToken)
+	abandonOrch(t, h, item.LockToken, true)
 }
 
 // Every fetch of undecodable history counts an attempt, kept by an abandon
@@ -477,7 +471,7 @@ func fetchDeserializationErrorIncrementsAttemptCount(t T, h *Harness) {
 	// Stronger than duroxide: attempt counts are exact, on the item and in
 	// the store.
 	require.Equal(t, uint32(1), item.AttemptCount)
-	require.NoError(t, h.Provider.AbandonOrchestrationItem(t.Context(), item.LockToken, 0, false))
+	abandonOrch(t, h, item.LockToken, false)
 
 	item = mustFetchOrch(t, h, h.LockTimeout)
 	capRequireHistoryError(t, item, inst)
@@ -526,7 +520,7 @@ func fetchFilterAppliedBeforeHistoryDeserialization(t T, h *Harness) {
 	item := capFetch(t, h, nil)
 	capRequireHistoryError(t, item, inst)
 	require.Equal(t, uint32(1), item.AttemptCount)
-	capAbandon(t, h, item.LockToken)
+	abandonOrch(t, h, item.LockToken, true)
 }
 
 // Named for duroxide's Phase-1 rule (only the first range counts), which its
@@ -546,7 +540,7 @@ func fetchSingleRangeOnlyUsesFirstRange(t T, h *Harness) {
 	first := capFetch(t, h, filter)
 	require.NotNil(t, first, "the multi-range filter must return work")
 	require.NotEqual(t, "inst-range-gap", first.Instance, "2.0.0 lies in no range")
-	capAbandon(t, h, first.LockToken)
+	abandonOrch(t, h, first.LockToken, true)
 
 	// Stronger than duroxide: holding the locks, the filter yields exactly
 	// the instances of both ranges (ANY range), never the gap.
@@ -612,8 +606,7 @@ func ackAppendsEventToCorruptedHistory(t T, h *Harness) {
 	require.NoError(t, err)
 	require.Equal(t, duroxide.StatusFailed, exec.Status)
 	_, err = h.Provider.Read(t.Context(), inst)
-	requirePermanent(t, err, "reading corrupt history must fail")
-	require.ErrorIs(t, err, duroxide.ErrCorruptData)
+	requirePermanentIs(t, err, duroxide.ErrCorruptData, "reading corrupt history must fail")
 }
 
 // Not in duroxide (§2.12: standard semver ordering). Versions compare
@@ -623,9 +616,9 @@ func fetchFilterComparesVersionsNumerically(t T, h *Harness) {
 	capSeed(t, h, "inst-1-10", capVer(1, 10, 0))
 	capRequireNone(t, h, capFilter(capVer(1, 0, 0), capVer(1, 9, 99)), "1.10.0 is above 1.9.99")
 	item := capMustFetch(t, h, capFilter(capVer(1, 2, 0), capVer(1, 10, 0)), "inst-1-10", "1.10.0 is within [1.2.0, 1.10.0]")
-	capAbandon(t, h, item.LockToken)
+	abandonOrch(t, h, item.LockToken, true)
 	item = capMustFetch(t, h, capFilter(capVer(1, 9, 100), capVer(1, 11, 0)), "inst-1-10", "1.10.0 is within [1.9.100, 1.11.0]")
-	capAbandon(t, h, item.LockToken)
+	abandonOrch(t, h, item.LockToken, true)
 
 	capSeed(t, h, "inst-1-0-1000", capVer(1, 0, 1000))
 	capRequireNone(t, h, capFilter(capVer(1, 1, 0), capVer(1, 1, 0)), "1.0.1000 is below 1.1.0")

@@ -44,10 +44,7 @@ func customStatusEvent(instance string, eventID uint64, status *string) duroxide
 // fetches the turn and acks execution exec with delta and empty metadata.
 func customStatusTurnExec(t T, h *Harness, instance string, exec uint64, delta ...duroxide.Event) {
 	t.Helper()
-	enqueueOrch(t, h, externalItem(instance, "poke"))
-	item := mustFetchOrch(t, h, longLock)
-	require.Equal(t, instance, item.Instance)
-	ack(t, h, item.LockToken, duroxide.OrchestrationAck{ExecutionID: exec, HistoryDelta: delta})
+	runTurn(t, h, instance, externalItem(instance, "poke"), exec, delta, duroxide.ExecutionMetadata{})
 }
 
 // customStatusTurn is duroxide's poke-and-ack turn on execution 1.
@@ -224,8 +221,7 @@ func customStatusSurvivesContinueAsNew(t T, h *Harness) {
 	customStatusTurn(t, h, inst, customStatusEvent(inst, 100, ptr("before")))
 
 	// Execution 1 continues as new.
-	enqueueOrch(t, h, externalItem(inst, "poke"))
-	item := mustFetchOrch(t, h, longLock)
+	item := raiseAndFetch(t, h, inst, "poke")
 	ack(t, h, item.LockToken, duroxide.OrchestrationAck{
 		ExecutionID:  duroxide.InitialExecutionID,
 		HistoryDelta: []duroxide.Event{event(inst, 101, duroxide.OrchestrationContinuedAsNew{Input: "next"})},
@@ -262,8 +258,7 @@ func customStatusFailedAck(t T, h *Harness) {
 	createInstance(t, h, inst)
 	customStatusTurn(t, h, inst, customStatusEvent(inst, 100, ptr("keep")))
 
-	enqueueOrch(t, h, externalItem(inst, "poke"))
-	item := mustFetchOrch(t, h, longLock)
+	item := raiseAndFetch(t, h, inst, "poke")
 	err := h.Provider.AckOrchestrationItem(t.Context(), item.LockToken, duroxide.OrchestrationAck{
 		ExecutionID: duroxide.InitialExecutionID,
 		HistoryDelta: []duroxide.Event{
@@ -271,8 +266,7 @@ func customStatusFailedAck(t T, h *Harness) {
 			startedEvent(inst, 1, testVersion), // duplicate event id
 		},
 	})
-	requirePermanent(t, err, "an ack repeating event id 1 must fail")
-	require.ErrorIs(t, err, duroxide.ErrDuplicateEvent)
+	requirePermanentIs(t, err, duroxide.ErrDuplicateEvent, "an ack repeating event id 1 must fail")
 	customStatusRequire(t, h, inst, 0, ptr("keep"), 1)
 
 	ack(t, h, item.LockToken, duroxide.OrchestrationAck{
@@ -318,8 +312,7 @@ func customStatusReadableWhileLocked(t T, h *Harness) {
 	createInstance(t, h, inst)
 	customStatusTurn(t, h, inst, customStatusEvent(inst, 100, ptr("v1")))
 
-	enqueueOrch(t, h, externalItem(inst, "poke"))
-	item := mustFetchOrch(t, h, longLock)
+	item := raiseAndFetch(t, h, inst, "poke")
 	customStatusRequire(t, h, inst, 0, ptr("v1"), 1)
 	ack(t, h, item.LockToken, duroxide.OrchestrationAck{
 		ExecutionID:  duroxide.InitialExecutionID,
@@ -351,8 +344,7 @@ func customStatusRemovedWithInstance(t T, h *Harness) {
 	admin := h.Admin(t)
 	const inst = "cs-deleted"
 	createInstance(t, h, inst)
-	enqueueOrch(t, h, externalItem(inst, "poke"))
-	item := mustFetchOrch(t, h, longLock)
+	item := raiseAndFetch(t, h, inst, "poke")
 	ack(t, h, item.LockToken, duroxide.OrchestrationAck{
 		ExecutionID: duroxide.InitialExecutionID,
 		HistoryDelta: []duroxide.Event{
@@ -363,8 +355,7 @@ func customStatusRemovedWithInstance(t T, h *Harness) {
 	})
 	customStatusRequire(t, h, inst, 0, ptr("old"), 1)
 
-	_, err := admin.DeleteInstance(t.Context(), inst, false)
-	require.NoError(t, err, "delete_instance of a completed instance")
+	deleteInstance(t, admin, inst, false)
 	customStatusRequireNone(t, h, inst, 0) // a deleted instance has no custom status
 
 	createInstance(t, h, inst)

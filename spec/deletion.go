@@ -1,8 +1,6 @@
 package spec
 
 import (
-	"strings"
-
 	"github.com/stretchr/testify/require"
 
 	"github.com/duroxide-go/duroxide"
@@ -38,123 +36,18 @@ func deletionCases() []Case {
 	}
 }
 
-// delEvent builds an event of any execution.
-func delEvent(instance string, executionID, eventID uint64, kind duroxide.EventKind) duroxide.Event {
-	e := event(instance, eventID, kind)
-	e.ExecutionID = executionID
-	return e
-}
-
-// delStarted is the OrchestrationStarted (event 1) of an execution of name
-// 1.0.0, with an optional parent ("" for a root).
-func delStarted(instance string, executionID uint64, name, parent string, parentID *uint64) duroxide.Event {
-	k := duroxide.OrchestrationStarted{Name: name, Version: testVersion, Input: "{}", ParentID: parentID}
-	if parent != "" {
-		k.ParentInstance = ptr(parent)
-	}
-	return delEvent(instance, executionID, duroxide.InitialEventID, k)
-}
-
-// delTurn enqueues item, fetches the instance's batch and acks it as
-// execution executionID with delta and md. It assumes nothing else is visible
-// in the orchestrator queue.
-func delTurn(t T, h *Harness, instance string, item duroxide.WorkItem, executionID uint64, delta []duroxide.Event, md duroxide.ExecutionMetadata) {
+// delTree creates a completed root with two completed ChildOrch children,
+// the second of which has one completed ChildOrch child, and returns the
+// three descendants' ids.
+func delTree(t T, h *Harness, root string) (child1, child2, grandchild string) {
 	t.Helper()
-	enqueueOrch(t, h, item)
-	locked := mustFetchOrch(t, h, longLock)
-	require.Equal(t, instance, locked.Instance, "fetched another instance than %q", instance)
-	ack(t, h, locked.LockToken, duroxide.OrchestrationAck{ExecutionID: executionID, HistoryDelta: delta, Metadata: md})
-}
-
-// delCreate runs one first turn of instance: a StartOrchestration (with
-// parent and parentID when parent is not ""), then an ack of execution 1 with
-// one OrchestrationStarted and metadata naming name 1.0.0, the parent, and
-// status/output (status "" leaves the execution Running).
-func delCreate(t T, h *Harness, instance, name, parent string, parentID *uint64, status duroxide.ExecutionStatus, output *string) {
-	t.Helper()
-	start := startItem(instance)
-	md := nameVersion(name, testVersion)
-	md.Status = status
-	md.Output = output
-	if parent != "" {
-		start.ParentInstance = ptr(parent)
-		start.ParentID = parentID
-		md.ParentInstanceID = ptr(parent)
-	}
-	delTurn(t, h, instance, start, duroxide.InitialExecutionID,
-		[]duroxide.Event{delStarted(instance, duroxide.InitialExecutionID, name, parent, parentID)}, md)
-}
-
-// delCompleted is duroxide's create_completed_instance: a root TestOrch
-// completed with output "done".
-func delCompleted(t T, h *Harness, instance string) {
-	t.Helper()
-	delCreate(t, h, instance, testOrch, "", nil, duroxide.StatusCompleted, ptr("done"))
-}
-
-// delCompletedChild is create_completed_instance_with_parent: a completed
-// TestOrch whose start and metadata name parent (parent id 1).
-func delCompletedChild(t T, h *Harness, instance, parent string) {
-	t.Helper()
-	delCreate(t, h, instance, testOrch, parent, ptr(uint64(1)), duroxide.StatusCompleted, ptr("done"))
-}
-
-// delChild is deletion.rs's create_child_instance: a completed ChildOrch
-// whose metadata names parent.
-func delChild(t T, h *Harness, instance, parent string) {
-	t.Helper()
-	delCreate(t, h, instance, "ChildOrch", parent, nil, duroxide.StatusCompleted, ptr("done"))
-}
-
-// delRequireExists requires an instance record for every id.
-func delRequireExists(t T, admin duroxide.ProviderAdmin, ids ...string) {
-	t.Helper()
-	for _, id := range ids {
-		_, err := admin.GetInstanceInfo(t.Context(), id)
-		require.NoError(t, err, "instance %q must exist", id)
-	}
-}
-
-// delRequireGone requires that get_instance_info reports every id as a
-// permanent ErrNotFound.
-func delRequireGone(t T, admin duroxide.ProviderAdmin, ids ...string) {
-	t.Helper()
-	for _, id := range ids {
-		_, err := admin.GetInstanceInfo(t.Context(), id)
-		requirePermanent(t, err, "instance %q must be gone", id)
-		require.ErrorIs(t, err, duroxide.ErrNotFound, "instance %q must be gone", id)
-	}
-}
-
-// delRequireError requires a permanent error wrapping sentinel whose text
-// contains at least one of words (case-insensitive), as duroxide's cases
-// look for.
-func delRequireError(t T, err error, sentinel error, words ...string) {
-	t.Helper()
-	requirePermanent(t, err)
-	require.ErrorIs(t, err, sentinel)
-	msg := strings.ToLower(err.Error())
-	for _, w := range words {
-		if strings.Contains(msg, w) {
-			return
-		}
-	}
-	require.Fail(t, "error text lacks the words duroxide requires", "%q must contain one of %q", err.Error(), words)
-}
-
-// delRequireInvalidToken requires a permanent ErrInvalidLockToken.
-func delRequireInvalidToken(t T, err error, msgAndArgs ...any) {
-	t.Helper()
-	requirePermanent(t, err, msgAndArgs...)
-	require.ErrorIs(t, err, duroxide.ErrInvalidLockToken, msgAndArgs...)
-}
-
-// delDelete runs delete_instance and requires success.
-func delDelete(t T, admin duroxide.ProviderAdmin, instance string, force bool) duroxide.DeleteInstanceResult {
-	t.Helper()
-	res, err := admin.DeleteInstance(t.Context(), instance, force)
-	require.NoError(t, err, "delete_instance(%q, force=%v)", instance, force)
-	return res
+	child1, child2 = root+"::sub::2", root+"::sub::3"
+	grandchild = child2 + "::sub::4"
+	createCompleted(t, h, root)
+	createChildOrch(t, h, child1, root)
+	createChildOrch(t, h, child2, root)
+	createChildOrch(t, h, grandchild, child2)
+	return child1, child2, grandchild
 }
 
 // Completed, failed and cancelled (Failed) instances are deleted without
@@ -162,23 +55,23 @@ func delDelete(t T, admin duroxide.ProviderAdmin, instance string, force bool) d
 func deleteTerminalInstances(t T, h *Harness) {
 	admin := h.Admin(t)
 	const completed, failed, cancelled = "delete-term-completed", "delete-term-failed", "delete-term-cancelled"
-	delCompleted(t, h, completed)
-	delCreate(t, h, failed, testOrch, "", nil, duroxide.StatusFailed, ptr("error: something went wrong"))
-	delCreate(t, h, cancelled, testOrch, "", nil, duroxide.StatusFailed, ptr("cancelled: user requested cancellation"))
-	delRequireExists(t, admin, completed, failed, cancelled)
+	createCompleted(t, h, completed)
+	createOrch(t, h, failed, testOrch, "", nil, duroxide.StatusFailed, ptr("error: something went wrong"))
+	createOrch(t, h, cancelled, testOrch, "", nil, duroxide.StatusFailed, ptr("cancelled: user requested cancellation"))
+	requireInstances(t, admin, completed, failed, cancelled)
 
-	res := delDelete(t, admin, completed, false)
+	res := deleteInstance(t, admin, completed, false)
 	// Stronger than duroxide: the counts are exact (one instance, one
 	// execution, one event, no queue message), not just >= 1.
 	require.Equal(t, duroxide.DeleteInstanceResult{InstancesDeleted: 1, ExecutionsDeleted: 1, EventsDeleted: 1}, res)
-	delRequireGone(t, admin, completed)
+	requireNoInstances(t, admin, completed)
 	// Stronger than duroxide: the history is gone too.
 	require.Empty(t, read(t, h, completed))
 
 	for _, id := range []string{failed, cancelled} {
-		res := delDelete(t, admin, id, false)
+		res := deleteInstance(t, admin, id, false)
 		require.GreaterOrEqual(t, res.InstancesDeleted, uint64(1))
-		delRequireGone(t, admin, id)
+		requireNoInstances(t, admin, id)
 	}
 }
 
@@ -191,14 +84,14 @@ func deleteRunningRejectedForceSucceeds(t T, h *Harness) {
 
 	_, err := admin.DeleteInstance(t.Context(), inst, false)
 	// Stronger than duroxide: the error is ErrInstanceRunning.
-	delRequireError(t, err, duroxide.ErrInstanceRunning, "running")
-	delRequireExists(t, admin, inst)
+	requirePermanentWords(t, err, duroxide.ErrInstanceRunning, "running")
+	requireInstances(t, admin, inst)
 	// Stronger than duroxide: the refused delete left the history in place.
 	require.Len(t, read(t, h, inst), 1)
 
-	res := delDelete(t, admin, inst, true)
+	res := deleteInstance(t, admin, inst, true)
 	require.GreaterOrEqual(t, res.InstancesDeleted, uint64(1))
-	delRequireGone(t, admin, inst)
+	requireNoInstances(t, admin, inst)
 }
 
 // Deleting an unknown instance is a permanent "not found" error.
@@ -206,10 +99,10 @@ func deleteNonexistentInstance(t T, h *Harness) {
 	admin := h.Admin(t)
 	_, err := admin.DeleteInstance(t.Context(), "does-not-exist-12345", false)
 	// Stronger than duroxide: the error is ErrNotFound.
-	delRequireError(t, err, duroxide.ErrNotFound, "not found")
+	requirePermanentWords(t, err, duroxide.ErrNotFound, "not found")
 	// Stronger than duroxide: forcing does not change that.
 	_, err = admin.DeleteInstance(t.Context(), "does-not-exist-12345", true)
-	delRequireError(t, err, duroxide.ErrNotFound, "not found")
+	requirePermanentWords(t, err, duroxide.ErrNotFound, "not found")
 }
 
 // Delete removes the instance's worker items (counted as queue messages)
@@ -229,7 +122,7 @@ func deleteCleansQueuesAndLocks(t T, h *Harness) {
 		Metadata:     md,
 	})
 
-	res := delDelete(t, admin, inst, false)
+	res := deleteInstance(t, admin, inst, false)
 	// Stronger than duroxide: exactly the one worker item was left, and it
 	// is gone from the worker queue.
 	require.Equal(t, uint64(1), res.QueueMessagesDeleted, "the pending worker item must be deleted and counted")
@@ -240,8 +133,7 @@ func deleteCleansQueuesAndLocks(t T, h *Harness) {
 		Instance: inst, Orchestration: "ReusedOrch", Version: ptr("2.0.0"), Input: reusedInput,
 		ExecutionID: duroxide.InitialExecutionID,
 	})
-	reused := mustFetchOrch(t, h, longLock)
-	require.Equal(t, inst, reused.Instance)
+	reused := fetchInstance(t, h, inst)
 	require.Equal(t, "ReusedOrch", reused.OrchestrationName, "no stale metadata may survive delete")
 	// Stronger than duroxide: the new incarnation sees no old history and
 	// only its own start message.
@@ -266,7 +158,7 @@ func deleteCleansQueuesAndLocks(t T, h *Harness) {
 	require.Nil(t, info.Output)
 	require.Len(t, read(t, h, inst), 1)
 
-	delDelete(t, admin, inst, true)
+	deleteInstance(t, admin, inst, true)
 }
 
 // A sub-orchestration cannot be deleted directly, even forced; deleting the
@@ -274,28 +166,28 @@ func deleteCleansQueuesAndLocks(t T, h *Harness) {
 func deleteCascadeHierarchy(t T, h *Harness) {
 	admin := h.Admin(t)
 	const root, child1, child2, grandchild = "cascade-root", "cascade-child1", "cascade-child2", "cascade-grandchild"
-	delCompleted(t, h, root)
-	delCompletedChild(t, h, child1, root)
-	delCompletedChild(t, h, child2, root)
-	delCompletedChild(t, h, grandchild, child1)
-	delRequireExists(t, admin, root, child1, child2, grandchild)
+	createCompleted(t, h, root)
+	createCompletedChild(t, h, child1, root)
+	createCompletedChild(t, h, child2, root)
+	createCompletedChild(t, h, grandchild, child1)
+	requireInstances(t, admin, root, child1, child2, grandchild)
 
 	_, err := admin.DeleteInstance(t.Context(), child1, false)
 	// Stronger than duroxide: the error is the permanent ErrNotRoot.
-	delRequireError(t, err, duroxide.ErrNotRoot, "sub-orchestration", "root", "parent")
+	requirePermanentWords(t, err, duroxide.ErrNotRoot, "sub-orchestration", "root", "parent")
 	_, err = admin.DeleteInstance(t.Context(), child1, true)
-	delRequireError(t, err, duroxide.ErrNotRoot, "sub-orchestration", "root", "parent")
+	requirePermanentWords(t, err, duroxide.ErrNotRoot, "sub-orchestration", "root", "parent")
 	_, err = admin.DeleteInstance(t.Context(), grandchild, false)
-	delRequireError(t, err, duroxide.ErrNotRoot, "sub-orchestration", "root", "parent")
+	requirePermanentWords(t, err, duroxide.ErrNotRoot, "sub-orchestration", "root", "parent")
 	// Stronger than duroxide: the refused deletes removed nothing.
-	delRequireExists(t, admin, root, child1, child2, grandchild)
+	requireInstances(t, admin, root, child1, child2, grandchild)
 
-	res := delDelete(t, admin, root, false)
+	res := deleteInstance(t, admin, root, false)
 	// Stronger than duroxide: exact counts over the four instances.
 	require.Equal(t, uint64(4), res.InstancesDeleted, "every instance of the tree counts")
 	require.Equal(t, uint64(4), res.ExecutionsDeleted)
 	require.Equal(t, uint64(4), res.EventsDeleted)
-	delRequireGone(t, admin, root, child1, child2, grandchild)
+	requireNoInstances(t, admin, root, child1, child2, grandchild)
 }
 
 // A force delete during a held turn invalidates its lock: the ack fails and
@@ -304,11 +196,9 @@ func deleteForcePreventsAckRecreation(t T, h *Harness) {
 	admin := h.Admin(t)
 	const inst = "zombie-prevention"
 	createInstance(t, h, inst)
-	enqueueOrch(t, h, externalItem(inst, "test-event"))
-	held := mustFetchOrch(t, h, longLock)
-	require.Equal(t, inst, held.Instance)
+	held := raiseAndFetch(t, h, inst, "test-event")
 
-	res := delDelete(t, admin, inst, true)
+	res := deleteInstance(t, admin, inst, true)
 	require.GreaterOrEqual(t, res.InstancesDeleted, uint64(1))
 
 	err := h.Provider.AckOrchestrationItem(t.Context(), held.LockToken, duroxide.OrchestrationAck{
@@ -317,12 +207,10 @@ func deleteForcePreventsAckRecreation(t T, h *Harness) {
 	})
 	// Stronger than duroxide: the failure is the permanent
 	// ErrInvalidLockToken, and nothing of the ack was stored.
-	delRequireInvalidToken(t, err, "ack after force delete must fail")
-	delRequireGone(t, admin, inst)
+	requireInvalidToken(t, err, "ack after force delete must fail")
+	requireNoInstances(t, admin, inst)
 	require.Empty(t, read(t, h, inst), "the failed ack must not write history")
-	execs, err := admin.ListExecutions(t.Context(), inst)
-	require.NoError(t, err)
-	require.Empty(t, execs, "the failed ack must not create an execution")
+	require.Empty(t, listExecutions(t, admin, inst), "the failed ack must not create an execution")
 	requireNoOrch(t, h, "the deleted batch must not come back")
 }
 
@@ -331,12 +219,7 @@ func deleteForcePreventsAckRecreation(t T, h *Harness) {
 func deleteListChildren(t T, h *Harness) {
 	admin := h.Admin(t)
 	const root = "list-children-root"
-	child1, child2 := root+"::sub::2", root+"::sub::3"
-	grandchild := child2 + "::sub::4"
-	delCompleted(t, h, root)
-	delChild(t, h, child1, root)
-	delChild(t, h, child2, root)
-	delChild(t, h, grandchild, child2)
+	child1, child2, grandchild := delTree(t, h, root)
 
 	children, err := admin.ListChildren(t.Context(), root)
 	require.NoError(t, err)
@@ -351,9 +234,9 @@ func deleteListChildren(t T, h *Harness) {
 	require.NoError(t, err, "list_children of an unknown instance is not an error")
 	require.Empty(t, children)
 
-	delDelete(t, admin, root, true)
+	deleteInstance(t, admin, root, true)
 	// Stronger than duroxide: the cascade took the whole tree.
-	delRequireGone(t, admin, root, child1, child2, grandchild)
+	requireNoInstances(t, admin, root, child1, child2, grandchild)
 }
 
 // get_parent_id is nil for a root, the parent for a child, and an error for
@@ -362,8 +245,8 @@ func deleteGetParentID(t T, h *Harness) {
 	admin := h.Admin(t)
 	const root = "parent-id-root"
 	child := root + "::sub::2"
-	delCompleted(t, h, root)
-	delChild(t, h, child, root)
+	createCompleted(t, h, root)
+	createChildOrch(t, h, child, root)
 
 	parent, err := admin.GetParentID(t.Context(), root)
 	require.NoError(t, err)
@@ -374,9 +257,9 @@ func deleteGetParentID(t T, h *Harness) {
 	require.Equal(t, root, *parent)
 	_, err = admin.GetParentID(t.Context(), "non-existent")
 	// Stronger than duroxide: the error is the permanent ErrNotFound.
-	delRequireError(t, err, duroxide.ErrNotFound, "not found")
+	requirePermanentWords(t, err, duroxide.ErrNotFound, "not found")
 
-	delDelete(t, admin, root, true)
+	deleteInstance(t, admin, root, true)
 }
 
 // get_instance_tree returns the root and all its descendants; a leaf's tree
@@ -384,12 +267,7 @@ func deleteGetParentID(t T, h *Harness) {
 func deleteGetInstanceTree(t T, h *Harness) {
 	admin := h.Admin(t)
 	const root = "tree-root"
-	child1, child2 := root+"::sub::2", root+"::sub::3"
-	grandchild := child2 + "::sub::4"
-	delCompleted(t, h, root)
-	delChild(t, h, child1, root)
-	delChild(t, h, child2, root)
-	delChild(t, h, grandchild, child2)
+	child1, child2, grandchild := delTree(t, h, root)
 
 	tree, err := admin.GetInstanceTree(t.Context(), root)
 	require.NoError(t, err)
@@ -409,7 +287,7 @@ func deleteGetInstanceTree(t T, h *Harness) {
 	require.Equal(t, grandchild, leaf.RootID)
 	require.Equal(t, []string{grandchild}, leaf.AllIDs)
 
-	delDelete(t, admin, root, true)
+	deleteInstance(t, admin, root, true)
 }
 
 // delete_instances_atomic deletes every listed instance and sums the counts.
@@ -417,15 +295,15 @@ func deleteInstancesAtomic(t T, h *Harness) {
 	admin := h.Admin(t)
 	ids := []string{"atomic-del-1", "atomic-del-2", "atomic-del-3"}
 	for _, id := range ids {
-		delCompleted(t, h, id)
+		createCompleted(t, h, id)
 	}
-	delRequireExists(t, admin, ids...)
+	requireInstances(t, admin, ids...)
 
 	res, err := admin.DeleteInstancesAtomic(t.Context(), ids, false)
 	require.NoError(t, err)
 	// Stronger than duroxide: exact counts.
 	require.Equal(t, duroxide.DeleteInstanceResult{InstancesDeleted: 3, ExecutionsDeleted: 3, EventsDeleted: 3}, res)
-	delRequireGone(t, admin, ids...)
+	requireNoInstances(t, admin, ids...)
 }
 
 // Without force, one running instance in the list fails the whole delete and
@@ -433,20 +311,20 @@ func deleteInstancesAtomic(t T, h *Harness) {
 func deleteInstancesAtomicForce(t T, h *Harness) {
 	admin := h.Admin(t)
 	const completed, running = "atomic-force-completed", "atomic-force-running"
-	delCompleted(t, h, completed)
+	createCompleted(t, h, completed)
 	createInstance(t, h, running)
 	ids := []string{completed, running}
 
 	_, err := admin.DeleteInstancesAtomic(t.Context(), ids, false)
 	// Stronger than duroxide: the error is the permanent ErrInstanceRunning
 	// and says "running".
-	delRequireError(t, err, duroxide.ErrInstanceRunning, "running")
-	delRequireExists(t, admin, completed, running)
+	requirePermanentWords(t, err, duroxide.ErrInstanceRunning, "running")
+	requireInstances(t, admin, completed, running)
 
 	res, err := admin.DeleteInstancesAtomic(t.Context(), ids, true)
 	require.NoError(t, err)
 	require.GreaterOrEqual(t, res.InstancesDeleted, uint64(1))
-	delRequireGone(t, admin, completed, running)
+	requireNoInstances(t, admin, completed, running)
 }
 
 // A list that names a parent but not its child fails (child/orphan/tree)
@@ -455,18 +333,18 @@ func deleteInstancesAtomicOrphanDetection(t T, h *Harness) {
 	admin := h.Admin(t)
 	const root = "orphan-detect-root"
 	child := root + "::sub::2"
-	delCompleted(t, h, root)
-	delChild(t, h, child, root)
-	delRequireExists(t, admin, root, child)
+	createCompleted(t, h, root)
+	createChildOrch(t, h, child, root)
+	requireInstances(t, admin, root, child)
 
 	_, err := admin.DeleteInstancesAtomic(t.Context(), []string{root}, false)
 	// Stronger than duroxide: the error is the permanent ErrOrphanChild.
-	delRequireError(t, err, duroxide.ErrOrphanChild, "child", "orphan", "tree")
-	delRequireExists(t, admin, root, child)
+	requirePermanentWords(t, err, duroxide.ErrOrphanChild, "child", "orphan", "tree")
+	requireInstances(t, admin, root, child)
 
 	_, err = admin.DeleteInstancesAtomic(t.Context(), []string{root, child}, false)
 	require.NoError(t, err)
-	delRequireGone(t, admin, root, child)
+	requireNoInstances(t, admin, root, child)
 }
 
 // A worker lock held across a force delete and a recreation of the same id
@@ -488,9 +366,9 @@ func deleteStaleActivityAfterRecreate(t T, h *Harness) {
 	})
 	old := mustFetchWork(t, h, longLock)
 
-	res := delDelete(t, admin, inst, true)
+	res := deleteInstance(t, admin, inst, true)
 	require.GreaterOrEqual(t, res.InstancesDeleted, uint64(1))
-	delRequireGone(t, admin, inst)
+	requireNoInstances(t, admin, inst)
 
 	createInstance(t, h, inst)
 	info, err := admin.GetInstanceInfo(t.Context(), inst)
@@ -500,7 +378,7 @@ func deleteStaleActivityAfterRecreate(t T, h *Harness) {
 	err = h.Provider.AckWorkItem(t.Context(), old.LockToken, completedItem(inst, 2, "stale-result-from-old-instance"))
 	// Stronger than duroxide: the failure is the permanent
 	// ErrInvalidLockToken.
-	delRequireInvalidToken(t, err, "a worker token of a deleted instance must not ack")
+	requireInvalidToken(t, err, "a worker token of a deleted instance must not ack")
 	// Stronger than duroxide: the old worker item is not fetchable either.
 	require.Nil(t, fetchWork(t, h, longLock), "the deleted instance's worker item must be gone")
 
@@ -515,7 +393,7 @@ func deleteStaleActivityAfterRecreate(t T, h *Harness) {
 	require.Equal(t, []duroxide.WorkItem{externalItem(inst, "probe-event")}, probe.Messages)
 	md := duroxide.ExecutionMetadata{Status: duroxide.StatusCompleted}
 	ack(t, h, probe.LockToken, duroxide.OrchestrationAck{ExecutionID: duroxide.InitialExecutionID, Metadata: md})
-	delDelete(t, admin, inst, true)
+	deleteInstance(t, admin, inst, true)
 }
 
 // Not in duroxide (contract §5.14, §9.11): delete removes every orchestrator
@@ -528,9 +406,7 @@ func deleteRemovesQueuedAndLockedWork(t T, h *Harness) {
 	createInstance(t, h, other)
 	createInstance(t, h, inst)
 
-	enqueueOrch(t, h, externalItem(inst, "in-batch"))
-	held := mustFetchOrch(t, h, longLock)
-	require.Equal(t, inst, held.Instance)
+	raiseAndFetch(t, h, inst, "in-batch")
 	enqueueOrch(t, h, externalItem(inst, "during-lock"))
 	require.NoError(t, h.Provider.EnqueueForOrchestrator(t.Context(), externalItem(inst, "delayed"), h.LockTimeout))
 	enqueueWorker(t, h, activityItem(inst, 1))
@@ -542,7 +418,7 @@ func deleteRemovesQueuedAndLockedWork(t T, h *Harness) {
 	enqueueOrch(t, h, externalItem(other, "keep"))
 	enqueueWorker(t, h, activityItem(other, 7))
 
-	res := delDelete(t, admin, inst, true)
+	res := deleteInstance(t, admin, inst, true)
 	require.Equal(t, duroxide.DeleteInstanceResult{
 		InstancesDeleted:     1,
 		ExecutionsDeleted:    1,
@@ -552,15 +428,14 @@ func deleteRemovesQueuedAndLockedWork(t T, h *Harness) {
 
 	// Past the delay and past any lock: nothing of inst comes back.
 	h.Sleep(t, h.LockTimeout+h.Slack)
-	batch := mustFetchOrch(t, h, longLock)
-	require.Equal(t, other, batch.Instance, "only the bystander has orchestrator work")
+	batch := fetchInstance(t, h, other, "only the bystander has orchestrator work")
 	require.Equal(t, []duroxide.WorkItem{externalItem(other, "keep")}, batch.Messages)
 	requireNoOrch(t, h, "no message of the deleted instance may remain")
 	w := mustFetchWork(t, h, longLock)
 	require.Equal(t, activityItem(other, 7), w.Item, "only the bystander has worker work")
 	require.Nil(t, fetchWork(t, h, longLock), "no worker item of the deleted instance may remain")
 
-	delRequireExists(t, admin, other)
+	requireInstances(t, admin, other)
 	require.Len(t, read(t, h, other), 1, "the bystander's history is untouched")
 }
 
@@ -580,7 +455,7 @@ func deleteStaleTokensDoNotResurrect(t T, h *Harness) {
 	enqueueWorker(t, h, activityItem(inst, 1))
 	work := mustFetchWork(t, h, longLock)
 
-	delDelete(t, admin, inst, true)
+	deleteInstance(t, admin, inst, true)
 
 	md := nameVersion(testOrch, testVersion)
 	md.Status = duroxide.StatusCompleted
@@ -595,14 +470,14 @@ func deleteStaleTokensDoNotResurrect(t T, h *Harness) {
 		OrchestratorItems: []duroxide.WorkItem{externalItem(inst, "from-stale-ack")},
 		Metadata:          md,
 	}
-	delRequireInvalidToken(t, p.AckOrchestrationItem(ctx, orch.LockToken, staleAck), "stale orchestration ack")
-	delRequireInvalidToken(t, p.RenewOrchestrationItemLock(ctx, orch.LockToken, longLock), "stale orchestration renew")
-	delRequireInvalidToken(t, p.AbandonOrchestrationItem(ctx, orch.LockToken, 0, false), "stale orchestration abandon")
-	delRequireInvalidToken(t, p.AckWorkItem(ctx, work.LockToken, completedItem(inst, 1, "stale")), "stale worker ack")
-	delRequireInvalidToken(t, p.RenewWorkItemLock(ctx, work.LockToken, longLock), "stale worker renew")
-	delRequireInvalidToken(t, p.AbandonWorkItem(ctx, work.LockToken, 0, false), "stale worker abandon")
+	requireInvalidToken(t, p.AckOrchestrationItem(ctx, orch.LockToken, staleAck), "stale orchestration ack")
+	requireInvalidToken(t, p.RenewOrchestrationItemLock(ctx, orch.LockToken, longLock), "stale orchestration renew")
+	requireInvalidToken(t, p.AbandonOrchestrationItem(ctx, orch.LockToken, 0, false), "stale orchestration abandon")
+	requireInvalidToken(t, p.AckWorkItem(ctx, work.LockToken, completedItem(inst, 1, "stale")), "stale worker ack")
+	requireInvalidToken(t, p.RenewWorkItemLock(ctx, work.LockToken, longLock), "stale worker renew")
+	requireInvalidToken(t, p.AbandonWorkItem(ctx, work.LockToken, 0, false), "stale worker abandon")
 
-	delRequireGone(t, admin, inst)
+	requireNoInstances(t, admin, inst)
 	require.Empty(t, read(t, h, inst))
 	execs, err := admin.ListExecutions(ctx, inst)
 	require.NoError(t, err)
@@ -628,8 +503,8 @@ func deleteStaleTokensDoNotResurrect(t T, h *Harness) {
 	fresh := mustFetchOrch(t, h, longLock)
 	require.NotEqual(t, orch.LockToken, fresh.LockToken)
 	require.Empty(t, fresh.History)
-	delRequireInvalidToken(t, p.AckOrchestrationItem(ctx, orch.LockToken, staleAck), "stale ack against the new incarnation")
-	delRequireInvalidToken(t, p.AbandonOrchestrationItem(ctx, orch.LockToken, 0, false), "stale abandon against the new incarnation")
+	requireInvalidToken(t, p.AckOrchestrationItem(ctx, orch.LockToken, staleAck), "stale ack against the new incarnation")
+	requireInvalidToken(t, p.AbandonOrchestrationItem(ctx, orch.LockToken, 0, false), "stale abandon against the new incarnation")
 	ack(t, h, fresh.LockToken, duroxide.OrchestrationAck{
 		ExecutionID:  duroxide.InitialExecutionID,
 		HistoryDelta: []duroxide.Event{startedEvent(inst, 1, testVersion)},
@@ -646,19 +521,19 @@ func deleteStaleTokensDoNotResurrect(t T, h *Harness) {
 func deleteRootWithRunningChildRejected(t T, h *Harness) {
 	admin := h.Admin(t)
 	const root, child = "del-running-tree-root", "del-running-tree-child"
-	delCompleted(t, h, root)
-	delCreate(t, h, child, "ChildOrch", root, nil, "", nil) // Running
+	createCompleted(t, h, root)
+	createOrch(t, h, child, "ChildOrch", root, nil, "", nil) // Running
 
 	_, err := admin.DeleteInstance(t.Context(), root, false)
-	delRequireError(t, err, duroxide.ErrInstanceRunning, "running")
-	delRequireExists(t, admin, root, child)
+	requirePermanentWords(t, err, duroxide.ErrInstanceRunning, "running")
+	requireInstances(t, admin, root, child)
 	_, err = admin.DeleteInstancesAtomic(t.Context(), []string{root, child}, false)
-	delRequireError(t, err, duroxide.ErrInstanceRunning, "running")
-	delRequireExists(t, admin, root, child)
+	requirePermanentWords(t, err, duroxide.ErrInstanceRunning, "running")
+	requireInstances(t, admin, root, child)
 
-	res := delDelete(t, admin, root, true)
+	res := deleteInstance(t, admin, root, true)
 	require.Equal(t, uint64(2), res.InstancesDeleted)
-	delRequireGone(t, admin, root, child)
+	requireNoInstances(t, admin, root, child)
 }
 
 // Not in duroxide (contract §5.14): force skips only the running check; the
@@ -667,12 +542,12 @@ func deleteAtomicOrphanCheckIgnoresForce(t T, h *Harness) {
 	admin := h.Admin(t)
 	const root = "del-orphan-force-root"
 	child := root + "::sub::2"
-	delCompleted(t, h, root)
-	delChild(t, h, child, root)
+	createCompleted(t, h, root)
+	createChildOrch(t, h, child, root)
 
 	_, err := admin.DeleteInstancesAtomic(t.Context(), []string{root}, true)
-	delRequireError(t, err, duroxide.ErrOrphanChild, "child", "orphan", "tree")
-	delRequireExists(t, admin, root, child)
+	requirePermanentWords(t, err, duroxide.ErrOrphanChild, "child", "orphan", "tree")
+	requireInstances(t, admin, root, child)
 }
 
 // Not in duroxide (contract §5.14): an empty list deletes nothing and is not
@@ -680,7 +555,7 @@ func deleteAtomicOrphanCheckIgnoresForce(t T, h *Harness) {
 func deleteAtomicEmptyAndUnknownIDs(t T, h *Harness) {
 	admin := h.Admin(t)
 	const inst = "del-empty-list"
-	delCompleted(t, h, inst)
+	createCompleted(t, h, inst)
 
 	res, err := admin.DeleteInstancesAtomic(t.Context(), []string{}, false)
 	require.NoError(t, err)
@@ -688,12 +563,12 @@ func deleteAtomicEmptyAndUnknownIDs(t T, h *Harness) {
 	res, err = admin.DeleteInstancesAtomic(t.Context(), nil, true)
 	require.NoError(t, err)
 	require.Equal(t, duroxide.DeleteInstanceResult{}, res)
-	delRequireExists(t, admin, inst)
+	requireInstances(t, admin, inst)
 
 	res, err = admin.DeleteInstancesAtomic(t.Context(), []string{"del-unknown", inst}, false)
 	require.NoError(t, err, "an unknown id must not block the delete")
 	require.Equal(t, uint64(1), res.ExecutionsDeleted)
-	delRequireGone(t, admin, inst)
+	requireNoInstances(t, admin, inst)
 }
 
 // Not in duroxide (contract §5.14, §9.11): delete removes every execution
@@ -705,18 +580,18 @@ func deleteThenRecreateStartsFresh(t T, h *Harness) {
 	const inst = "del-recreate"
 	md := nameVersion(testOrch, testVersion)
 	md.Status = duroxide.StatusContinuedAsNew
-	delTurn(t, h, inst, startItem(inst), 1, []duroxide.Event{
-		delStarted(inst, 1, testOrch, "", nil),
-		delEvent(inst, 1, 2, duroxide.CustomStatusUpdated{Status: ptr("old-status")}),
+	runTurn(t, h, inst, startItem(inst), 1, []duroxide.Event{
+		executionStarted(inst, 1, testOrch, "", nil),
+		execEvent(inst, 1, 2, duroxide.CustomStatusUpdated{Status: ptr("old-status")}),
 	}, md)
 	md.Status = duroxide.StatusCompleted
-	delTurn(t, h, inst, duroxide.ContinueAsNewItem{Instance: inst, Orchestration: testOrch, Input: "{}", Version: ptr(testVersion)},
-		2, []duroxide.Event{delStarted(inst, 2, testOrch, "", nil)}, md)
+	runTurn(t, h, inst, duroxide.ContinueAsNewItem{Instance: inst, Orchestration: testOrch, Input: "{}", Version: ptr(testVersion)},
+		2, []duroxide.Event{executionStarted(inst, 2, testOrch, "", nil)}, md)
 	_, ok, err := h.Provider.GetCustomStatus(ctx, inst, 0)
 	require.NoError(t, err)
 	require.True(t, ok, "setup: custom status is set")
 
-	res := delDelete(t, admin, inst, false)
+	res := deleteInstance(t, admin, inst, false)
 	require.Equal(t, duroxide.DeleteInstanceResult{InstancesDeleted: 1, ExecutionsDeleted: 2, EventsDeleted: 3}, res)
 	_, ok, err = h.Provider.GetCustomStatus(ctx, inst, 0)
 	require.NoError(t, err)

@@ -1,8 +1,6 @@
 package spec
 
 import (
-	"strings"
-
 	"github.com/stretchr/testify/require"
 
 	"github.com/duroxide-go/duroxide"
@@ -21,19 +19,6 @@ func errorHandlingCases() []Case {
 	}
 }
 
-// errorHandlingRequireInvalidToken requires err to be a permanent
-// ErrInvalidLockToken whose message carries the words duroxide's cases look
-// for ("Invalid lock token" or "lock_token").
-func errorHandlingRequireInvalidToken(t T, err error, msgAndArgs ...any) {
-	t.Helper()
-	requirePermanent(t, err, msgAndArgs...)
-	require.ErrorIs(t, err, duroxide.ErrInvalidLockToken, msgAndArgs...)
-	var pe *duroxide.ProviderError
-	require.ErrorAs(t, err, &pe)
-	require.True(t, strings.Contains(pe.Msg, "Invalid lock token") || strings.Contains(pe.Msg, "lock_token"),
-		"error message %q must contain \"Invalid lock token\" or \"lock_token\"", pe.Msg)
-}
-
 // An ack with a token that was never issued fails with a permanent
 // "Invalid lock token" error.
 func invalidLockTokenOnAck(t T, h *Harness) {
@@ -50,7 +35,7 @@ func invalidLockTokenOnAck(t T, h *Harness) {
 	})
 	// Stronger than duroxide: the error is the permanent ErrInvalidLockToken,
 	// not just any error with the right words.
-	errorHandlingRequireInvalidToken(t, err, "ack with a never-issued token must fail")
+	requireInvalidTokenText(t, err, "ack with a never-issued token must fail")
 
 	require.Empty(t, read(t, h, inst), "a rejected ack must not append history")
 	require.Nil(t, fetchWork(t, h, longLock), "a rejected ack must not enqueue worker items")
@@ -61,12 +46,7 @@ func invalidLockTokenOnAck(t T, h *Harness) {
 // history is unchanged.
 func duplicateEventIDRejection(t T, h *Harness) {
 	const inst = "instance-A"
-	enqueueOrch(t, h, startItem(inst))
-	item := mustFetchOrch(t, h, longLock)
-	ack(t, h, item.LockToken, duroxide.OrchestrationAck{
-		ExecutionID:  duroxide.InitialExecutionID,
-		HistoryDelta: []duroxide.Event{startedEvent(inst, 1, testVersion)},
-	})
+	createStarted(t, h, inst)
 
 	enqueueOrch(t, h, startItem(inst))
 	item2 := mustFetchOrch(t, h, longLock)
@@ -75,8 +55,7 @@ func duplicateEventIDRejection(t T, h *Harness) {
 		HistoryDelta: []duroxide.Event{event(inst, 1, duroxide.ActivityScheduled{Name: "Activity", Input: "{}"})},
 	})
 	// Stronger than duroxide: the failure is a permanent ErrDuplicateEvent.
-	requirePermanent(t, err, "ack repeating event id 1 must fail")
-	require.ErrorIs(t, err, duroxide.ErrDuplicateEvent)
+	requirePermanentIs(t, err, duroxide.ErrDuplicateEvent, "ack repeating event id 1 must fail")
 
 	history := read(t, h, inst)
 	require.Len(t, history, 1, "a rejected ack must not change history")
@@ -110,17 +89,10 @@ func missingInstanceMetadata(t T, h *Harness) {
 	// batch holding only an ExternalRaised is fetched with the name and
 	// execution taken from that history.
 	const inst = "instance-no-metadata"
-	enqueueOrch(t, h, startItem(inst))
-	item := mustFetchOrch(t, h, longLock)
-	ack(t, h, item.LockToken, duroxide.OrchestrationAck{
-		ExecutionID:  duroxide.InitialExecutionID,
-		HistoryDelta: []duroxide.Event{startedEvent(inst, 1, testVersion)},
-	})
+	createStarted(t, h, inst)
 	require.Equal(t, []uint64{1}, eventIDs(read(t, h, inst)))
 
-	enqueueOrch(t, h, externalItem(inst, "ev"))
-	next := mustFetchOrch(t, h, longLock)
-	require.Equal(t, inst, next.Instance)
+	next := raiseAndFetch(t, h, inst, "ev")
 	require.Equal(t, testOrch, next.OrchestrationName, "name must come from the stored OrchestrationStarted")
 	require.Equal(t, duroxide.InitialExecutionID, next.ExecutionID)
 	require.Equal(t, []uint64{1}, eventIDs(next.History))
@@ -144,8 +116,7 @@ func corruptedSerializationData(t T, h *Harness) {
 	enqueueOrch(t, h, externalItem(inst, "ev"))
 	require.NoError(t, hooks.CorruptInstanceHistory(t.Context(), inst), "corrupt history")
 
-	item := mustFetchOrch(t, h, longLock)
-	require.Equal(t, inst, item.Instance)
+	item := fetchInstance(t, h, inst)
 	require.NotEmpty(t, item.HistoryError, "undecodable history must be reported in HistoryError")
 	require.Empty(t, item.History, "history must be empty, not partial, when HistoryError is set")
 	require.NotNil(t, item.KVSnapshot, "KVSnapshot must be empty, not nil, when HistoryError is set")
@@ -160,8 +131,7 @@ func corruptedSerializationData(t T, h *Harness) {
 	require.Equal(t, uint32(1), attempts, "the fetch's attempt increment must be committed")
 
 	_, err = h.Provider.Read(t.Context(), inst)
-	requirePermanent(t, err, "read of undecodable history must fail")
-	require.ErrorIs(t, err, duroxide.ErrCorruptData)
+	requirePermanentIs(t, err, duroxide.ErrCorruptData, "read of undecodable history must fail")
 }
 
 // An ack after the lock expired fails, even when nobody re-fetched the
@@ -179,14 +149,12 @@ func lockExpirationDuringAck(t T, h *Harness) {
 	})
 	// Stronger than duroxide: the token is still known (nobody re-fetched),
 	// so the error is the permanent ErrLockExpired.
-	requirePermanent(t, err, "ack after lock expiry must fail")
-	require.ErrorIs(t, err, duroxide.ErrLockExpired)
+	requirePermanentIs(t, err, duroxide.ErrLockExpired, "ack after lock expiry must fail")
 
 	// Stronger than duroxide: the failed ack appended nothing and consumed no
 	// message; the batch is delivered again as a second attempt.
 	require.Empty(t, read(t, h, inst), "an expired ack must not append history")
-	again := mustFetchOrch(t, h, longLock)
-	require.Equal(t, inst, again.Instance)
+	again := fetchInstance(t, h, inst)
 	require.NotEqual(t, item.LockToken, again.LockToken)
 	require.Len(t, again.Messages, 1)
 	require.IsType(t, duroxide.StartOrchestrationItem{}, again.Messages[0])

@@ -18,15 +18,6 @@ func instanceCreationCases() []Case {
 	}
 }
 
-// instanceCreationRequireNoInstance requires that the management API knows no
-// instance record for instance.
-func instanceCreationRequireNoInstance(t T, admin duroxide.ProviderAdmin, instance string, msgAndArgs ...any) {
-	t.Helper()
-	_, err := admin.GetInstanceInfo(t.Context(), instance)
-	requirePermanent(t, err, msgAndArgs...)
-	require.ErrorIs(t, err, duroxide.ErrNotFound, msgAndArgs...)
-}
-
 // instanceCreationRequireInstance requires an instance record with the given
 // name and version whose execution 1 is Running.
 func instanceCreationRequireInstance(t T, admin duroxide.ProviderAdmin, instance, name, version string) {
@@ -46,8 +37,7 @@ func instanceCreationRequireInstance(t T, admin duroxide.ProviderAdmin, instance
 func instanceCreationViaMetadata(t T, h *Harness) {
 	const inst = "instance-A"
 	enqueueOrch(t, h, startItem(inst))
-	item := mustFetchOrch(t, h, longLock)
-	require.Equal(t, inst, item.Instance)
+	item := fetchInstance(t, h, inst)
 	require.Equal(t, testOrch, item.OrchestrationName, "name comes from the StartOrchestration")
 	require.Equal(t, duroxide.InitialExecutionID, item.ExecutionID)
 	require.Empty(t, item.History)
@@ -62,8 +52,7 @@ func instanceCreationViaMetadata(t T, h *Harness) {
 	})
 
 	enqueueOrch(t, h, startItem(inst)) // says version 1.0.0
-	item2 := mustFetchOrch(t, h, longLock)
-	require.Equal(t, inst, item2.Instance)
+	item2 := fetchInstance(t, h, inst)
 	require.Equal(t, testOrch, item2.OrchestrationName)
 	require.Equal(t, "2.0.0", item2.Version, "the stored version wins over the message's")
 	require.Equal(t, duroxide.InitialExecutionID, item2.ExecutionID)
@@ -76,7 +65,7 @@ func instanceCreationViaMetadata(t T, h *Harness) {
 	require.Len(t, item2.Messages, 1)
 	require.IsType(t, duroxide.StartOrchestrationItem{}, item2.Messages[0])
 
-	ack(t, h, item2.LockToken, duroxide.OrchestrationAck{ExecutionID: duroxide.InitialExecutionID})
+	ackEmpty(t, h, item2.LockToken)
 }
 
 // Enqueuing a StartOrchestration does not create the instance, yet the
@@ -94,7 +83,7 @@ func noInstanceCreationOnEnqueue(t T, h *Harness) {
 	// still run and the case then skips.
 	admin := h.Provider.AsManagementCapability()
 	if admin != nil {
-		instanceCreationRequireNoInstance(t, admin, inst, "enqueue and fetch must not create the instance")
+		requireNoInstance(t, admin, inst, "enqueue and fetch must not create the instance")
 		list, err := admin.ListInstances(t.Context())
 		require.NoError(t, err, "list_instances")
 		require.Empty(t, list, "no instance may exist before the first ack")
@@ -124,8 +113,7 @@ func nullVersionHandling(t T, h *Harness) {
 	start.Version = nil
 	enqueueOrch(t, h, start)
 
-	item := mustFetchOrch(t, h, longLock)
-	require.Equal(t, inst, item.Instance)
+	item := fetchInstance(t, h, inst)
 	// Stronger than duroxide: with no version anywhere the fetch reports
 	// "unknown", and the message's absent version round-trips as absent.
 	require.Equal(t, duroxide.UnknownVersion, item.Version)
@@ -142,10 +130,9 @@ func nullVersionHandling(t T, h *Harness) {
 	})
 
 	enqueueOrch(t, h, startItem(inst))
-	item2 := mustFetchOrch(t, h, longLock)
-	require.Equal(t, inst, item2.Instance)
+	item2 := fetchInstance(t, h, inst)
 	require.Equal(t, "3.0.0", item2.Version, "the version from the ack metadata must be stored")
-	ack(t, h, item2.LockToken, duroxide.OrchestrationAck{ExecutionID: duroxide.InitialExecutionID})
+	ackEmpty(t, h, item2.LockToken)
 }
 
 // A StartOrchestration for a child, enqueued through the parent's ack, is
@@ -174,8 +161,7 @@ func subOrchestrationInstanceCreation(t T, h *Harness) {
 		Metadata: nameVersion("ParentOrch", testVersion),
 	})
 
-	cItem := mustFetchOrch(t, h, longLock)
-	require.Equal(t, child, cItem.Instance)
+	cItem := fetchInstance(t, h, child)
 	require.Equal(t, "ChildOrch", cItem.OrchestrationName)
 	// Stronger than duroxide: the child's batch is exactly the
 	// StartOrchestration with its parent fields intact, and the child starts
@@ -199,7 +185,7 @@ func subOrchestrationInstanceCreation(t T, h *Harness) {
 	// the case then skips.
 	admin := h.Provider.AsManagementCapability()
 	if admin != nil {
-		instanceCreationRequireNoInstance(t, admin, child, "enqueuing the child's start must not create it")
+		requireNoInstance(t, admin, child, "enqueuing the child's start must not create it")
 	}
 
 	ack(t, h, cItem.LockToken, duroxide.OrchestrationAck{
@@ -218,10 +204,9 @@ func subOrchestrationInstanceCreation(t T, h *Harness) {
 		Input:         "{}",
 		ExecutionID:   duroxide.InitialExecutionID,
 	})
-	cItem2 := mustFetchOrch(t, h, longLock)
-	require.Equal(t, child, cItem2.Instance)
+	cItem2 := fetchInstance(t, h, child)
 	require.Equal(t, "1.5.0", cItem2.Version, "the stored version wins over the absent one")
-	ack(t, h, cItem2.LockToken, duroxide.OrchestrationAck{ExecutionID: duroxide.InitialExecutionID})
+	ackEmpty(t, h, cItem2.LockToken)
 	if admin == nil {
 		h.Admin(t) // skips, with the reason
 	}

@@ -73,9 +73,7 @@ func instanceLockingCompletionIDs(t T, msgs []duroxide.WorkItem) []uint64 {
 // expires; the redelivery carries a new token.
 func exclusiveInstanceLock(t T, h *Harness) {
 	const inst = "instance-A"
-	enqueueOrch(t, h, startItem(inst))
-	first := mustFetchOrch(t, h, h.LockTimeout)
-	require.Nil(t, fetchOrch(t, h, h.LockTimeout), "a locked instance must not be fetched again")
+	first := startLocked(t, h, inst)
 
 	h.Sleep(t, h.LockTimeout+h.Slack)
 	second := mustFetchOrch(t, h, h.LockTimeout)
@@ -118,10 +116,9 @@ func invalidLockTokenRejection(t T, h *Harness) {
 	})
 	// Stronger than duroxide: both errors are the permanent
 	// ErrInvalidLockToken, not just any error.
-	errorHandlingRequireInvalidToken(t, err, "ack with an unknown token must fail")
+	requireInvalidTokenText(t, err, "ack with an unknown token must fail")
 	err = h.Provider.AbandonOrchestrationItem(t.Context(), "invalid-token", 0, false)
-	requirePermanent(t, err, "abandon with an unknown token must fail")
-	require.ErrorIs(t, err, duroxide.ErrInvalidLockToken)
+	requireInvalidToken(t, err, "abandon with an unknown token must fail")
 
 	requireNoOrch(t, h, "the real lock must still be held")
 	// Stronger than duroxide: the real token still acks its batch.
@@ -197,10 +194,8 @@ func crossInstanceLockIsolation(t T, h *Harness) {
 	enqueueOrch(t, h, startItem(a))
 	enqueueOrch(t, h, startItem(b))
 
-	itemA := mustFetchOrch(t, h, longLock)
-	require.Equal(t, a, itemA.Instance, "the instance with the oldest message comes first")
-	itemB := mustFetchOrch(t, h, longLock)
-	require.Equal(t, b, itemB.Instance, "a lock on A must not block B")
+	itemA := fetchInstance(t, h, a, "the instance with the oldest message comes first")
+	itemB := fetchInstance(t, h, b, "a lock on A must not block B")
 	// Stronger than duroxide: each batch holds only its own instance's
 	// message.
 	require.Equal(t, []duroxide.WorkItem{startItem(a)}, itemA.Messages)
@@ -211,13 +206,12 @@ func crossInstanceLockIsolation(t T, h *Harness) {
 		Metadata:    nameVersion(testOrch, testVersion),
 	})
 	enqueueOrch(t, h, completedItem(b, 1, "done"))
-	itemB2 := mustFetchOrch(t, h, longLock)
-	require.Equal(t, b, itemB2.Instance, "B is unlocked while A is still locked")
+	itemB2 := fetchInstance(t, h, b, "B is unlocked while A is still locked")
 	// Stronger than duroxide: B's new batch is exactly the completion, A is
 	// still locked, and A's lock still acks.
 	require.Equal(t, []uint64{1}, instanceLockingCompletionIDs(t, itemB2.Messages))
 	requireNoOrch(t, h, "A and B are both locked")
-	ack(t, h, itemA.LockToken, duroxide.OrchestrationAck{ExecutionID: duroxide.InitialExecutionID})
+	ackEmpty(t, h, itemA.LockToken)
 }
 
 // An ack deletes only the messages of its own batch: one enqueued during the
@@ -227,17 +221,15 @@ func messageTaggingDuringLock(t T, h *Harness) {
 	createInstance(t, h, inst)
 	enqueueOrch(t, h, completedItem(inst, 1, "msg1"))
 	enqueueOrch(t, h, completedItem(inst, 2, "msg2"))
-	item := mustFetchOrch(t, h, longLock)
-	require.Equal(t, inst, item.Instance)
+	item := fetchInstance(t, h, inst)
 	require.Len(t, item.Messages, 2)
 	// Stronger than duroxide: the batch is in enqueue order.
 	require.Equal(t, []uint64{1, 2}, instanceLockingCompletionIDs(t, item.Messages))
 
 	enqueueOrch(t, h, completedItem(inst, 3, "msg3"))
-	ack(t, h, item.LockToken, duroxide.OrchestrationAck{ExecutionID: duroxide.InitialExecutionID})
+	ackEmpty(t, h, item.LockToken)
 
-	item2 := mustFetchOrch(t, h, longLock)
-	require.Equal(t, inst, item2.Instance)
+	item2 := fetchInstance(t, h, inst)
 	require.Equal(t, []uint64{3}, instanceLockingCompletionIDs(t, item2.Messages))
 	// Stronger than duroxide: it is the message as enqueued.
 	require.Equal(t, "msg3", item2.Messages[0].(duroxide.ActivityCompletedItem).Result)
@@ -257,9 +249,8 @@ func ackOnlyAffectsLockedMessages(t T, h *Harness) {
 	enqueueOrch(t, h, completedItem(inst, 3, "msg3"))
 	requireNoOrch(t, h, "the instance is locked")
 
-	ack(t, h, item1.LockToken, duroxide.OrchestrationAck{ExecutionID: duroxide.InitialExecutionID})
-	item2 := mustFetchOrch(t, h, longLock)
-	require.Equal(t, inst, item2.Instance)
+	ackEmpty(t, h, item1.LockToken)
+	item2 := fetchInstance(t, h, inst)
 	require.Equal(t, []uint64{2, 3}, instanceLockingCompletionIDs(t, item2.Messages), "only messages 2 and 3 remain")
 	// Stronger than duroxide: they are the messages as enqueued, first
 	// delivery each.
@@ -293,9 +284,8 @@ func multiThreadedLockContention(t T, h *Harness) {
 	// Stronger than duroxide: the losers did not count a delivery. After an
 	// abandon that keeps the winner's attempt, the redelivery is attempt 2.
 	require.Equal(t, uint32(1), winner.AttemptCount)
-	require.NoError(t, h.Provider.AbandonOrchestrationItem(t.Context(), winner.LockToken, 0, false), "abandon")
-	again := mustFetchOrch(t, h, longLock)
-	require.Equal(t, inst, again.Instance)
+	abandonOrch(t, h, winner.LockToken, false)
+	again := fetchInstance(t, h, inst)
 	require.Equal(t, uint32(2), again.AttemptCount, "only the winning fetch may count an attempt")
 }
 
@@ -433,8 +423,7 @@ func multiThreadedLockExpirationRecovery(t T, h *Harness) {
 		ExecutionID:  duroxide.InitialExecutionID,
 		HistoryDelta: []duroxide.Event{startedEvent(inst, 1, testVersion)},
 	})
-	requirePermanent(t, err, "T1's superseded token must not ack")
-	require.ErrorIs(t, err, duroxide.ErrInvalidLockToken)
+	requireInvalidToken(t, err, "T1's superseded token must not ack")
 	require.Empty(t, read(t, h, inst), "the stale ack must not append history")
 	ack(t, h, r3.item.LockToken, duroxide.OrchestrationAck{
 		ExecutionID:  duroxide.InitialExecutionID,

@@ -73,26 +73,19 @@ func kvStoreCases() []Case {
 // event id id: non-zero, distinct per event, a realistic Unix ms time.
 func kvStoreStamp(id uint64) uint64 { return 1_700_000_000_000 + id }
 
-// kvStoreEvent builds an event of execution exec.
-func kvStoreEvent(instance string, exec, id uint64, kind duroxide.EventKind) duroxide.Event {
-	e := event(instance, id, kind)
-	e.ExecutionID = exec
-	return e
-}
-
 // kvStoreSet is a KeyValueSet event with id id, stamped kvStoreStamp(id).
 func kvStoreSet(instance string, exec, id uint64, key, value string) duroxide.Event {
-	return kvStoreEvent(instance, exec, id, duroxide.KeyValueSet{Key: key, Value: value, LastUpdatedAtMs: kvStoreStamp(id)})
+	return execEvent(instance, exec, id, duroxide.KeyValueSet{Key: key, Value: value, LastUpdatedAtMs: kvStoreStamp(id)})
 }
 
 // kvStoreClear is a KeyValueCleared event.
 func kvStoreClear(instance string, exec, id uint64, key string) duroxide.Event {
-	return kvStoreEvent(instance, exec, id, duroxide.KeyValueCleared{Key: key})
+	return execEvent(instance, exec, id, duroxide.KeyValueCleared{Key: key})
 }
 
 // kvStoreClearAll is a KeyValuesCleared event.
 func kvStoreClearAll(instance string, exec, id uint64) duroxide.Event {
-	return kvStoreEvent(instance, exec, id, duroxide.KeyValuesCleared{})
+	return execEvent(instance, exec, id, duroxide.KeyValuesCleared{})
 }
 
 // kvStoreEntry is the store entry a kvStoreSet with id setID leaves behind.
@@ -100,23 +93,11 @@ func kvStoreEntry(value string, setID uint64) duroxide.KvEntry {
 	return duroxide.KvEntry{Value: value, LastUpdatedAtMs: kvStoreStamp(setID)}
 }
 
-// kvStoreFetch enqueues a "poke" ExternalRaised for instance and fetches it;
-// the caller holds the lock.
-func kvStoreFetch(t T, h *Harness, instance string) *duroxide.LockedOrchestrationItem {
-	t.Helper()
-	enqueueOrch(t, h, externalItem(instance, "poke"))
-	item := mustFetchOrch(t, h, longLock)
-	require.Equal(t, instance, item.Instance, "fetched another instance")
-	return item
-}
-
 // kvStoreTurn pokes and fetches instance, then acks execution exec with md
 // and events. It returns the fetched item.
 func kvStoreTurn(t T, h *Harness, instance string, exec uint64, md duroxide.ExecutionMetadata, events ...duroxide.Event) *duroxide.LockedOrchestrationItem {
 	t.Helper()
-	item := kvStoreFetch(t, h, instance)
-	ack(t, h, item.LockToken, duroxide.OrchestrationAck{ExecutionID: exec, HistoryDelta: events, Metadata: md})
-	return item
+	return runTurn(t, h, instance, externalItem(instance, "poke"), exec, events, md)
 }
 
 // kvStoreAckDelta is duroxide's ack_with_delta: one turn of execution exec
@@ -151,7 +132,7 @@ func kvStoreFinish(t T, h *Harness, instance string, exec uint64, status duroxid
 	default:
 		require.FailNow(t, "kvStoreFinish: unsupported status", "%q", status)
 	}
-	events = append(events, kvStoreEvent(instance, exec, 9999, terminal))
+	events = append(events, execEvent(instance, exec, 9999, terminal))
 	kvStoreTurn(t, h, instance, exec, md, events...)
 }
 
@@ -175,8 +156,7 @@ func kvStoreContinueAsNew(t T, h *Harness, instance string, n uint64) map[string
 	enqueueOrch(t, h, duroxide.ContinueAsNewItem{
 		Instance: instance, Orchestration: testOrch, Input: "{}", Version: ptr(testVersion),
 	})
-	item := mustFetchOrch(t, h, longLock)
-	require.Equal(t, instance, item.Instance, "fetched another instance")
+	item := fetchInstance(t, h, instance)
 	started := startedEvent(instance, duroxide.InitialEventID, testVersion)
 	started.ExecutionID = n
 	ack(t, h, item.LockToken, duroxide.OrchestrationAck{
@@ -475,8 +455,7 @@ func kvDeleteInstanceCascades(t T, h *Harness) {
 	kvStoreComplete(t, h, inst, 1)
 	kvStoreRequireValue(t, h, inst, "doomed", "bye")
 
-	_, err := admin.DeleteInstance(t.Context(), inst, false)
-	require.NoError(t, err, "delete_instance")
+	deleteInstance(t, admin, inst, false)
 	kvStoreRequireAbsent(t, h, inst, "doomed", "KV must go with the instance")
 	kvStoreRequireAll(t, h, inst, nil)
 
@@ -624,8 +603,7 @@ func kvDeleteInstanceWithChildren(t T, h *Harness) {
 	start.ParentInstance = ptr(parent)
 	start.ParentID = ptr(uint64(1))
 	enqueueOrch(t, h, start)
-	item := mustFetchOrch(t, h, longLock)
-	require.Equal(t, child, item.Instance)
+	item := fetchInstance(t, h, child)
 	started := startedEvent(child, 1, testVersion)
 	started.Kind = duroxide.OrchestrationStarted{
 		Name: testOrch, Version: testVersion, Input: "{}",
@@ -641,8 +619,7 @@ func kvDeleteInstanceWithChildren(t T, h *Harness) {
 	kvStoreComplete(t, h, child, 1)
 	kvStoreComplete(t, h, parent, 1)
 
-	res, err := admin.DeleteInstance(t.Context(), parent, false)
-	require.NoError(t, err, "delete_instance(%q)", parent)
+	res := deleteInstance(t, admin, parent, false)
 	// Stronger than duroxide: the delete really took the child too.
 	require.Equal(t, uint64(2), res.InstancesDeleted, "parent and child must be deleted")
 	kvStoreRequireAbsent(t, h, parent, "parent_key", "parent KV must be removed")
@@ -788,8 +765,7 @@ func kvDeltaDeleteInstanceCascades(t T, h *Harness) {
 	createInstance(t, h, inst)
 	kvStoreAckDelta(t, h, inst, 1, kvStoreSet(inst, 1, 100, "data", "important"))
 	kvStoreRequireValue(t, h, inst, "data", "important")
-	_, err := admin.DeleteInstance(t.Context(), inst, true)
-	require.NoError(t, err, "delete_instance(force)")
+	deleteInstance(t, admin, inst, true)
 	kvStoreRequireAbsent(t, h, inst, "data")
 	kvStoreRequireAll(t, h, inst, nil)
 
@@ -901,7 +877,7 @@ func kvFinalTurnMutationsMerged(t T, h *Harness) {
 func kvMergeKeepsLastUpdatedAt(t T, h *Harness) {
 	const inst = "kv-stamp"
 	createInstance(t, h, inst)
-	zero := kvStoreEvent(inst, 1, 101, duroxide.KeyValueSet{Key: "legacy", Value: "z", LastUpdatedAtMs: 0})
+	zero := execEvent(inst, 1, 101, duroxide.KeyValueSet{Key: "legacy", Value: "z", LastUpdatedAtMs: 0})
 	kvStoreAckDelta(t, h, inst, 1, kvStoreSet(inst, 1, 100, "k", "same"), zero)
 	snap := kvStoreContinueAsNew(t, h, inst, 2)
 	kvStoreRequireSnapshot(t, snap, map[string]duroxide.KvEntry{
@@ -949,7 +925,7 @@ func kvFailedAckAppliesNothing(t T, h *Harness) {
 	// Event id 1 (OrchestrationStarted) already exists in execution 1.
 	completed := nameVersion(testOrch, testVersion)
 	completed.Status = duroxide.StatusCompleted
-	item := kvStoreFetch(t, h, inst)
+	item := raiseAndFetch(t, h, inst, "poke")
 	err := h.Provider.AckOrchestrationItem(t.Context(), item.LockToken, duroxide.OrchestrationAck{
 		ExecutionID: 1,
 		HistoryDelta: []duroxide.Event{
@@ -960,8 +936,7 @@ func kvFailedAckAppliesNothing(t T, h *Harness) {
 		},
 		Metadata: completed,
 	})
-	requirePermanent(t, err, "an ack with a duplicate event id must fail")
-	require.ErrorIs(t, err, duroxide.ErrDuplicateEvent)
+	requirePermanentIs(t, err, duroxide.ErrDuplicateEvent, "an ack with a duplicate event id must fail")
 	kvStoreRequireAll(t, h, inst, map[string]string{"a": "1"}, "a failed ack must not apply its KV events")
 
 	// The lock is still held: the same token acks a smaller turn.
@@ -983,8 +958,7 @@ func kvFailedAckAppliesNothing(t T, h *Harness) {
 		HistoryDelta: []duroxide.Event{kvStoreClearAll(inst, 1, 104)},
 		Metadata:     completed,
 	})
-	requirePermanent(t, err, "an ack on an expired lock must fail")
-	require.ErrorIs(t, err, duroxide.ErrLockExpired)
+	requirePermanentIs(t, err, duroxide.ErrLockExpired, "an ack on an expired lock must fail")
 	kvStoreRequireAll(t, h, inst, map[string]string{"a": "2"}, "an ack on an expired lock must not apply its KV events")
 	kvStoreRequireSnapshot(t, kvStoreSnapshot(t, h, inst, 1), map[string]duroxide.KvEntry{"a": kvStoreEntry("1", 100)},
 		"an ack on an expired lock must not merge")
@@ -1001,12 +975,12 @@ func kvResultsNotAliased(t T, h *Harness) {
 	kvStoreRequireValue(t, h, inst, "k", "v", "the provider must not keep the caller's events")
 	kvStoreComplete(t, h, inst, 1)
 
-	item := kvStoreFetch(t, h, inst)
+	item := raiseAndFetch(t, h, inst, "poke")
 	want := map[string]duroxide.KvEntry{"k": kvStoreEntry("v", 100)}
 	kvStoreRequireSnapshot(t, item.KVSnapshot, want)
 	item.KVSnapshot["k"] = duroxide.KvEntry{Value: "mutated", LastUpdatedAtMs: 1}
 	item.KVSnapshot["extra"] = duroxide.KvEntry{Value: "x"}
-	ack(t, h, item.LockToken, duroxide.OrchestrationAck{ExecutionID: 1})
+	ackEmpty(t, h, item.LockToken)
 	kvStoreRequireSnapshot(t, kvStoreSnapshot(t, h, inst, 1), want, "a returned snapshot must not alias the store")
 
 	all, err := h.Provider.GetKVAllValues(t.Context(), inst)
@@ -1026,11 +1000,11 @@ func kvSnapshotEmptyOnHistoryError(t T, h *Harness) {
 	kvStoreComplete(t, h, inst, 1)
 	require.NoError(t, hooks.CorruptInstanceHistory(t.Context(), inst), "corrupt_instance_history")
 
-	item := kvStoreFetch(t, h, inst)
+	item := raiseAndFetch(t, h, inst, "poke")
 	require.NotEmpty(t, item.HistoryError, "undecodable history must be reported")
 	require.NotNil(t, item.KVSnapshot, "the snapshot must be an empty map, not nil")
 	require.Empty(t, item.KVSnapshot, "no snapshot with undecodable history")
-	require.NoError(t, h.Provider.AbandonOrchestrationItem(t.Context(), item.LockToken, 0, false), "abandon")
+	abandonOrch(t, h, item.LockToken, false)
 	kvStoreRequireValue(t, h, inst, "k", "v", "KV is not history: it must stay readable")
 }
 
@@ -1103,11 +1077,9 @@ func kvDeleteAtomicAndBulkCascade(t T, h *Harness) {
 // ErrInvalidArgument (Provider error rules).
 func kvEmptyInstanceIDRejected(t T, h *Harness) {
 	_, _, err := h.Provider.GetKVValue(t.Context(), "", "k")
-	requirePermanent(t, err, "get_kv_value with an empty instance id")
-	require.ErrorIs(t, err, duroxide.ErrInvalidArgument)
+	requirePermanentIs(t, err, duroxide.ErrInvalidArgument, "get_kv_value with an empty instance id")
 	_, err = h.Provider.GetKVAllValues(t.Context(), "")
-	requirePermanent(t, err, "get_kv_all_values with an empty instance id")
-	require.ErrorIs(t, err, duroxide.ErrInvalidArgument)
+	requirePermanentIs(t, err, duroxide.ErrInvalidArgument, "get_kv_all_values with an empty instance id")
 }
 
 // Not in duroxide (contract §4.2 step 10, which has no condition on the
@@ -1134,7 +1106,7 @@ func kvEmptyKeyIsAKey(t T, h *Harness) {
 	kvStoreAckDelta(t, h, inst, 1, kvStoreSet(inst, 1, 2, "", "empty-key"), kvStoreSet(inst, 1, 3, "x", "other"))
 	kvStoreRequireValue(t, h, inst, "", "empty-key")
 	kvStoreRequireAll(t, h, inst, map[string]string{"": "empty-key", "x": "other"})
-	kvStoreAckDelta(t, h, inst, 1, kvStoreEvent(inst, 1, 4, duroxide.KeyValueCleared{Key: ""}))
+	kvStoreAckDelta(t, h, inst, 1, execEvent(inst, 1, 4, duroxide.KeyValueCleared{Key: ""}))
 	kvStoreRequireAbsent(t, h, inst, "")
 	kvStoreRequireAll(t, h, inst, map[string]string{"x": "other"})
 }

@@ -47,16 +47,14 @@ func lockExpRequireStart(t T, item *duroxide.LockedOrchestrationItem, instance s
 // of instance and requires success.
 func lockExpAckWork(t T, h *Harness, token, instance string) {
 	t.Helper()
-	require.NoError(t, h.Provider.AckWorkItem(t.Context(), token, completedItem(instance, 1, "done")), "ack_work_item")
+	ackWork(t, h, token, completedItem(instance, 1, "done"))
 }
 
 // An instance lock expires after its lock timeout: the instance is fetched
 // again with a new token and the old token can no longer ack.
 func lockExpiresAfterTimeout(t T, h *Harness) {
 	const inst = "instance-A"
-	enqueueOrch(t, h, startItem(inst))
-	first := mustFetchOrch(t, h, h.LockTimeout)
-	require.Nil(t, fetchOrch(t, h, h.LockTimeout), "a locked instance must not be fetched again")
+	first := startLocked(t, h, inst)
 
 	h.Sleep(t, h.LockTimeout+h.Slack)
 	second := mustFetchOrch(t, h, h.LockTimeout)
@@ -69,8 +67,7 @@ func lockExpiresAfterTimeout(t T, h *Harness) {
 	err := h.Provider.AckOrchestrationItem(t.Context(), first.LockToken, duroxide.OrchestrationAck{ExecutionID: 1})
 	// Stronger than duroxide: the superseded token fails permanently with
 	// ErrInvalidLockToken, and the failed ack leaves the new lock intact.
-	requirePermanent(t, err, "ack with a superseded token must fail")
-	require.ErrorIs(t, err, duroxide.ErrInvalidLockToken)
+	requireInvalidToken(t, err, "ack with a superseded token must fail")
 	require.Nil(t, fetchOrch(t, h, h.LockTimeout), "a stale ack must not release the new lock")
 	ack(t, h, second.LockToken, duroxide.OrchestrationAck{
 		ExecutionID:  1,
@@ -83,11 +80,9 @@ func lockExpiresAfterTimeout(t T, h *Harness) {
 // again without waiting for the lock to expire.
 func abandonReleasesLockImmediately(t T, h *Harness) {
 	const inst = "instance-A"
-	enqueueOrch(t, h, startItem(inst))
-	first := mustFetchOrch(t, h, h.LockTimeout)
-	require.Nil(t, fetchOrch(t, h, h.LockTimeout), "a locked instance must not be fetched again")
+	first := startLocked(t, h, inst)
 
-	require.NoError(t, h.Provider.AbandonOrchestrationItem(t.Context(), first.LockToken, 0, false))
+	abandonOrch(t, h, first.LockToken, false)
 	second := mustFetchOrch(t, h, h.LockTimeout)
 	require.Equal(t, inst, second.Instance)
 	// Stronger than duroxide: the same message comes back under a new token
@@ -96,17 +91,14 @@ func abandonReleasesLockImmediately(t T, h *Harness) {
 	require.NotEqual(t, first.LockToken, second.LockToken)
 	require.Equal(t, uint32(2), second.AttemptCount)
 	err := h.Provider.AckOrchestrationItem(t.Context(), first.LockToken, duroxide.OrchestrationAck{ExecutionID: 1})
-	requirePermanent(t, err, "ack with an abandoned token must fail")
-	require.ErrorIs(t, err, duroxide.ErrInvalidLockToken)
+	requireInvalidToken(t, err, "ack with an abandoned token must fail")
 }
 
 // A successful ack releases the instance lock at once and deletes only the
 // fetched batch: a message enqueued during the lock is fetched right after.
 func lockRenewalOnAck(t T, h *Harness) {
 	const inst = "instance-A"
-	enqueueOrch(t, h, startItem(inst))
-	first := mustFetchOrch(t, h, h.LockTimeout)
-	require.Nil(t, fetchOrch(t, h, h.LockTimeout), "a locked instance must not be fetched again")
+	first := startLocked(t, h, inst)
 
 	late := startItem(inst)
 	late.Input = `{"late":true}`
@@ -199,8 +191,7 @@ func workerLockRenewalSuccess(t T, h *Harness) {
 func workerLockRenewalInvalidToken(t T, h *Harness) {
 	err := h.Provider.RenewWorkItemLock(t.Context(), "invalid-token-123", longLock)
 	// Stronger than duroxide: the failure is permanent and ErrInvalidLockToken.
-	requirePermanent(t, err, "renewing an unknown token must fail")
-	require.ErrorIs(t, err, duroxide.ErrInvalidLockToken)
+	requireInvalidToken(t, err, "renewing an unknown token must fail")
 }
 
 // An expired worker lock cannot be renewed, even when nobody re-fetched the
@@ -216,8 +207,7 @@ func workerLockRenewalAfterExpiration(t T, h *Harness) {
 	err := h.Provider.RenewWorkItemLock(t.Context(), item.LockToken, h.LockTimeout)
 	// Stronger than duroxide: the failure is permanent and ErrLockExpired (the
 	// token is known, its lock expired), and it does not revive the lock.
-	requirePermanent(t, err, "renewing an expired lock must fail")
-	require.ErrorIs(t, err, duroxide.ErrLockExpired)
+	requirePermanentIs(t, err, duroxide.ErrLockExpired, "renewing an expired lock must fail")
 	again := mustFetchWork(t, h, h.LockTimeout)
 	require.NotEqual(t, item.LockToken, again.LockToken)
 	require.Equal(t, uint32(2), again.AttemptCount)
@@ -266,11 +256,9 @@ func workerLockRenewalAfterAck(t T, h *Harness) {
 	err := h.Provider.RenewWorkItemLock(t.Context(), item.LockToken, h.LockTimeout)
 	// Stronger than duroxide: the failure is permanent and ErrInvalidLockToken,
 	// and a second ack with the token fails the same way.
-	requirePermanent(t, err, "renewing an acked token must fail")
-	require.ErrorIs(t, err, duroxide.ErrInvalidLockToken)
+	requireInvalidToken(t, err, "renewing an acked token must fail")
 	err = h.Provider.AckWorkItem(t.Context(), item.LockToken, completedItem(inst, 1, "done"))
-	requirePermanent(t, err, "acking a token twice must fail")
-	require.ErrorIs(t, err, duroxide.ErrInvalidLockToken)
+	requireInvalidToken(t, err, "acking a token twice must fail")
 }
 
 // abandon_work_item releases the worker lock at once: the item is fetched
@@ -283,7 +271,7 @@ func abandonWorkItemReleasesLock(t T, h *Harness) {
 	require.IsType(t, duroxide.ActivityExecuteItem{}, item.Item)
 	require.Nil(t, fetchWork(t, h, h.LockTimeout), "a locked item must not be fetched again")
 
-	require.NoError(t, h.Provider.AbandonWorkItem(t.Context(), item.LockToken, 0, false), "abandon_work_item")
+	abandonWork(t, h, item.LockToken, false)
 	again := mustFetchWork(t, h, h.LockTimeout)
 	require.IsType(t, duroxide.ActivityExecuteItem{}, again.Item)
 	require.NotEqual(t, item.LockToken, again.LockToken, "redelivery must carry a new token")
@@ -292,8 +280,7 @@ func abandonWorkItemReleasesLock(t T, h *Harness) {
 	require.Equal(t, activity, again.Item)
 	require.Equal(t, uint32(2), again.AttemptCount)
 	err := h.Provider.AckWorkItem(t.Context(), item.LockToken, completedItem(inst, 1, "done"))
-	requirePermanent(t, err, "ack with an abandoned token must fail")
-	require.ErrorIs(t, err, duroxide.ErrInvalidLockToken)
+	requireInvalidToken(t, err, "ack with an abandoned token must fail")
 	lockExpAckWork(t, h, again.LockToken, inst)
 }
 
@@ -339,8 +326,7 @@ func workerAckFailsAfterLockExpiry(t T, h *Harness) {
 	err := h.Provider.AckWorkItem(t.Context(), item.LockToken, completedItem(inst, 1, "done"))
 	// Stronger than duroxide: the failure is permanent and ErrLockExpired,
 	// and the completion was not enqueued.
-	requirePermanent(t, err, "ack after lock expiry must fail")
-	require.ErrorIs(t, err, duroxide.ErrLockExpired)
+	requirePermanentIs(t, err, duroxide.ErrLockExpired, "ack after lock expiry must fail")
 	requireNoOrch(t, h, "a failed worker ack must not enqueue its completion")
 
 	again := mustFetchWork(t, h, 5*time.Second)
@@ -361,8 +347,7 @@ func orchestrationLockRenewalAfterExpiration(t T, h *Harness) {
 	err := h.Provider.RenewOrchestrationItemLock(t.Context(), item.LockToken, h.LockTimeout)
 	// Stronger than duroxide: the failure is permanent and ErrLockExpired, and
 	// it does not revive the lock.
-	requirePermanent(t, err, "renewing an expired instance lock must fail")
-	require.ErrorIs(t, err, duroxide.ErrLockExpired)
+	requirePermanentIs(t, err, duroxide.ErrLockExpired, "renewing an expired instance lock must fail")
 	again := mustFetchOrch(t, h, h.LockTimeout)
 	require.Equal(t, inst, again.Instance)
 	require.NotEqual(t, item.LockToken, again.LockToken)
@@ -402,8 +387,7 @@ func orchestrationLockRenewalExtendsFromNow(t T, h *Harness) {
 	again := mustFetchOrch(t, h, l)
 	require.Equal(t, inst, again.Instance, "the lock ended at renewal + extend_for")
 	err := h.Provider.AckOrchestrationItem(t.Context(), item.LockToken, duroxide.OrchestrationAck{ExecutionID: 1})
-	requirePermanent(t, err)
-	require.ErrorIs(t, err, duroxide.ErrInvalidLockToken, "the first token was superseded")
+	requireInvalidToken(t, err, "the first token was superseded")
 }
 
 // Not in duroxide (contract §6.3): a work-item lock whose expiry equals now
@@ -420,11 +404,9 @@ func workerLockExpiryIsStrict(t T, h *Harness) {
 		h.Sleep(t, h.LockTimeout+h.Slack)
 	}
 	err := h.Provider.RenewWorkItemLock(t.Context(), w.LockToken, h.LockTimeout)
-	requirePermanent(t, err)
-	require.ErrorIs(t, err, duroxide.ErrLockExpired, "renew at the exact expiry instant")
+	requirePermanentIs(t, err, duroxide.ErrLockExpired, "renew at the exact expiry instant")
 	err = h.Provider.AckWorkItem(t.Context(), w.LockToken, nil)
-	requirePermanent(t, err)
-	require.ErrorIs(t, err, duroxide.ErrLockExpired, "ack at the exact expiry instant")
+	requirePermanentIs(t, err, duroxide.ErrLockExpired, "ack at the exact expiry instant")
 	again := mustFetchWork(t, h, h.LockTimeout)
 	require.Equal(t, uint32(2), again.AttemptCount, "the item is fetchable at the exact expiry instant")
 }
@@ -444,37 +426,33 @@ func usedTokensAreInvalid(t T, h *Harness) {
 	// At once, before any other fetch could supersede it, the acked token is
 	// dead.
 	err := h.Provider.AckOrchestrationItem(t.Context(), item.LockToken, duroxide.OrchestrationAck{ExecutionID: 1})
-	requirePermanent(t, err)
-	require.ErrorIs(t, err, duroxide.ErrInvalidLockToken, "a second ack right after the first")
+	requireInvalidToken(t, err, "a second ack right after the first")
 	enqueueOrch(t, h, externalItem(inst, "next"))
 	next := mustFetchOrch(t, h, longLock)
-	require.NoError(t, h.Provider.AbandonOrchestrationItem(t.Context(), next.LockToken, 0, false))
+	abandonOrch(t, h, next.LockToken, false)
 	for _, token := range []string{item.LockToken, next.LockToken} {
 		err := h.Provider.AckOrchestrationItem(t.Context(), token, duroxide.OrchestrationAck{
 			ExecutionID:  1,
 			HistoryDelta: []duroxide.Event{event(inst, 2, duroxide.OrchestrationCompleted{Output: "twice"})},
 		})
-		requirePermanent(t, err)
-		require.ErrorIs(t, err, duroxide.ErrInvalidLockToken, "ack with a used token")
+		requireInvalidToken(t, err, "ack with a used token")
 		err = h.Provider.RenewOrchestrationItemLock(t.Context(), token, longLock)
 		require.ErrorIs(t, err, duroxide.ErrInvalidLockToken, "renew with a used token")
 		err = h.Provider.AbandonOrchestrationItem(t.Context(), token, 0, false)
 		require.ErrorIs(t, err, duroxide.ErrInvalidLockToken, "abandon with a used token")
 	}
 	require.Equal(t, []uint64{1}, eventIDs(read(t, h, inst)), "no used token appended history")
-	again := mustFetchOrch(t, h, longLock)
-	require.Equal(t, inst, again.Instance, "the abandoned batch is fetchable: no used token relocked it")
+	fetchInstance(t, h, inst, "the abandoned batch is fetchable: no used token relocked it")
 
 	enqueueWorker(t, h, activityItem(inst, 2))
 	w := mustFetchWork(t, h, longLock)
-	require.NoError(t, h.Provider.AckWorkItem(t.Context(), w.LockToken, nil))
+	ackWork(t, h, w.LockToken, nil)
 	for name, call := range map[string]func() error{
 		"ack":     func() error { return h.Provider.AckWorkItem(t.Context(), w.LockToken, nil) },
 		"renew":   func() error { return h.Provider.RenewWorkItemLock(t.Context(), w.LockToken, longLock) },
 		"abandon": func() error { return h.Provider.AbandonWorkItem(t.Context(), w.LockToken, 0, false) },
 	} {
 		err := call()
-		requirePermanent(t, err, "worker %s with a used token", name)
-		require.ErrorIs(t, err, duroxide.ErrInvalidLockToken, "worker %s with a used token", name)
+		requireInvalidToken(t, err, "worker %s with a used token", name)
 	}
 }

@@ -101,7 +101,7 @@ func mgmtListInstancesByStatus(t T, h *Harness) {
 	const inst = "mgmt-completed"
 	md := nameVersion(testOrch, testVersion)
 	md.Status, md.Output = duroxide.StatusCompleted, ptr("done")
-	delTurn(t, h, inst, startItem(inst), 1, []duroxide.Event{startedEvent(inst, 1, testVersion)}, md)
+	runTurn(t, h, inst, startItem(inst), 1, []duroxide.Event{startedEvent(inst, 1, testVersion)}, md)
 
 	completed := mgmtByStatus(t, admin, duroxide.StatusCompleted)
 	require.Contains(t, completed, inst)
@@ -117,10 +117,9 @@ func mgmtListInstancesByStatus(t T, h *Harness) {
 func mgmtListExecutions(t T, h *Harness) {
 	admin := h.Admin(t)
 	const inst = "mgmt-multi-exec"
-	delTurn(t, h, inst, startItem(inst), 1, []duroxide.Event{startedEvent(inst, 1, testVersion)}, duroxide.ExecutionMetadata{})
+	createStarted(t, h, inst)
 
-	execs, err := admin.ListExecutions(t.Context(), inst)
-	require.NoError(t, err)
+	execs := listExecutions(t, admin, inst)
 	require.Contains(t, execs, uint64(1))
 	// Stronger than duroxide: exactly execution 1, which is also the latest,
 	// with its history readable through the management API.
@@ -139,7 +138,7 @@ func mgmtGetInstanceInfo(t T, h *Harness) {
 	admin := h.Admin(t)
 	const inst = "mgmt-info"
 	start := h.NowMs()
-	delTurn(t, h, inst, startItem(inst), 1, []duroxide.Event{event(inst, 1, duroxide.OrchestrationStarted{
+	runTurn(t, h, inst, startItem(inst), 1, []duroxide.Event{event(inst, 1, duroxide.OrchestrationStarted{
 		Name: "InfoOrch", Version: "2.0.0", Input: "test",
 	})}, nameVersion("InfoOrch", "2.0.0"))
 
@@ -166,7 +165,7 @@ func mgmtGetExecutionInfo(t T, h *Harness) {
 	const inst = "mgmt-exec-info"
 	start := h.NowMs()
 	md := duroxide.ExecutionMetadata{Status: duroxide.StatusCompleted, Output: ptr("result")}
-	delTurn(t, h, inst, startItem(inst), 1, []duroxide.Event{startedEvent("mgmt-bulk-del", 1, testVersion)}, md)
+	runTurn(t, h, inst, startItem(inst), 1, []duroxide.Event{startedEvent("mgmt-bulk-del", 1, testVersion)}, md)
 
 	info := mgmtExecInfo(t, admin, inst, 1)
 	require.Equal(t, uint64(1), info.ExecutionID)
@@ -192,7 +191,7 @@ func mgmtGetSystemMetrics(t T, h *Harness) {
 	// Stronger than duroxide: a fresh store reports all zeros.
 	require.Equal(t, duroxide.SystemMetrics{}, baseline)
 
-	delTurn(t, h, inst, startItem(inst), 1, []duroxide.Event{startedEvent("mgmt-cancel", 1, testVersion)}, nameVersion(testOrch, testVersion))
+	runTurn(t, h, inst, startItem(inst), 1, []duroxide.Event{startedEvent("mgmt-cancel", 1, testVersion)}, nameVersion(testOrch, testVersion))
 
 	m := mgmtMetrics(t, admin)
 	require.Greater(t, m.TotalInstances, baseline.TotalInstances)
@@ -224,7 +223,7 @@ func mgmtListInstancesRequiresRecord(t T, h *Harness) {
 	admin := h.Admin(t)
 	const withRecord, noMeta, held, neverAcked = "mgmt-real", "mgmt-no-meta", "mgmt-held", "mgmt-never-acked"
 	createInstance(t, h, withRecord)
-	delTurn(t, h, noMeta, startItem(noMeta), 1, []duroxide.Event{startedEvent(noMeta, 1, testVersion)}, duroxide.ExecutionMetadata{})
+	createStarted(t, h, noMeta)
 	enqueueOrch(t, h, startItem(held))
 	require.Equal(t, held, mustFetchOrch(t, h, longLock).Instance)
 	enqueueOrch(t, h, startItem(neverAcked))
@@ -236,11 +235,9 @@ func mgmtListInstancesRequiresRecord(t T, h *Harness) {
 		"an execution without an instance record is not listed by status")
 	for _, id := range []string{noMeta, held, neverAcked} {
 		_, err := admin.GetInstanceInfo(t.Context(), id)
-		delRequireError(t, err, duroxide.ErrNotFound, "not found")
+		requirePermanentWords(t, err, duroxide.ErrNotFound, "not found")
 	}
-	execs, err := admin.ListExecutions(t.Context(), noMeta)
-	require.NoError(t, err)
-	require.Equal(t, []uint64{1}, execs, "the execution record exists without an instance record")
+	require.Equal(t, []uint64{1}, listExecutions(t, admin, noMeta), "the execution record exists without an instance record")
 }
 
 // Not in duroxide (contract §5.2; catalog errata #17): list_instances_by_status
@@ -250,9 +247,9 @@ func mgmtListByStatusUsesCurrentExecution(t T, h *Harness) {
 	const x, y, z = "mgmt-status-x", "mgmt-status-y", "mgmt-status-z"
 	pruneExec(t, h, x, testOrch, 1, 0, duroxide.StatusContinuedAsNew)
 	h.Sleep(t, h.Slack)
-	delCompleted(t, h, y)
+	createCompleted(t, h, y)
 	h.Sleep(t, h.Slack)
-	delCreate(t, h, z, testOrch, "", nil, duroxide.StatusFailed, ptr("boom"))
+	createOrch(t, h, z, testOrch, "", nil, duroxide.StatusFailed, ptr("boom"))
 	pruneExec(t, h, x, testOrch, 2, 0, "") // x's current execution 2 is Running
 
 	require.Equal(t, []string{x}, mgmtByStatus(t, admin, duroxide.StatusRunning))
@@ -262,7 +259,7 @@ func mgmtListByStatusUsesCurrentExecution(t T, h *Harness) {
 	require.Empty(t, mgmtByStatus(t, admin, "NoSuchStatus"))
 
 	md := duroxide.ExecutionMetadata{Status: duroxide.StatusCompleted, Output: ptr("done")}
-	delTurn(t, h, x, externalItem(x, "finish"), 2, nil, md)
+	runTurn(t, h, x, externalItem(x, "finish"), 2, nil, md)
 	require.Equal(t, []string{y, x}, mgmtByStatus(t, admin, duroxide.StatusCompleted), "newest first by creation")
 	require.Empty(t, mgmtByStatus(t, admin, duroxide.StatusRunning))
 }
@@ -277,9 +274,9 @@ func mgmtGetInstanceInfoDetails(t T, h *Harness) {
 	start := h.NowMs()
 
 	_, err := admin.GetInstanceInfo(t.Context(), "mgmt-d-unknown")
-	delRequireError(t, err, duroxide.ErrNotFound, "not found")
+	requirePermanentWords(t, err, duroxide.ErrNotFound, "not found")
 
-	delCompleted(t, h, root)
+	createCompleted(t, h, root)
 	info := mgmtInfo(t, admin, root)
 	require.Equal(t, duroxide.InstanceInfo{
 		InstanceID: root, OrchestrationName: testOrch, OrchestrationVersion: testVersion,
@@ -290,7 +287,7 @@ func mgmtGetInstanceInfoDetails(t T, h *Harness) {
 	mgmtRequireTime(t, info.CreatedAt, start, now, "created_at")
 	mgmtRequireTime(t, info.UpdatedAt, info.CreatedAt, now, "updated_at")
 
-	delChild(t, h, child, root)
+	createChildOrch(t, h, child, root)
 	info = mgmtInfo(t, admin, child)
 	require.Equal(t, ptr(root), info.ParentInstanceID)
 	require.Equal(t, "ChildOrch", info.OrchestrationName)
@@ -298,8 +295,8 @@ func mgmtGetInstanceInfoDetails(t T, h *Harness) {
 	createInstance(t, h, can)
 	created := mgmtInfo(t, admin, can).CreatedAt
 	h.Sleep(t, h.Slack)
-	delTurn(t, h, can, duroxide.ContinueAsNewItem{Instance: can, Orchestration: testOrch, Input: "{}", Version: ptr("2.0.0")},
-		2, []duroxide.Event{delStarted(can, 2, testOrch, "", nil)}, nameVersion(testOrch, "2.0.0"))
+	runTurn(t, h, can, duroxide.ContinueAsNewItem{Instance: can, Orchestration: testOrch, Input: "{}", Version: ptr("2.0.0")},
+		2, []duroxide.Event{executionStarted(can, 2, testOrch, "", nil)}, nameVersion(testOrch, "2.0.0"))
 	info = mgmtInfo(t, admin, can)
 	require.Equal(t, uint64(2), info.CurrentExecutionID)
 	require.Equal(t, "2.0.0", info.OrchestrationVersion, "an ack with name and version overwrites them")
@@ -325,7 +322,7 @@ func mgmtGetExecutionInfoDetails(t T, h *Harness) {
 
 	h.Sleep(t, h.Slack)
 	md := duroxide.ExecutionMetadata{Status: duroxide.StatusCompleted, Output: ptr("r")}
-	delTurn(t, h, inst, externalItem(inst, "go"), 1, []duroxide.Event{
+	runTurn(t, h, inst, externalItem(inst, "go"), 1, []duroxide.Event{
 		event(inst, 2, duroxide.ExternalEvent{Name: "go", Data: "{}"}),
 		event(inst, 3, duroxide.OrchestrationCompleted{Output: "r"}),
 	}, md)
@@ -338,9 +335,9 @@ func mgmtGetExecutionInfoDetails(t T, h *Harness) {
 	mgmtRequireTime(t, *done.CompletedAt, done.StartedAt, h.NowMs(), "completed_at")
 
 	_, err := admin.GetExecutionInfo(t.Context(), inst, 2)
-	delRequireError(t, err, duroxide.ErrNotFound, "not found")
+	requirePermanentWords(t, err, duroxide.ErrNotFound, "not found")
 	_, err = admin.GetExecutionInfo(t.Context(), "mgmt-exec-unknown", 1)
-	delRequireError(t, err, duroxide.ErrNotFound, "not found")
+	requirePermanentWords(t, err, duroxide.ErrNotFound, "not found")
 }
 
 // Not in duroxide (contract §5.3-5.6): list_executions is ascending and
@@ -398,9 +395,9 @@ func mgmtSystemMetricsExactCounts(t T, h *Harness) {
 	// Six events in all: two for the completed instance, one for each other.
 	createInstance(t, h, running)
 	pruneExec(t, h, completed, testOrch, 1, 1, duroxide.StatusCompleted)
-	delCreate(t, h, failed, testOrch, "", nil, duroxide.StatusFailed, ptr("boom"))
+	createOrch(t, h, failed, testOrch, "", nil, duroxide.StatusFailed, ptr("boom"))
 	pruneExec(t, h, can, testOrch, 1, 0, duroxide.StatusContinuedAsNew)
-	delTurn(t, h, noMeta, startItem(noMeta), 1, []duroxide.Event{startedEvent(noMeta, 1, testVersion)}, duroxide.ExecutionMetadata{})
+	createStarted(t, h, noMeta)
 
 	require.Equal(t, duroxide.SystemMetrics{
 		TotalInstances: 4, TotalExecutions: 5,
@@ -438,8 +435,7 @@ func mgmtQueueDepthsCountUnlocked(t T, h *Harness) {
 	require.Equal(t, duroxide.QueueDepths{OrchestratorQueue: 4, WorkerQueue: 2}, mgmtDepths(t, admin),
 		"a delayed timer is an unlocked orchestrator message, not a timer-queue entry")
 
-	batch := mustFetchOrch(t, h, longLock)
-	require.Equal(t, a, batch.Instance)
+	batch := fetchInstance(t, h, a)
 	require.Len(t, batch.Messages, 2)
 	require.Equal(t, uint64(2), mgmtDepths(t, admin).OrchestratorQueue, "the held batch is not counted")
 	enqueueOrch(t, h, externalItem(a, "a3"))
@@ -453,9 +449,8 @@ func mgmtQueueDepthsCountUnlocked(t T, h *Harness) {
 	require.Equal(t, duroxide.QueueDepths{OrchestratorQueue: 5, WorkerQueue: 2}, mgmtDepths(t, admin),
 		"abandoned messages are unlocked again")
 
-	again := mustFetchOrch(t, h, longLock)
-	require.Equal(t, a, again.Instance)
+	again := fetchInstance(t, h, a)
 	require.Len(t, again.Messages, 3)
-	ack(t, h, again.LockToken, duroxide.OrchestrationAck{ExecutionID: 1})
+	ackEmpty(t, h, again.LockToken)
 	require.Equal(t, duroxide.QueueDepths{OrchestratorQueue: 2, WorkerQueue: 2}, mgmtDepths(t, admin))
 }

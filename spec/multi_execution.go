@@ -28,17 +28,10 @@ func multiExecStart(instance string, executionID uint64) duroxide.StartOrchestra
 	return s
 }
 
-// multiExecEvent builds an event of the given execution.
-func multiExecEvent(instance string, executionID, eventID uint64, kind duroxide.EventKind) duroxide.Event {
-	e := event(instance, eventID, kind)
-	e.ExecutionID = executionID
-	return e
-}
-
 // multiExecStarted is an OrchestrationStarted of TestOrch 1.0.0 with input,
 // as event 1 of the given execution.
 func multiExecStarted(instance string, executionID uint64, input string) duroxide.Event {
-	return multiExecEvent(instance, executionID, 1, duroxide.OrchestrationStarted{
+	return execEvent(instance, executionID, 1, duroxide.OrchestrationStarted{
 		Name: testOrch, Version: testVersion, Input: input,
 	})
 }
@@ -47,19 +40,7 @@ func multiExecStarted(instance string, executionID uint64, input string) duroxid
 // execution executionID with delta and md. It returns the fetched item.
 func multiExecTurn(t T, h *Harness, instance string, executionID uint64, delta []duroxide.Event, md duroxide.ExecutionMetadata) *duroxide.LockedOrchestrationItem {
 	t.Helper()
-	enqueueOrch(t, h, multiExecStart(instance, executionID))
-	item := mustFetchOrch(t, h, longLock)
-	require.Equal(t, instance, item.Instance)
-	ack(t, h, item.LockToken, duroxide.OrchestrationAck{ExecutionID: executionID, HistoryDelta: delta, Metadata: md})
-	return item
-}
-
-// multiExecReadExec reads one execution's history and requires success.
-func multiExecReadExec(t T, h *Harness, instance string, executionID uint64) []duroxide.Event {
-	t.Helper()
-	events, err := h.Provider.ReadWithExecution(t.Context(), instance, executionID)
-	require.NoError(t, err, "read_with_execution(%q, %d)", instance, executionID)
-	return events
+	return runTurn(t, h, instance, multiExecStart(instance, executionID), executionID, delta, md)
 }
 
 // multiExecKinds returns the kinds of events.
@@ -77,18 +58,18 @@ func multiExecExecutionIsolation(t T, h *Harness) {
 	const inst = "instance-A"
 	multiExecTurn(t, h, inst, 1, []duroxide.Event{
 		multiExecStarted(inst, 1, "{}"),
-		multiExecEvent(inst, 1, 2, duroxide.ActivityScheduled{Name: "Activity1", Input: "input1"}),
-		multiExecEvent(inst, 1, 3, duroxide.OrchestrationCompleted{Output: "result1"}),
+		execEvent(inst, 1, 2, duroxide.ActivityScheduled{Name: "Activity1", Input: "input1"}),
+		execEvent(inst, 1, 3, duroxide.OrchestrationCompleted{Output: "result1"}),
 	}, duroxide.ExecutionMetadata{})
 	multiExecTurn(t, h, inst, 2, []duroxide.Event{
 		multiExecStarted(inst, 2, "{}"),
-		multiExecEvent(inst, 2, 2, duroxide.OrchestrationCompleted{Output: "result2"}),
+		execEvent(inst, 2, 2, duroxide.OrchestrationCompleted{Output: "result2"}),
 	}, duroxide.ExecutionMetadata{})
 
 	// Stronger than duroxide: errors fail the case instead of reading as an
 	// empty history, and the payloads (not only the kinds) and event ids of
 	// each execution are checked, so events cannot leak between executions.
-	exec1 := multiExecReadExec(t, h, inst, 1)
+	exec1 := readExecution(t, h, inst, 1)
 	require.Equal(t, []uint64{1, 2, 3}, eventIDs(exec1))
 	require.Equal(t, []duroxide.EventKind{
 		duroxide.OrchestrationStarted{Name: testOrch, Version: testVersion, Input: "{}"},
@@ -96,7 +77,7 @@ func multiExecExecutionIsolation(t T, h *Harness) {
 		duroxide.OrchestrationCompleted{Output: "result1"},
 	}, multiExecKinds(exec1))
 
-	exec2 := multiExecReadExec(t, h, inst, 2)
+	exec2 := readExecution(t, h, inst, 2)
 	wantExec2 := []duroxide.EventKind{
 		duroxide.OrchestrationStarted{Name: testOrch, Version: testVersion, Input: "{}"},
 		duroxide.OrchestrationCompleted{Output: "result2"},
@@ -110,7 +91,7 @@ func multiExecExecutionIsolation(t T, h *Harness) {
 
 	// Stronger than duroxide: an execution that was never acked reads as
 	// empty, without error.
-	require.Empty(t, multiExecReadExec(t, h, inst, 3))
+	require.Empty(t, readExecution(t, h, inst, 3))
 }
 
 // read returns the highest execution even when no ack carried instance
@@ -118,27 +99,27 @@ func multiExecExecutionIsolation(t T, h *Harness) {
 func multiExecLatestExecutionDetection(t T, h *Harness) {
 	const inst = "instance-A"
 	multiExecTurn(t, h, inst, 1, []duroxide.Event{
-		multiExecEvent(inst, 1, 1, duroxide.ActivityScheduled{Name: "A"}),
+		execEvent(inst, 1, 1, duroxide.ActivityScheduled{Name: "A"}),
 	}, duroxide.ExecutionMetadata{})
 	multiExecTurn(t, h, inst, 2, []duroxide.Event{
-		multiExecEvent(inst, 2, 1, duroxide.ActivityScheduled{Name: "B"}),
+		execEvent(inst, 2, 1, duroxide.ActivityScheduled{Name: "B"}),
 	}, duroxide.ExecutionMetadata{})
 
 	require.Equal(t, []duroxide.EventKind{duroxide.ActivityScheduled{Name: "B"}}, multiExecKinds(read(t, h, inst)))
-	require.Equal(t, []duroxide.EventKind{duroxide.ActivityScheduled{Name: "A"}}, multiExecKinds(multiExecReadExec(t, h, inst, 1)))
+	require.Equal(t, []duroxide.EventKind{duroxide.ActivityScheduled{Name: "A"}}, multiExecKinds(readExecution(t, h, inst, 1)))
 
 	// Stronger than duroxide: "latest" is the highest execution id, not the
 	// most recently written one. Appending to execution 1 after execution 2
 	// exists changes execution 1 only.
 	require.NoError(t, h.Provider.AppendWithExecution(t.Context(), inst, 1, []duroxide.Event{
-		multiExecEvent(inst, 1, 2, duroxide.ActivityScheduled{Name: "A2"}),
+		execEvent(inst, 1, 2, duroxide.ActivityScheduled{Name: "A2"}),
 	}))
 	require.Equal(t, []duroxide.EventKind{duroxide.ActivityScheduled{Name: "B"}}, multiExecKinds(read(t, h, inst)),
 		"an append to an older execution must not change which execution is latest")
 	require.Equal(t, []duroxide.EventKind{
 		duroxide.ActivityScheduled{Name: "A"},
 		duroxide.ActivityScheduled{Name: "A2"},
-	}, multiExecKinds(multiExecReadExec(t, h, inst, 1)))
+	}, multiExecKinds(readExecution(t, h, inst, 1)))
 }
 
 // A fetched item reports the instance's current (highest acked) execution
@@ -156,8 +137,7 @@ func multiExecExecutionIDSequencing(t T, h *Harness) {
 	require.Equal(t, []uint64{1}, eventIDs(second.History))
 
 	enqueueOrch(t, h, multiExecStart(inst, 3))
-	third := mustFetchOrch(t, h, longLock)
-	require.Equal(t, inst, third.Instance)
+	third := fetchInstance(t, h, inst)
 	require.Equal(t, uint64(2), third.ExecutionID, "current execution should be 2")
 	// Stronger than duroxide: the history delivered is execution 2's, and the
 	// start message is delivered as enqueued (execution 3 untouched).
@@ -180,8 +160,7 @@ func multiExecContinueAsNewCreatesNewExecution(t T, h *Harness) {
 		CarryForwardEvents: []duroxide.CarriedEvent{},
 	}
 	enqueueOrch(t, h, can)
-	item := mustFetchOrch(t, h, longLock)
-	require.Equal(t, inst, item.Instance)
+	item := fetchInstance(t, h, inst)
 	require.Len(t, item.Messages, 1)
 	require.IsType(t, duroxide.ContinueAsNewItem{}, item.Messages[0])
 	ack(t, h, item.LockToken, duroxide.OrchestrationAck{
@@ -198,13 +177,11 @@ func multiExecContinueAsNewCreatesNewExecution(t T, h *Harness) {
 	require.Equal(t, []duroxide.EventKind{duroxide.OrchestrationStarted{Name: testOrch, Version: testVersion, Input: "new-input"}},
 		multiExecKinds(read(t, h, inst)))
 	require.Equal(t, []duroxide.EventKind{duroxide.OrchestrationStarted{Name: testOrch, Version: testVersion, Input: "{}"}},
-		multiExecKinds(multiExecReadExec(t, h, inst, 1)))
+		multiExecKinds(readExecution(t, h, inst, 1)))
 
 	// Stronger than duroxide: the next turn is delivered on execution 2, with
 	// execution 2's history (ExecutionID and History must agree).
-	enqueueOrch(t, h, externalItem(inst, "after-can"))
-	next := mustFetchOrch(t, h, longLock)
-	require.Equal(t, inst, next.Instance)
+	next := raiseAndFetch(t, h, inst, "after-can")
 	require.Equal(t, uint64(2), next.ExecutionID, "continue-as-new should create execution 2")
 	require.Len(t, next.History, 1)
 	require.Equal(t, uint64(2), next.History[0].ExecutionID)
@@ -216,7 +193,7 @@ func multiExecExecutionHistoryPersistence(t T, h *Harness) {
 	const inst = "instance-A"
 	for exec := uint64(1); exec <= 3; exec++ {
 		multiExecTurn(t, h, inst, exec, []duroxide.Event{
-			multiExecEvent(inst, exec, 1, duroxide.ActivityScheduled{
+			execEvent(inst, exec, 1, duroxide.ActivityScheduled{
 				Name: fmt.Sprintf("Activity-%d", exec), Input: fmt.Sprintf("input-%d", exec),
 			}),
 		}, duroxide.ExecutionMetadata{})
@@ -224,7 +201,7 @@ func multiExecExecutionHistoryPersistence(t T, h *Harness) {
 	for exec := uint64(1); exec <= 3; exec++ {
 		require.Equal(t, []duroxide.EventKind{duroxide.ActivityScheduled{
 			Name: fmt.Sprintf("Activity-%d", exec), Input: fmt.Sprintf("input-%d", exec),
-		}}, multiExecKinds(multiExecReadExec(t, h, inst, exec)), "execution %d", exec)
+		}}, multiExecKinds(readExecution(t, h, inst, exec)), "execution %d", exec)
 	}
 	require.Equal(t, []duroxide.EventKind{duroxide.ActivityScheduled{Name: "Activity-3", Input: "input-3"}},
 		multiExecKinds(read(t, h, inst)))
@@ -232,8 +209,6 @@ func multiExecExecutionHistoryPersistence(t T, h *Harness) {
 	// Stronger than duroxide: a provider with a management API lists the
 	// three executions even though no ack carried instance metadata.
 	if admin := h.Provider.AsManagementCapability(); admin != nil {
-		execs, err := admin.ListExecutions(t.Context(), inst)
-		require.NoError(t, err, "list_executions")
-		require.Equal(t, []uint64{1, 2, 3}, execs)
+		require.Equal(t, []uint64{1, 2, 3}, listExecutions(t, admin, inst))
 	}
 }

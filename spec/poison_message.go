@@ -42,30 +42,10 @@ func poisonFetchWork(t T, h *Harness, want duroxide.ActivityExecuteItem, wantCou
 	return item
 }
 
-// poisonAbandonOrch abandons an orchestration item with no delay.
-func poisonAbandonOrch(t T, h *Harness, token string, ignoreAttempt bool) {
-	t.Helper()
-	require.NoError(t, h.Provider.AbandonOrchestrationItem(t.Context(), token, 0, ignoreAttempt),
-		"abandon_orchestration_item(ignoreAttempt=%v)", ignoreAttempt)
-}
-
-// poisonAbandonWork abandons a worker item with no delay.
-func poisonAbandonWork(t T, h *Harness, token string, ignoreAttempt bool) {
-	t.Helper()
-	require.NoError(t, h.Provider.AbandonWorkItem(t.Context(), token, 0, ignoreAttempt),
-		"abandon_work_item(ignoreAttempt=%v)", ignoreAttempt)
-}
-
 // poisonAckWork acks a worker item with an ActivityCompleted for it.
 func poisonAckWork(t T, h *Harness, token string, a duroxide.ActivityExecuteItem) {
 	t.Helper()
-	require.NoError(t, h.Provider.AckWorkItem(t.Context(), token, completedItem(a.Instance, a.ID, "done")), "ack_work_item")
-}
-
-// poisonEmptyAck acks execution 1 with no events and default metadata.
-func poisonEmptyAck(t T, h *Harness, token string) {
-	t.Helper()
-	ack(t, h, token, duroxide.OrchestrationAck{ExecutionID: duroxide.InitialExecutionID})
+	ackWork(t, h, token, completedItem(a.Instance, a.ID, "done"))
 }
 
 // The first delivery of an orchestration batch has attempt count 1.
@@ -73,7 +53,7 @@ func orchestrationAttemptCountStartsAtOne(t T, h *Harness) {
 	const inst = "poison-test-1"
 	enqueueOrch(t, h, startItem(inst))
 	item := poisonFetchOrch(t, h, inst, 1, "first fetch")
-	poisonEmptyAck(t, h, item.LockToken)
+	ackEmpty(t, h, item.LockToken)
 	// Stronger than duroxide: an ack without events still deletes the batch.
 	requireNoOrch(t, h, "the acked batch must be gone")
 }
@@ -87,7 +67,7 @@ func orchestrationAttemptCountIncrementsOnRefetch(t T, h *Harness) {
 	var item *duroxide.LockedOrchestrationItem
 	for want := uint32(1); want <= 3; want++ {
 		if item != nil {
-			poisonAbandonOrch(t, h, item.LockToken, false)
+			abandonOrch(t, h, item.LockToken, false)
 		}
 		item = poisonFetchOrch(t, h, inst, want, "fetch %d", want)
 		// Stronger than duroxide: every delivery is the same single message
@@ -96,7 +76,7 @@ func orchestrationAttemptCountIncrementsOnRefetch(t T, h *Harness) {
 		require.False(t, tokens[item.LockToken], "lock token %q reused", item.LockToken)
 		tokens[item.LockToken] = true
 	}
-	poisonEmptyAck(t, h, item.LockToken)
+	ackEmpty(t, h, item.LockToken)
 	requireNoOrch(t, h, "the acked batch must be gone")
 }
 
@@ -139,10 +119,10 @@ func attemptCountIsPerMessage(t T, h *Harness) {
 	// Stronger than duroxide: redeliver a twice while b is locked; b's count
 	// is unaffected.
 	for want := uint32(2); want <= 3; want++ {
-		poisonAbandonWork(t, h, itemA.LockToken, false)
+		abandonWork(t, h, itemA.LockToken, false)
 		itemA = poisonFetchWork(t, h, a, want, "first item, fetch %d", want)
 	}
-	poisonAbandonWork(t, h, itemB.LockToken, false)
+	abandonWork(t, h, itemB.LockToken, false)
 	itemB = poisonFetchWork(t, h, b, 2, "second item's count must not include the first item's deliveries")
 
 	poisonAckWork(t, h, itemA.LockToken, a)
@@ -155,12 +135,12 @@ func abandonWorkItemIgnoreAttemptDecrements(t T, h *Harness) {
 	a := activityItem("poison-test-ignore-1", 1)
 	enqueueWorker(t, h, a)
 	item := poisonFetchWork(t, h, a, 1, "first fetch")
-	poisonAbandonWork(t, h, item.LockToken, false)
+	abandonWork(t, h, item.LockToken, false)
 	item = poisonFetchWork(t, h, a, 2, "second fetch after a counted abandon")
-	poisonAbandonWork(t, h, item.LockToken, true)
+	abandonWork(t, h, item.LockToken, true)
 	item = poisonFetchWork(t, h, a, 2, "third fetch after an ignored abandon")
 	// Stronger than duroxide: a counted abandon after that increments again.
-	poisonAbandonWork(t, h, item.LockToken, false)
+	abandonWork(t, h, item.LockToken, false)
 	item = poisonFetchWork(t, h, a, 3, "fourth fetch after a counted abandon")
 	poisonAckWork(t, h, item.LockToken, a)
 }
@@ -171,16 +151,16 @@ func abandonOrchestrationItemIgnoreAttemptDecrements(t T, h *Harness) {
 	const inst = "poison-test-ignore-2"
 	enqueueOrch(t, h, startItem(inst))
 	item := poisonFetchOrch(t, h, inst, 1, "first fetch")
-	poisonAbandonOrch(t, h, item.LockToken, false)
+	abandonOrch(t, h, item.LockToken, false)
 	item = poisonFetchOrch(t, h, inst, 2, "second fetch after a counted abandon")
-	poisonAbandonOrch(t, h, item.LockToken, true)
+	abandonOrch(t, h, item.LockToken, true)
 	item = poisonFetchOrch(t, h, inst, 2, "third fetch after an ignored abandon")
 	// Stronger than duroxide: the batch is still the one message, and a
 	// counted abandon after that increments again.
 	require.Equal(t, []duroxide.WorkItem{startItem(inst)}, item.Messages)
-	poisonAbandonOrch(t, h, item.LockToken, false)
+	abandonOrch(t, h, item.LockToken, false)
 	item = poisonFetchOrch(t, h, inst, 3, "fourth fetch after a counted abandon")
-	poisonEmptyAck(t, h, item.LockToken)
+	ackEmpty(t, h, item.LockToken)
 }
 
 // ignoreAttempt never takes a stored attempt count below zero: repeated
@@ -190,11 +170,11 @@ func ignoreAttemptNeverGoesNegative(t T, h *Harness) {
 	enqueueWorker(t, h, a)
 	item := poisonFetchWork(t, h, a, 1, "first fetch")
 	for i := 2; i <= 3; i++ {
-		poisonAbandonWork(t, h, item.LockToken, true)
+		abandonWork(t, h, item.LockToken, true)
 		item = poisonFetchWork(t, h, a, 1, "fetch %d after an ignored abandon", i)
 	}
 	// Stronger than duroxide: the floored count still counts up normally.
-	poisonAbandonWork(t, h, item.LockToken, false)
+	abandonWork(t, h, item.LockToken, false)
 	item = poisonFetchWork(t, h, a, 2, "fetch after a counted abandon")
 	poisonAckWork(t, h, item.LockToken, a)
 
@@ -203,10 +183,10 @@ func ignoreAttemptNeverGoesNegative(t T, h *Harness) {
 	enqueueOrch(t, h, startItem(inst))
 	orch := poisonFetchOrch(t, h, inst, 1, "first orchestration fetch")
 	for i := 2; i <= 3; i++ {
-		poisonAbandonOrch(t, h, orch.LockToken, true)
+		abandonOrch(t, h, orch.LockToken, true)
 		orch = poisonFetchOrch(t, h, inst, 1, "orchestration fetch %d after an ignored abandon", i)
 	}
-	poisonEmptyAck(t, h, orch.LockToken)
+	ackEmpty(t, h, orch.LockToken)
 }
 
 // An orchestration batch reports the maximum attempt count over its messages;
@@ -217,14 +197,14 @@ func maxAttemptCountAcrossMessageBatch(t T, h *Harness) {
 	enqueueOrch(t, h, start)
 	item := poisonFetchOrch(t, h, inst, 1, "first fetch")
 	require.Len(t, item.Messages, 1)
-	poisonAbandonOrch(t, h, item.LockToken, false)
+	abandonOrch(t, h, item.LockToken, false)
 
 	item = poisonFetchOrch(t, h, inst, 2, "second fetch")
 	// Stronger than duroxide: the second batch is still the one message.
 	require.Equal(t, []duroxide.WorkItem{start}, item.Messages)
 	late := completedItem(inst, 1, "activity result")
 	enqueueOrch(t, h, late)
-	poisonAbandonOrch(t, h, item.LockToken, false)
+	abandonOrch(t, h, item.LockToken, false)
 
 	item = mustFetchOrch(t, h, h.LockTimeout)
 	require.Len(t, item.Messages, 2, "the late message joins the next batch")
@@ -232,6 +212,6 @@ func maxAttemptCountAcrossMessageBatch(t T, h *Harness) {
 	// Stronger than duroxide: the batch is in enqueue order, and the ack
 	// deletes both messages.
 	require.Equal(t, []duroxide.WorkItem{start, late}, item.Messages)
-	poisonEmptyAck(t, h, item.LockToken)
+	ackEmpty(t, h, item.LockToken)
 	requireNoOrch(t, h, "the acked batch must be gone")
 }

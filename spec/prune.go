@@ -33,13 +33,13 @@ func pruneExec(t T, h *Harness, instance, name string, executionID uint64, extra
 	if executionID > 1 {
 		item = duroxide.ContinueAsNewItem{Instance: instance, Orchestration: name, Input: "{}", Version: ptr(testVersion)}
 	}
-	delta := []duroxide.Event{delStarted(instance, executionID, name, "", nil)}
+	delta := []duroxide.Event{executionStarted(instance, executionID, name, "", nil)}
 	for i := range extra {
-		delta = append(delta, delEvent(instance, executionID, uint64(i+2), duroxide.ExternalEvent{Name: "e", Data: "{}"}))
+		delta = append(delta, execEvent(instance, executionID, uint64(i+2), duroxide.ExternalEvent{Name: "e", Data: "{}"}))
 	}
 	md := nameVersion(name, testVersion)
 	md.Status = status
-	delTurn(t, h, instance, item, executionID, delta, md)
+	runTurn(t, h, instance, item, executionID, delta, md)
 }
 
 // pruneMultiExec is duroxide's create_multi_execution_instance: executions
@@ -53,14 +53,6 @@ func pruneMultiExec(t T, h *Harness, instance, name string, n uint64, last durox
 		}
 		pruneExec(t, h, instance, name, e, 0, status)
 	}
-}
-
-// pruneExecutions lists the instance's executions and requires success.
-func pruneExecutions(t T, admin duroxide.ProviderAdmin, instance string) []uint64 {
-	t.Helper()
-	ids, err := admin.ListExecutions(t.Context(), instance)
-	require.NoError(t, err, "list_executions(%q)", instance)
-	return ids
 }
 
 // pruneRun runs prune_executions and requires success.
@@ -85,13 +77,13 @@ func pruneOptionsCombinations(t T, h *Harness) {
 	admin := h.Admin(t)
 	const inst = "prune-options-test"
 	pruneMultiExec(t, h, inst, testOrch, 4, duroxide.StatusCompleted)
-	require.Len(t, pruneExecutions(t, admin, inst), 4)
+	require.Len(t, listExecutions(t, admin, inst), 4)
 
 	res := pruneRun(t, admin, inst, duroxide.PruneOptions{KeepLast: ptr(uint32(2))})
 	require.Equal(t, uint64(1), res.InstancesProcessed)
 	// Stronger than duroxide: exactly 3 and 4 are kept (duroxide accepts
 	// either one of them), and the counts are exact.
-	require.Equal(t, []uint64{3, 4}, pruneExecutions(t, admin, inst))
+	require.Equal(t, []uint64{3, 4}, listExecutions(t, admin, inst))
 	require.Equal(t, duroxide.PruneResult{InstancesProcessed: 1, ExecutionsDeleted: 2, EventsDeleted: 2}, res)
 
 	const inst2 = "prune-options-empty"
@@ -99,7 +91,7 @@ func pruneOptionsCombinations(t T, h *Harness) {
 	info, err := admin.GetInstanceInfo(t.Context(), inst2)
 	require.NoError(t, err)
 	res = pruneRun(t, admin, inst2, duroxide.PruneOptions{})
-	require.Equal(t, []uint64{info.CurrentExecutionID}, pruneExecutions(t, admin, inst2), "only the current execution remains")
+	require.Equal(t, []uint64{info.CurrentExecutionID}, listExecutions(t, admin, inst2), "only the current execution remains")
 	// Stronger than duroxide: the current execution is 3 and the result is
 	// exact.
 	require.Equal(t, uint64(3), info.CurrentExecutionID)
@@ -118,12 +110,12 @@ func pruneSafety(t T, h *Harness) {
 	require.Equal(t, uint64(3), info.CurrentExecutionID)
 	// Stronger than duroxide: keep_last 0 keeps only the current execution,
 	// and its history is intact.
-	require.Equal(t, []uint64{3}, pruneExecutions(t, admin, inst))
+	require.Equal(t, []uint64{3}, listExecutions(t, admin, inst))
 	require.Equal(t, []uint64{1}, eventIDs(read(t, h, inst)))
 
 	_, err = admin.PruneExecutions(t.Context(), "does-not-exist-prune", duroxide.PruneOptions{KeepLast: ptr(uint32(1))})
 	// Stronger than duroxide: the error is the permanent ErrNotFound.
-	delRequireError(t, err, duroxide.ErrNotFound, "not found")
+	requirePermanentWords(t, err, duroxide.ErrNotFound, "not found")
 
 	for _, tc := range []struct {
 		name string
@@ -135,7 +127,7 @@ func pruneSafety(t T, h *Harness) {
 		require.NoError(t, err)
 		require.Equal(t, duroxide.StatusCompleted, info.Status)
 		res := pruneRun(t, admin, inst, duroxide.PruneOptions{KeepLast: tc.keep})
-		require.Equal(t, []uint64{info.CurrentExecutionID}, pruneExecutions(t, admin, inst), "keep_last=%s", tc.name)
+		require.Equal(t, []uint64{info.CurrentExecutionID}, listExecutions(t, admin, inst), "keep_last=%s", tc.name)
 		require.GreaterOrEqual(t, res.ExecutionsDeleted, uint64(3), "keep_last=%s", tc.name)
 		// Stronger than duroxide: exactly the three old executions, and the
 		// instance still reports its current execution and status.
@@ -161,9 +153,9 @@ func pruneBulk(t T, h *Harness) {
 	// Stronger than duroxide: exact sums over the two instances.
 	require.Equal(t, duroxide.PruneResult{InstancesProcessed: 2, ExecutionsDeleted: 6, EventsDeleted: 6}, res)
 	// Stronger than duroxide: the kept execution is the current one.
-	require.Equal(t, []uint64{4}, pruneExecutions(t, admin, ids[0]))
-	require.Equal(t, []uint64{4}, pruneExecutions(t, admin, ids[1]))
-	require.Equal(t, []uint64{1, 2, 3, 4}, pruneExecutions(t, admin, ids[2]), "unlisted instances are untouched")
+	require.Equal(t, []uint64{4}, listExecutions(t, admin, ids[0]))
+	require.Equal(t, []uint64{4}, listExecutions(t, admin, ids[1]))
+	require.Equal(t, []uint64{1, 2, 3, 4}, listExecutions(t, admin, ids[2]), "unlisted instances are untouched")
 }
 
 // Bulk prune includes running instances: their old executions go, the
@@ -172,7 +164,7 @@ func pruneBulkIncludesRunningInstances(t T, h *Harness) {
 	admin := h.Admin(t)
 	const inst = "prune-running-inst"
 	pruneMultiExec(t, h, inst, "LongRunning", 3, duroxide.StatusRunning)
-	require.Len(t, pruneExecutions(t, admin, inst), 3)
+	require.Len(t, listExecutions(t, admin, inst), 3)
 	info, err := admin.GetInstanceInfo(t.Context(), inst)
 	require.NoError(t, err)
 	require.Equal(t, duroxide.StatusRunning, info.Status)
@@ -183,7 +175,7 @@ func pruneBulkIncludesRunningInstances(t T, h *Harness) {
 	require.Equal(t, uint64(2), res.ExecutionsDeleted)
 	// Stronger than duroxide: the events of the two executions are counted.
 	require.Equal(t, uint64(2), res.EventsDeleted)
-	require.Equal(t, []uint64{3}, pruneExecutions(t, admin, inst))
+	require.Equal(t, []uint64{3}, listExecutions(t, admin, inst))
 	info, err = admin.GetInstanceInfo(t.Context(), inst)
 	require.NoError(t, err)
 	require.Equal(t, duroxide.StatusRunning, info.Status)
@@ -210,7 +202,7 @@ func pruneCompletedBefore(t T, h *Harness) {
 
 	res := pruneRun(t, admin, inst, duroxide.PruneOptions{CompletedBefore: ptr(cut1)})
 	require.Equal(t, duroxide.PruneResult{InstancesProcessed: 1, ExecutionsDeleted: 2, EventsDeleted: 2}, res)
-	require.Equal(t, []uint64{3, 4, 5}, pruneExecutions(t, admin, inst), "only executions completed before the cut-off go")
+	require.Equal(t, []uint64{3, 4, 5}, listExecutions(t, admin, inst), "only executions completed before the cut-off go")
 
 	// The cut-off equal to an execution's own completed_at does not match.
 	exec3, err := admin.GetExecutionInfo(t.Context(), inst, 3)
@@ -218,12 +210,12 @@ func pruneCompletedBefore(t T, h *Harness) {
 	require.NotNil(t, exec3.CompletedAt)
 	res = pruneRun(t, admin, inst, duroxide.PruneOptions{CompletedBefore: ptr(*exec3.CompletedAt)})
 	require.Equal(t, uint64(0), res.ExecutionsDeleted, "completed_before equal to completed_at must not match")
-	require.Equal(t, []uint64{3, 4, 5}, pruneExecutions(t, admin, inst))
+	require.Equal(t, []uint64{3, 4, 5}, listExecutions(t, admin, inst))
 
 	// keep_last 2 protects 4 and 5; completed_before alone would take 3 and 4.
 	res = pruneRun(t, admin, inst, duroxide.PruneOptions{KeepLast: ptr(uint32(2)), CompletedBefore: ptr(cut2)})
 	require.Equal(t, duroxide.PruneResult{InstancesProcessed: 1, ExecutionsDeleted: 1, EventsDeleted: 1}, res)
-	require.Equal(t, []uint64{4, 5}, pruneExecutions(t, admin, inst))
+	require.Equal(t, []uint64{4, 5}, listExecutions(t, admin, inst))
 }
 
 // Not in duroxide (contract §5.16): an execution whose status is Running is
@@ -237,14 +229,12 @@ func pruneNeverDeletesRunningExecution(t T, h *Harness) {
 
 	res := pruneRun(t, admin, inst, duroxide.PruneOptions{})
 	require.Equal(t, duroxide.PruneResult{InstancesProcessed: 1, ExecutionsDeleted: 1, EventsDeleted: 1}, res)
-	require.Equal(t, []uint64{1, 3}, pruneExecutions(t, admin, inst), "the running execution 1 stays")
-	hist, err := h.Provider.ReadWithExecution(t.Context(), inst, 1)
-	require.NoError(t, err)
-	require.Equal(t, []uint64{1, 2}, eventIDs(hist), "its history is intact")
+	require.Equal(t, []uint64{1, 3}, listExecutions(t, admin, inst), "the running execution 1 stays")
+	require.Equal(t, []uint64{1, 2}, eventIDs(readExecution(t, h, inst, 1)), "its history is intact")
 
 	res = pruneBulkRun(t, admin, duroxide.InstanceFilter{InstanceIDs: []string{inst}}, duroxide.PruneOptions{KeepLast: ptr(uint32(0))})
 	require.Equal(t, duroxide.PruneResult{InstancesProcessed: 1}, res, "nothing is left to prune")
-	require.Equal(t, []uint64{1, 3}, pruneExecutions(t, admin, inst))
+	require.Equal(t, []uint64{1, 3}, listExecutions(t, admin, inst))
 }
 
 // Not in duroxide (contract §5.16): prune deletes the old executions'
@@ -269,7 +259,7 @@ func pruneRemovesOnlyOldExecutionHistory(t T, h *Harness) {
 		require.NoError(t, err)
 		require.Empty(t, hist, "execution %d's history must be gone", e)
 		_, err = admin.GetExecutionInfo(ctx, inst, e)
-		delRequireError(t, err, duroxide.ErrNotFound, "not found")
+		requirePermanentWords(t, err, duroxide.ErrNotFound, "not found")
 	}
 	require.Equal(t, []uint64{1, 2, 3, 4}, eventIDs(read(t, h, inst)))
 	infoAfter, err := admin.GetInstanceInfo(ctx, inst)
@@ -306,21 +296,21 @@ func pruneBulkFilters(t T, h *Harness) {
 	res = pruneBulkRun(t, admin, duroxide.InstanceFilter{InstanceIDs: []string{"prune-bf-unknown"}}, keep0)
 	require.Equal(t, duroxide.PruneResult{}, res, "unknown ids match nothing")
 	for _, id := range []string{early, running, late} {
-		require.Len(t, pruneExecutions(t, admin, id), 3)
+		require.Len(t, listExecutions(t, admin, id), 3)
 	}
 
 	res = pruneBulkRun(t, admin, duroxide.InstanceFilter{CompletedBefore: ptr(cut)}, keep0)
 	require.Equal(t, duroxide.PruneResult{InstancesProcessed: 1, ExecutionsDeleted: 2, EventsDeleted: 2}, res)
-	require.Equal(t, []uint64{3}, pruneExecutions(t, admin, early))
-	require.Len(t, pruneExecutions(t, admin, running), 3, "a running current execution has not completed")
-	require.Len(t, pruneExecutions(t, admin, late), 3, "completed after the cut-off")
+	require.Equal(t, []uint64{3}, listExecutions(t, admin, early))
+	require.Len(t, listExecutions(t, admin, running), 3, "a running current execution has not completed")
+	require.Len(t, listExecutions(t, admin, late), 3, "completed after the cut-off")
 
 	res = pruneBulkRun(t, admin, duroxide.InstanceFilter{InstanceIDs: []string{running, late}, Limit: ptr(uint32(1))}, keep0)
 	require.Equal(t, uint64(1), res.InstancesProcessed, "limit bounds the instances processed")
 	require.Equal(t, uint64(2), res.ExecutionsDeleted)
 	pruned := 0
 	for _, id := range []string{running, late} {
-		if len(pruneExecutions(t, admin, id)) == 1 {
+		if len(listExecutions(t, admin, id)) == 1 {
 			pruned++
 		}
 	}

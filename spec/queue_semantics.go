@@ -50,25 +50,6 @@ func queueSemShortDelay(h *Harness) time.Duration {
 	return d
 }
 
-// queueSemAckWork acks a worker item with a completion and requires success.
-func queueSemAckWork(t T, h *Harness, token string, completion duroxide.WorkItem) {
-	t.Helper()
-	require.NoError(t, h.Provider.AckWorkItem(t.Context(), token, completion), "ack_work_item")
-}
-
-// queueSemCreateStarted enqueues a start, fetches it and acks execution 1
-// with an OrchestrationStarted and default metadata (no instance record).
-func queueSemCreateStarted(t T, h *Harness, instance string) {
-	t.Helper()
-	enqueueOrch(t, h, startItem(instance))
-	item := mustFetchOrch(t, h, longLock)
-	require.Equal(t, instance, item.Instance)
-	ack(t, h, item.LockToken, duroxide.OrchestrationAck{
-		ExecutionID:  1,
-		HistoryDelta: []duroxide.Event{startedEvent(instance, 1, testVersion)},
-	})
-}
-
 // Worker items are fetched in enqueue order.
 func queueSemWorkerQueueFIFOOrdering(t T, h *Harness) {
 	const inst = "instance-A"
@@ -114,13 +95,12 @@ func queueSemWorkerPeekLockSemantics(t T, h *Harness) {
 	require.IsType(t, duroxide.ActivityExecuteItem{}, w.Item)
 	require.Nil(t, fetchWork(t, h, h.LockTimeout), "a locked item must not be fetched again")
 
-	queueSemAckWork(t, h, w.LockToken, completedItem(inst, 1, "result1"))
+	ackWork(t, h, w.LockToken, completedItem(inst, 1, "result1"))
 	require.Nil(t, fetchWork(t, h, h.LockTimeout), "ack must remove the item")
 
 	// Stronger than duroxide: the token is spent after the ack.
 	err := h.Provider.AckWorkItem(t.Context(), w.LockToken, completedItem(inst, 1, "result1"))
-	requirePermanent(t, err, "a second ack with the same token must fail")
-	require.ErrorIs(t, err, duroxide.ErrInvalidLockToken)
+	requireInvalidToken(t, err, "a second ack with the same token must fail")
 
 	// Stronger than duroxide: the ack deleted the item rather than leaving it
 	// locked: it does not come back after its lock would have expired.
@@ -132,7 +112,7 @@ func queueSemWorkerPeekLockSemantics(t T, h *Harness) {
 // orchestrator queue together.
 func queueSemWorkerAckAtomicity(t T, h *Harness) {
 	const inst = "instance-A"
-	queueSemCreateStarted(t, h, inst)
+	createStarted(t, h, inst)
 
 	enqueueWorker(t, h, queueSemActivity(inst, 1, "Activity1", "input1"))
 	w := mustFetchWork(t, h, longLock)
@@ -141,17 +121,15 @@ func queueSemWorkerAckAtomicity(t T, h *Harness) {
 	// orchestrator message) changes nothing: the item stays locked under its
 	// token and no completion is enqueued.
 	err := h.Provider.AckWorkItem(t.Context(), w.LockToken, activityItem(inst, 1))
-	requirePermanent(t, err, "ack with an ActivityExecute completion must fail")
-	require.ErrorIs(t, err, duroxide.ErrInvalidArgument)
+	requirePermanentIs(t, err, duroxide.ErrInvalidArgument, "ack with an ActivityExecute completion must fail")
 	require.Nil(t, fetchWork(t, h, longLock), "a failed ack must keep the item locked")
 	requireNoOrch(t, h, "a failed ack must not enqueue a completion")
 
 	completion := completedItem(inst, 1, "result1")
-	queueSemAckWork(t, h, w.LockToken, completion)
+	ackWork(t, h, w.LockToken, completion)
 
 	require.Nil(t, fetchWork(t, h, longLock), "worker queue must be empty after the ack")
-	item := mustFetchOrch(t, h, longLock)
-	require.Equal(t, inst, item.Instance)
+	item := fetchInstance(t, h, inst)
 	require.Len(t, item.Messages, 1, "the start was consumed by the first ack; only the completion remains")
 	require.IsType(t, duroxide.ActivityCompletedItem{}, item.Messages[0])
 	// Stronger than duroxide: the completion arrives unchanged, on its first
@@ -165,7 +143,7 @@ func queueSemWorkerAckAtomicity(t T, h *Harness) {
 // has passed; its fire_at_ms does not count on this path.
 func queueSemTimerDelayedVisibility(t T, h *Harness) {
 	const inst = "instance-A"
-	queueSemCreateStarted(t, h, inst)
+	createStarted(t, h, inst)
 
 	// duroxide uses 5 s; real-time mode scales it down to a few Slacks.
 	delay := queueSemShortDelay(h)
@@ -178,14 +156,13 @@ func queueSemTimerDelayedVisibility(t T, h *Harness) {
 	requireNoOrch(t, h, "a delayed timer must stay invisible until now+delay")
 
 	h.Sleep(t, 3*h.Slack)
-	item := mustFetchOrch(t, h, longLock)
-	require.Equal(t, inst, item.Instance)
+	item := fetchInstance(t, h, inst)
 	require.Len(t, item.Messages, 1)
 	require.IsType(t, duroxide.TimerFiredItem{}, item.Messages[0])
 	// Stronger than duroxide: the timer is delivered unchanged (fire_at_ms 0
 	// is not rewritten).
 	require.Equal(t, duroxide.WorkItem(timer), item.Messages[0])
-	ack(t, h, item.LockToken, duroxide.OrchestrationAck{ExecutionID: 1})
+	ackEmpty(t, h, item.LockToken)
 
 	// Stronger than duroxide: the converse: with no delay, a fire_at_ms an
 	// hour ahead does not hide the timer either.
@@ -220,9 +197,8 @@ func queueSemLostLockTokenHandling(t T, h *Harness) {
 	require.NotEqual(t, first.LockToken, again.LockToken)
 	require.Equal(t, uint32(2), again.AttemptCount)
 	err := h.Provider.AckWorkItem(t.Context(), first.LockToken, completedItem(inst, 1, "stale"))
-	requirePermanent(t, err, "ack with a superseded token must fail")
-	require.ErrorIs(t, err, duroxide.ErrInvalidLockToken)
-	queueSemAckWork(t, h, again.LockToken, completedItem(inst, 1, "done"))
+	requireInvalidToken(t, err, "ack with a superseded token must fail")
+	ackWork(t, h, again.LockToken, completedItem(inst, 1, "done"))
 }
 
 // A newly enqueued worker item is visible at once.
@@ -238,7 +214,7 @@ func queueSemWorkerItemImmediateVisibility(t T, h *Harness) {
 	// first delivery; on a fake clock no time passed between enqueue and fetch.
 	require.Equal(t, duroxide.WorkItem(want), w.Item)
 	require.Equal(t, uint32(1), w.AttemptCount)
-	queueSemAckWork(t, h, w.LockToken, completedItem(inst, 1, "done"))
+	ackWork(t, h, w.LockToken, completedItem(inst, 1, "done"))
 	// Stronger than duroxide: the ack removed it.
 	require.Nil(t, fetchWork(t, h, h.LockTimeout))
 }
@@ -274,11 +250,10 @@ func queueSemWorkerDelayedVisibilitySkipsFutureItems(t T, h *Harness) {
 	require.Equal(t, uint32(2), item3.AttemptCount)
 	require.NotEqual(t, item1.LockToken, item3.LockToken)
 	err := h.Provider.AckWorkItem(t.Context(), item1.LockToken, completedItem(inst, 1, "stale"))
-	requirePermanent(t, err, "ack with an abandoned token must fail")
-	require.ErrorIs(t, err, duroxide.ErrInvalidLockToken)
+	requireInvalidToken(t, err, "ack with an abandoned token must fail")
 
-	queueSemAckWork(t, h, item2.LockToken, completedItem(inst, 2, "done"))
-	queueSemAckWork(t, h, item3.LockToken, completedItem(inst, 1, "done"))
+	ackWork(t, h, item2.LockToken, completedItem(inst, 2, "done"))
+	ackWork(t, h, item3.LockToken, completedItem(inst, 1, "done"))
 }
 
 // QueueMessages for an instance that was never started are dropped by the
@@ -306,8 +281,7 @@ func queueSemOrphanQueueMessagesDropped(t T, h *Harness) {
 	// when the instance is started later, its first batch holds only the
 	// start.
 	enqueueOrch(t, h, startItem(orphan))
-	started := mustFetchOrch(t, h, longLock)
-	require.Equal(t, orphan, started.Instance)
+	started := fetchInstance(t, h, orphan)
 	require.Equal(t, []duroxide.WorkItem{startItem(orphan)}, started.Messages, "dropped orphan messages must not be delivered later")
 
 	// Stronger than duroxide: a QueueMessage is not an orphan when its batch
@@ -316,8 +290,7 @@ func queueSemOrphanQueueMessagesDropped(t T, h *Harness) {
 	early1 := duroxide.QueueMessageItem{Instance: early, Name: "ConfigUpdate", Data: "early"}
 	enqueueOrch(t, h, early1)
 	enqueueOrch(t, h, startItem(early))
-	batch := mustFetchOrch(t, h, longLock)
-	require.Equal(t, early, batch.Instance)
+	batch := fetchInstance(t, h, early)
 	require.Equal(t, []duroxide.WorkItem{early1, startItem(early)}, batch.Messages)
 }
 
@@ -332,8 +305,7 @@ func queueSemEarlyMessageDoesNotBlock(t T, h *Harness) {
 	enqueueOrch(t, h, externalItem(early, "too-soon"))
 	enqueueOrch(t, h, startItem(other))
 
-	item := mustFetchOrch(t, h, longLock)
-	require.Equal(t, other, item.Instance, "the early message must not block another instance's start")
+	item := fetchInstance(t, h, other, "the early message must not block another instance's start")
 	requireNoOrch(t, h, "the early message alone cannot start its instance")
 	ack(t, h, item.LockToken, duroxide.OrchestrationAck{
 		ExecutionID:  1,
@@ -342,8 +314,7 @@ func queueSemEarlyMessageDoesNotBlock(t T, h *Harness) {
 	})
 
 	enqueueOrch(t, h, startItem(early))
-	got := mustFetchOrch(t, h, longLock)
-	require.Equal(t, early, got.Instance)
+	got := fetchInstance(t, h, early)
 	require.Equal(t, []duroxide.WorkItem{externalItem(early, "too-soon"), startItem(early)}, got.Messages,
 		"the early message was kept, and the batch is in enqueue order")
 	require.Equal(t, uint32(1), got.AttemptCount, "skipping the instance must not have counted an attempt")
@@ -405,7 +376,7 @@ func queueSemReturnedHistoryNotAliased(t T, h *Harness) {
 	events := read(t, h, inst)
 	scribble(events)
 	require.Equal(t, want, read(t, h, inst), "changing a read history must not change the stored one")
-	require.NoError(t, h.Provider.AbandonOrchestrationItem(t.Context(), item.LockToken, 0, false))
+	abandonOrch(t, h, item.LockToken, false)
 	again := mustFetchOrch(t, h, longLock)
 	require.Equal(t, want, again.History, "the next fetch is unchanged")
 }

@@ -125,10 +125,20 @@ func sessionsRequireNone(t T, got *duroxide.LockedWorkItem, msg string) {
 	}
 }
 
-// sessionsAck acks a worker item without a completion.
-func sessionsAck(t T, h *Harness, token string) {
+// sessionsIdleClaim has worker-A fetch (and keep locked) item 1 of
+// instance inst-1 in session, waits past an idle window of the lock timeout,
+// and requires renew_session_lock with that window to find the session idle.
+// It returns the held item and the window.
+func sessionsIdleClaim(t T, h *Harness, session string) (*duroxide.LockedWorkItem, time.Duration) {
 	t.Helper()
-	require.NoError(t, h.Provider.AckWorkItem(t.Context(), token, nil), "ack_work_item")
+	item := sessionsItem("inst-1", 1, session)
+	enqueueWorker(t, h, item)
+	got := sessionsFetchAs(t, h, "worker-A")
+	sessionsRequireItem(t, got, item, 1)
+	idle := h.LockTimeout
+	h.Sleep(t, idle+h.Slack)
+	require.Equal(t, 0, sessionsRenew(t, h, sessionsLong(h), idle, "worker-A"), "the claim's activity must be stale")
+	return got, idle
 }
 
 // sessionsClaim enqueues item, fetches it with cfg and a long work lock,
@@ -138,7 +148,7 @@ func sessionsClaim(t T, h *Harness, item duroxide.ActivityExecuteItem, cfg *duro
 	enqueueWorker(t, h, item)
 	got := sessionsFetch(t, h, sessionsLong(h), cfg)
 	sessionsRequireItem(t, got, item, 1, "claim of session %q by %q", *item.SessionID, cfg.OwnerID)
-	sessionsAck(t, h, got.LockToken)
+	ackWork(t, h, got.LockToken, nil)
 }
 
 // sessionsRenew calls renew_session_lock and returns its count.
@@ -259,7 +269,7 @@ func noneSessionSkipsSessionItems(t T, h *Harness) {
 
 	got := fetchWork(t, h, sessionsLong(h))
 	sessionsRequireItem(t, got, plain, 1, "a session-less fetch must skip the session item")
-	sessionsAck(t, h, got.LockToken)
+	ackWork(t, h, got.LockToken, nil)
 	sessionsRequireNone(t, fetchWork(t, h, sessionsLong(h)), "a session item must be invisible to a session-less fetch")
 	sessionsRequireItem(t, sessionsFetchAs(t, h, "worker-A"), sess, 1)
 }
@@ -280,7 +290,7 @@ func someSessionReturnsAllItems(t T, h *Harness) {
 		got := sessionsFetchAs(t, h, "shared-proc")
 		// Stronger than duroxide: whole items, not only ids.
 		sessionsRequireItem(t, got, w, 1, "fetch %d must follow FIFO order", i)
-		sessionsAck(t, h, got.LockToken)
+		ackWork(t, h, got.LockToken, nil)
 	}
 	sessionsRequireNone(t, sessionsFetchAs(t, h, "shared-proc"), "the queue must be empty")
 	// Stronger than duroxide: the one owner holds all three sessions.
@@ -347,7 +357,7 @@ func cleanupKeepsSessionsWithPendingItems(t T, h *Harness) {
 	sessionsRequireItem(t, got, pending, 1)
 	sessionsPastLease(t, h)
 	require.Equal(t, 0, sessionsCleanup(t, h), "a locked item must protect its session")
-	sessionsAck(t, h, got.LockToken)
+	ackWork(t, h, got.LockToken, nil)
 	require.Equal(t, 1, sessionsCleanup(t, h), "with no item left the expired session must be swept")
 }
 
@@ -365,16 +375,10 @@ func cleanupKeepsActiveSessions(t T, h *Harness) {
 // ack_work_item of a session item refreshes the session's last activity, so
 // a tight idle window counts it as active.
 func ackUpdatesSessionLastActivity(t T, h *Harness) {
-	item := sessionsItem("inst-1", 1, "session-1")
-	enqueueWorker(t, h, item)
-	got := sessionsFetchAs(t, h, "worker-A")
-	sessionsRequireItem(t, got, item, 1)
-	idle := h.LockTimeout
-	h.Sleep(t, idle+h.Slack)
 	// Stronger than duroxide: without the ack the session is idle, so the
 	// final count is not vacuous.
-	require.Equal(t, 0, sessionsRenew(t, h, sessionsLong(h), idle, "worker-A"), "the fetch's activity must be stale")
-	require.NoError(t, h.Provider.AckWorkItem(t.Context(), got.LockToken, completedItem("inst-1", 1, "ok")), "ack_work_item")
+	got, idle := sessionsIdleClaim(t, h, "session-1")
+	ackWork(t, h, got.LockToken, completedItem("inst-1", 1, "ok"))
 	require.Equal(t, 1, sessionsRenew(t, h, sessionsLong(h), idle, "worker-A"),
 		"ack_work_item must refresh the session's last activity")
 }
@@ -382,14 +386,8 @@ func ackUpdatesSessionLastActivity(t T, h *Harness) {
 // renew_work_item_lock of a session item refreshes the session's last
 // activity.
 func renewWorkItemUpdatesSessionLastActivity(t T, h *Harness) {
-	item := sessionsItem("inst-1", 1, "session-1")
-	enqueueWorker(t, h, item)
-	got := sessionsFetchAs(t, h, "worker-A")
-	sessionsRequireItem(t, got, item, 1)
-	idle := h.LockTimeout
-	h.Sleep(t, idle+h.Slack)
 	// Stronger than duroxide: without the renewal the session is idle.
-	require.Equal(t, 0, sessionsRenew(t, h, sessionsLong(h), idle, "worker-A"), "the fetch's activity must be stale")
+	got, idle := sessionsIdleClaim(t, h, "session-1")
 	require.NoError(t, h.Provider.RenewWorkItemLock(t.Context(), got.LockToken, sessionsLong(h)), "renew_work_item_lock")
 	require.Equal(t, 1, sessionsRenew(t, h, sessionsLong(h), idle, "worker-A"),
 		"renew_work_item_lock must refresh the session's last activity")
@@ -403,7 +401,7 @@ func sessionItemsProcessedInOrder(t T, h *Harness) {
 	for id := uint64(1); id <= 3; id++ {
 		got := sessionsFetchAs(t, h, "worker-A")
 		sessionsRequireItem(t, got, sessionsItem("inst-1", id, "session-1"), 1, "session items must come in FIFO order")
-		sessionsAck(t, h, got.LockToken)
+		ackWork(t, h, got.LockToken, nil)
 	}
 	// Stronger than duroxide: nothing is left.
 	sessionsRequireNone(t, sessionsFetchAs(t, h, "worker-A"), "all three items were acked")
@@ -430,8 +428,8 @@ func sharedWorkerIDAnyCallerCanFetchOwnedSession(t T, h *Harness) {
 	// holds its item (duroxide acks in between).
 	second := sessionsFetchAs(t, h, "process-1")
 	sessionsRequireItem(t, second, i2, 1, "a second slot with the same owner id must get the next item")
-	sessionsAck(t, h, first.LockToken)
-	sessionsAck(t, h, second.LockToken)
+	ackWork(t, h, first.LockToken, nil)
+	ackWork(t, h, second.LockToken, nil)
 
 	i3 := sessionsItem("inst-1", 3, "shared-sess")
 	enqueueWorker(t, h, i3)
@@ -449,7 +447,7 @@ func concurrentSessionClaimOnlyOneWins(t T, h *Harness) {
 	a := sessionsFetchAs(t, h, "worker-A")
 	sessionsRequireItem(t, a, i1, 1)
 	sessionsRequireNone(t, sessionsFetchAs(t, h, "worker-B"), "worker-B must not get a session worker-A holds")
-	sessionsAck(t, h, a.LockToken)
+	ackWork(t, h, a.LockToken, nil)
 	// Stronger than duroxide: the ack does not release the session.
 	sessionsRequireNone(t, sessionsFetchAs(t, h, "worker-B"), "acking the item must not release the session")
 
@@ -493,7 +491,7 @@ func concurrentSessionClaimOnlyOneWins(t T, h *Harness) {
 		require.False(t, seen[item.ID], "item %d delivered twice", item.ID)
 		seen[item.ID] = true
 		require.Equal(t, uint32(1), next.AttemptCount, "a lost claim must not count an attempt (item %d)", item.ID)
-		sessionsAck(t, h, next.LockToken)
+		ackWork(t, h, next.LockToken, nil)
 		next = sessionsFetchAs(t, h, owner)
 	}
 	sessionsRequireNone(t, next, "every item was acked")
@@ -530,7 +528,7 @@ func abandonedSessionItemRetryable(t T, h *Harness) {
 	enqueueWorker(t, h, item)
 	first := sessionsFetchAs(t, h, "worker-A")
 	sessionsRequireItem(t, first, item, 1)
-	require.NoError(t, h.Provider.AbandonWorkItem(t.Context(), first.LockToken, 0, false), "abandon_work_item")
+	abandonWork(t, h, first.LockToken, false)
 	// Stronger than duroxide: abandon leaves the session with its owner.
 	sessionsRequireNone(t, sessionsFetchAs(t, h, "worker-B"), "abandon must not release the session")
 	second := sessionsFetchAs(t, h, "worker-A")
@@ -539,9 +537,8 @@ func abandonedSessionItemRetryable(t T, h *Harness) {
 	// dead.
 	require.NotEqual(t, first.LockToken, second.LockToken)
 	err := h.Provider.AckWorkItem(t.Context(), first.LockToken, nil)
-	requirePermanent(t, err, "ack with the abandoned token must fail")
-	require.ErrorIs(t, err, duroxide.ErrInvalidLockToken)
-	sessionsAck(t, h, second.LockToken)
+	requireInvalidToken(t, err, "ack with the abandoned token must fail")
+	ackWork(t, h, second.LockToken, nil)
 	sessionsRequireNone(t, sessionsFetchAs(t, h, "worker-A"), "the acked item must be gone")
 }
 
@@ -557,7 +554,7 @@ func abandonedSessionItemIgnoreAttempt(t T, h *Harness) {
 	h.Sleep(t, 2*h.Slack)
 	second := sessionsFetchAs(t, h, "worker-A")
 	sessionsRequireItem(t, second, item, 1, "ignoreAttempt must not inflate the attempt count")
-	sessionsAck(t, h, second.LockToken)
+	ackWork(t, h, second.LockToken, nil)
 }
 
 // renew_session_lock does not revive an expired session.
@@ -580,7 +577,7 @@ func originalWorkerReclaimsExpiredSession(t T, h *Harness) {
 	got := sessionsFetchAs(t, h, "worker-A")
 	sessionsRequireItem(t, got, second, 1, "worker-A must re-claim its expired session")
 	// Stronger than duroxide: the re-claim gave worker-A a fresh lease.
-	sessionsAck(t, h, got.LockToken)
+	ackWork(t, h, got.LockToken, nil)
 	enqueueWorker(t, h, sessionsItem("inst-1", 3, "reclaim-sess"))
 	sessionsRequireNone(t, sessionsFetchAs(t, h, "worker-B"), "the re-claimed session must be worker-A's")
 }
@@ -599,9 +596,8 @@ func activityLockExpiresSessionLockValidSameWorkerRefetches(t T, h *Harness) {
 	sessionsRequireItem(t, again, item, 2, "worker-A must get the redelivery")
 	// Stronger than duroxide: the old token is dead, the new one acks.
 	err := h.Provider.AckWorkItem(t.Context(), first.LockToken, nil)
-	requirePermanent(t, err, "ack with the superseded token must fail")
-	require.ErrorIs(t, err, duroxide.ErrInvalidLockToken)
-	sessionsAck(t, h, again.LockToken)
+	requireInvalidToken(t, err, "ack with the superseded token must fail")
+	ackWork(t, h, again.LockToken, nil)
 }
 
 // A new owner may claim a session while the former owner still holds an item
@@ -617,7 +613,7 @@ func sessionLockExpiresNewOwnerGetsRedelivery(t T, h *Harness) {
 	enqueueWorker(t, h, i2)
 	b := sessionsFetchAs(t, h, "worker-B")
 	sessionsRequireItem(t, b, i2, 1, "worker-B must claim the expired session and get the new item")
-	sessionsAck(t, h, b.LockToken)
+	ackWork(t, h, b.LockToken, nil)
 	// Stronger than duroxide: worker-A's live item lock still holds.
 	sessionsRequireNone(t, sessionsFetchAs(t, h, "worker-B"), "worker-A's item lock is still valid")
 
@@ -626,7 +622,7 @@ func sessionLockExpiresNewOwnerGetsRedelivery(t T, h *Harness) {
 	require.NoError(t, h.Provider.AbandonWorkItem(t.Context(), a.LockToken, 0, false), "abandon by the former owner")
 	b2 := sessionsFetchAs(t, h, "worker-B")
 	sessionsRequireItem(t, b2, i1, 2, "the new owner must get the redelivery")
-	sessionsAck(t, h, b2.LockToken)
+	ackWork(t, h, b2.LockToken, nil)
 }
 
 // The former owner of an expired session re-acquires it on its next fetch.
@@ -638,7 +634,7 @@ func sessionLockExpiresSameWorkerReacquires(t T, h *Harness) {
 	enqueueWorker(t, h, second)
 	got := sessionsFetch(t, h, sessionsLong(h), cfgA)
 	sessionsRequireItem(t, got, second, 1, "worker-A must re-acquire its session")
-	sessionsAck(t, h, got.LockToken)
+	ackWork(t, h, got.LockToken, nil)
 	// Stronger than duroxide: the lease is active again.
 	enqueueWorker(t, h, sessionsItem("inst-1", 3, "reacq-sess"))
 	sessionsRequireNone(t, sessionsFetchAs(t, h, "worker-B"), "the re-acquired session must be worker-A's")
@@ -656,11 +652,10 @@ func bothLocksExpireDifferentWorkerClaims(t T, h *Harness) {
 	// Stronger than duroxide: worker-A's token is dead and worker-B owns the
 	// session.
 	err := h.Provider.AckWorkItem(t.Context(), a.LockToken, nil)
-	requirePermanent(t, err, "ack with the superseded token must fail")
-	require.ErrorIs(t, err, duroxide.ErrInvalidLockToken)
+	requireInvalidToken(t, err, "ack with the superseded token must fail")
 	require.Equal(t, 0, sessionsRenew(t, h, sessionsLong(h), sessionsLong(h), "worker-A"))
 	require.Equal(t, 1, sessionsRenew(t, h, sessionsLong(h), sessionsLong(h), "worker-B"))
-	sessionsAck(t, h, b.LockToken)
+	ackWork(t, h, b.LockToken, nil)
 }
 
 // A lapsed session lease does not invalidate a held item lock: the worker
@@ -715,13 +710,7 @@ func ownerFetchRefreshesSessionLease(t T, h *Harness) {
 // Not in duroxide. Contract §6.8: a fetch by the owner resets the session's
 // last activity.
 func ownerFetchRefreshesSessionLastActivity(t T, h *Harness) {
-	item := sessionsItem("inst-1", 1, "activity-sess")
-	enqueueWorker(t, h, item)
-	first := sessionsFetchAs(t, h, "worker-A")
-	sessionsRequireItem(t, first, item, 1)
-	idle := h.LockTimeout
-	h.Sleep(t, idle+h.Slack)
-	require.Equal(t, 0, sessionsRenew(t, h, sessionsLong(h), idle, "worker-A"), "the claim's activity must be stale")
+	_, idle := sessionsIdleClaim(t, h, "activity-sess")
 	second := sessionsItem("inst-1", 2, "activity-sess")
 	enqueueWorker(t, h, second)
 	sessionsRequireItem(t, sessionsFetchAs(t, h, "worker-A"), second, 1)
@@ -827,7 +816,7 @@ func formerOwnerActivityRefreshesActiveSession(t T, h *Harness) {
 		"the former owner's item lock is still valid")
 	require.Equal(t, 1, sessionsRenew(t, h, sessionsLong(h), idle, "worker-B"),
 		"activity on the session's item must refresh it whoever holds the lease")
-	sessionsAck(t, h, a.LockToken)
+	ackWork(t, h, a.LockToken, nil)
 }
 
 // Not in duroxide. Contract §9.6: tag filters and session rules compose with
@@ -872,8 +861,7 @@ func sessionInvalidArguments(t T, h *Harness) {
 	enqueueWorker(t, h, item)
 	requireInvalid := func(err error, what string) {
 		t.Helper()
-		requirePermanent(t, err, what)
-		require.ErrorIs(t, err, duroxide.ErrInvalidArgument, what)
+		requirePermanentIs(t, err, duroxide.ErrInvalidArgument, what)
 	}
 	got, err := h.Provider.FetchWorkItem(ctx, sessionsLong(h), 0, sessionsCfg("", sessionsLong(h)), duroxide.FilterDefaultOnly())
 	require.Nil(t, got)

@@ -204,7 +204,7 @@ func tagSurvivesAbandonAndRefetch(t T, h *Harness) {
 	first := tagMustFetch(t, h, gpu, gpuItem)
 	// Stronger than duroxide: exact attempt counts.
 	require.Equal(t, uint32(1), first.AttemptCount)
-	require.NoError(t, h.Provider.AbandonWorkItem(t.Context(), first.LockToken, 0, false), "abandon_work_item")
+	abandonWork(t, h, first.LockToken, false)
 
 	second := tagMustFetch(t, h, gpu, gpuItem, "abandoned item must reappear with its tag")
 	require.Equal(t, uint32(2), second.AttemptCount, "attempt count must increase after abandon")
@@ -270,7 +270,7 @@ func tagPreservedThroughAckOrchestrationItem(t T, h *Harness) {
 
 	// Stronger than duroxide: whole items, not only name and tag.
 	untagged := tagMustFetch(t, h, duroxide.FilterDefaultOnly(), cpuWork, "DefaultOnly must return the untagged item")
-	require.NoError(t, h.Provider.AckWorkItem(t.Context(), untagged.LockToken, nil), "ack_work_item(nil)")
+	ackWork(t, h, untagged.LockToken, nil)
 	tagRequireNone(t, h, duroxide.FilterDefaultOnly(), "DefaultOnly must not see the gpu-tagged item")
 	tagMustFetch(t, h, tagTags(t, "gpu"), gpuWork, "Tags[gpu] must return the gpu item with its tag")
 }
