@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"reflect"
 	"strconv"
 	"unicode/utf8"
 )
@@ -362,9 +363,17 @@ func (w *encoder) eventKindFields(kind EventKind) {
 }
 
 func (w *encoder) workItem(item WorkItem) {
+	switch {
+	case item == nil:
+		w.fail(fmt.Errorf("%w: nil WorkItem", ErrUnknownVariant))
+		return
+	case !workItemTypes[reflect.TypeOf(item)]:
+		w.fail(fmt.Errorf("%w: WorkItem type %T", ErrUnknownVariant, item))
+		return
+	}
+	w.beginVariant(item.Variant())
 	switch v := item.(type) {
 	case StartOrchestrationItem:
-		w.beginVariant(v.Variant())
 		w.strField("instance", v.Instance)
 		w.strField("orchestration", v.Orchestration)
 		w.strField("input", v.Input)
@@ -372,9 +381,7 @@ func (w *encoder) workItem(item WorkItem) {
 		w.optStrField("parent_instance", v.ParentInstance)
 		w.optUintField("parent_id", v.ParentID)
 		w.uintField("execution_id", v.ExecutionID)
-		w.endVariant()
 	case ActivityExecuteItem:
-		w.beginVariant(v.Variant())
 		w.strField("instance", v.Instance)
 		w.uintField("execution_id", v.ExecutionID)
 		w.uintField("id", v.ID)
@@ -382,73 +389,51 @@ func (w *encoder) workItem(item WorkItem) {
 		w.strField("input", v.Input)
 		w.omitStrField("session_id", v.SessionID)
 		w.omitStrField("tag", v.Tag)
-		w.endVariant()
 	case ActivityCompletedItem:
-		w.beginVariant(v.Variant())
 		w.strField("instance", v.Instance)
 		w.uintField("execution_id", v.ExecutionID)
 		w.uintField("id", v.ID)
 		w.strField("result", v.Result)
-		w.endVariant()
 	case ActivityFailedItem:
-		w.beginVariant(v.Variant())
 		w.strField("instance", v.Instance)
 		w.uintField("execution_id", v.ExecutionID)
 		w.uintField("id", v.ID)
 		w.detailsField("details", v.Details)
-		w.endVariant()
 	case TimerFiredItem:
-		w.beginVariant(v.Variant())
 		w.strField("instance", v.Instance)
 		w.uintField("execution_id", v.ExecutionID)
 		w.uintField("id", v.ID)
 		w.uintField("fire_at_ms", v.FireAtMs)
-		w.endVariant()
 	case ExternalRaisedItem:
-		w.beginVariant(v.Variant())
 		w.strField("instance", v.Instance)
 		w.strField("name", v.Name)
 		w.strField("data", v.Data)
-		w.endVariant()
 	case SubOrchCompletedItem:
-		w.beginVariant(v.Variant())
 		w.strField("parent_instance", v.ParentInstance)
 		w.uintField("parent_execution_id", v.ParentExecutionID)
 		w.uintField("parent_id", v.ParentID)
 		w.strField("result", v.Result)
-		w.endVariant()
 	case SubOrchFailedItem:
-		w.beginVariant(v.Variant())
 		w.strField("parent_instance", v.ParentInstance)
 		w.uintField("parent_execution_id", v.ParentExecutionID)
 		w.uintField("parent_id", v.ParentID)
 		w.detailsField("details", v.Details)
-		w.endVariant()
 	case CancelInstanceItem:
-		w.beginVariant(v.Variant())
 		w.strField("instance", v.Instance)
 		w.strField("reason", v.Reason)
-		w.endVariant()
 	case ContinueAsNewItem:
-		w.beginVariant(v.Variant())
 		w.strField("instance", v.Instance)
 		w.strField("orchestration", v.Orchestration)
 		w.strField("input", v.Input)
 		w.optStrField("version", v.Version)
 		w.carriedField("carry_forward_events", v.CarryForwardEvents)
 		w.omitStrField("initial_custom_status", v.InitialCustomStatus)
-		w.endVariant()
 	case QueueMessageItem:
-		w.beginVariant(v.Variant())
 		w.strField("instance", v.Instance)
 		w.strField("name", v.Name)
 		w.strField("data", v.Data)
-		w.endVariant()
-	case nil:
-		w.fail(fmt.Errorf("%w: nil WorkItem", ErrUnknownVariant))
-	default:
-		w.fail(fmt.Errorf("%w: WorkItem type %T", ErrUnknownVariant, item))
 	}
+	w.endVariant()
 }
 
 func (w *encoder) errorDetails(d ErrorDetails) {
@@ -537,22 +522,25 @@ func (w *encoder) poisonMessageType(m PoisonMessageType) {
 	}
 }
 
-// isEventKindValue reports whether kind holds one of the 26 value-typed
-// variants (not nil, and not a pointer whose methods could panic).
-func isEventKindValue(kind EventKind) bool {
-	switch kind.(type) {
-	case OrchestrationStarted, OrchestrationCompleted, OrchestrationFailed,
-		ActivityScheduled, ActivityCompleted, ActivityFailed, ActivityCancelRequested,
-		TimerCreated, TimerFired, ExternalSubscribed, ExternalEvent,
-		OrchestrationChained, SubOrchestrationScheduled, SubOrchestrationCompleted,
-		SubOrchestrationFailed, SubOrchestrationCancelRequested, OrchestrationContinuedAsNew,
-		OrchestrationCancelRequested, ExternalSubscribedCancelled, QueueSubscribed,
-		QueueEventDelivered, QueueSubscriptionCancelled, CustomStatusUpdated,
-		KeyValueSet, KeyValueCleared, KeyValuesCleared:
-		return true
+// The Go types of the variants listed by EventKinds and WorkItemVariants.
+// The encoders accept only these: not nil, and not a pointer to a variant,
+// whose value-receiver methods would panic when nil.
+var (
+	eventKindTypes = typeSet(EventKinds())
+	workItemTypes  = typeSet(WorkItemVariants())
+)
+
+func typeSet[T any](variants []T) map[reflect.Type]bool {
+	set := make(map[reflect.Type]bool, len(variants))
+	for _, v := range variants {
+		set[reflect.TypeOf(v)] = true
 	}
-	return false
+	return set
 }
+
+// isEventKindValue reports whether kind holds one of the variants of
+// EventKinds.
+func isEventKindValue(kind EventKind) bool { return eventKindTypes[reflect.TypeOf(kind)] }
 
 // appendString appends s as a JSON string escaped the way serde_json does:
 // only '"', '\\' and control characters below U+0020 are escaped (\b, \t,
@@ -718,16 +706,15 @@ type fields struct {
 	err error
 }
 
-// structFields parses body as the object of the struct variant tag.
-func structFields(tag string, body json.RawMessage) (*fields, error) {
+// structFields parses body as the object of a struct variant. A body that is
+// not an object becomes the fields' first error (reported by done), so the
+// caller can first pick the variant, and report an unknown tag as such.
+func structFields(body json.RawMessage) *fields {
 	if body == nil {
-		return nil, fmt.Errorf("%s: expected a struct variant object, found a bare string", tag)
+		return &fields{err: errors.New("expected a struct variant object, found a bare string")}
 	}
 	obj, err := parseObject(body)
-	if err != nil {
-		return nil, fmt.Errorf("%s: %w", tag, err)
-	}
-	return &fields{obj: obj}, nil
+	return &fields{obj: obj, err: err}
 }
 
 func (f *fields) fail(key string, err error) {
@@ -960,13 +947,7 @@ func decodeWorkItem(data []byte) (WorkItem, error) {
 	if err != nil {
 		return nil, err
 	}
-	if !knownWorkItem(tag) {
-		return nil, fmt.Errorf("%w %q of WorkItem", ErrUnknownVariant, tag)
-	}
-	f, err := structFields(tag, body)
-	if err != nil {
-		return nil, err
-	}
+	f := structFields(body)
 	var w WorkItem
 	switch tag {
 	case "StartOrchestration":
@@ -1054,6 +1035,8 @@ func decodeWorkItem(data []byte) (WorkItem, error) {
 			Name:     req[string](f, "name"),
 			Data:     req[string](f, "data"),
 		}
+	default:
+		return nil, fmt.Errorf("%w %q of WorkItem", ErrUnknownVariant, tag)
 	}
 	if err := f.done(tag); err != nil {
 		return nil, err
@@ -1061,29 +1044,12 @@ func decodeWorkItem(data []byte) (WorkItem, error) {
 	return w, nil
 }
 
-func knownWorkItem(tag string) bool {
-	for _, v := range WorkItemVariants() {
-		if v.Variant() == tag {
-			return true
-		}
-	}
-	return false
-}
-
 func decodeErrorDetails(data []byte) (ErrorDetails, error) {
 	tag, body, err := parseEnum(data)
 	if err != nil {
 		return nil, err
 	}
-	switch tag {
-	case "Infrastructure", "Configuration", "Application", "Poison":
-	default:
-		return nil, fmt.Errorf("%w %q of ErrorDetails", ErrUnknownVariant, tag)
-	}
-	f, err := structFields(tag, body)
-	if err != nil {
-		return nil, err
-	}
+	f := structFields(body)
 	var d ErrorDetails
 	switch tag {
 	case "Infrastructure":
@@ -1111,6 +1077,8 @@ func decodeErrorDetails(data []byte) (ErrorDetails, error) {
 			MessageType:  f.poisonMessageType("message_type"),
 			Message:      req[string](f, "message"),
 		}
+	default:
+		return nil, fmt.Errorf("%w %q of ErrorDetails", ErrUnknownVariant, tag)
 	}
 	if err := f.done(tag); err != nil {
 		return nil, err
@@ -1167,11 +1135,7 @@ func (f *fields) appErrorKind(key string) AppErrorKind {
 	case "Panicked":
 		unit = AppPanicked{}
 	case "Cancelled":
-		sf, err := structFields(tag, body)
-		if err != nil {
-			f.fail(key, err)
-			return nil
-		}
+		sf := structFields(body)
 		k := AppCancelled{Reason: req[string](sf, "reason")}
 		if err := sf.done(tag); err != nil {
 			f.fail(key, err)
@@ -1194,17 +1158,7 @@ func (f *fields) poisonMessageType(key string) PoisonMessageType {
 	if !ok {
 		return nil
 	}
-	switch tag {
-	case "Orchestration", "Activity", "FailedDeserialization":
-	default:
-		f.fail(key, fmt.Errorf("%w %q of PoisonMessageType", ErrUnknownVariant, tag))
-		return nil
-	}
-	sf, err := structFields(tag, body)
-	if err != nil {
-		f.fail(key, err)
-		return nil
-	}
+	sf := structFields(body)
 	var m PoisonMessageType
 	switch tag {
 	case "Orchestration":
@@ -1225,6 +1179,9 @@ func (f *fields) poisonMessageType(key string) PoisonMessageType {
 			ExecutionID: req[uint64](sf, "execution_id"),
 			Error:       req[string](sf, "error"),
 		}
+	default:
+		f.fail(key, fmt.Errorf("%w %q of PoisonMessageType", ErrUnknownVariant, tag))
+		return nil
 	}
 	if err := sf.done(tag); err != nil {
 		f.fail(key, err)

@@ -15,7 +15,8 @@
 // otherwise alter the time package: code that calls [time.Now], [time.Sleep]
 // or [time.After] directly keeps using the wall clock. Only code written
 // against [Clock] is affected. The [Clock] interface is deliberately minimal
-// (Now and NewTimer) so that other implementations are easy to write.
+// (Now, NewTimer and NewTimerAt) so that other implementations are easy to
+// write.
 //
 // # Fake semantics
 //
@@ -24,6 +25,8 @@
 //     changes nothing.
 //   - A timer created with duration d has the deadline Now()+d. A timer with
 //     d <= 0 fires at once, as with [time.NewTimer]; it is never pending.
+//     [Fake.NewTimerAt] takes the deadline itself; one not after Now fires
+//     at once, likewise. A timer that fires at once delivers Now.
 //   - When time is advanced, pending timers whose deadline is at or before
 //     the target fire in deadline order; timers with equal deadlines fire in
 //     creation order. Time advances step by step: while a timer fires, Now

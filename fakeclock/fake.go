@@ -65,7 +65,7 @@ func (f *Fake) AfterFunc(d time.Duration, fn func()) Timer {
 	return t
 }
 
-// schedule gives t the deadline Now()+d (see scheduleAt).
+// schedule gives t the deadline Now()+d (see scheduleAtLocked).
 func (f *Fake) schedule(t *fakeTimer, d time.Duration) {
 	f.mu.Lock()
 	f.scheduleAtLocked(t, f.now.Add(d))

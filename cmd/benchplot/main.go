@@ -17,6 +17,7 @@ import (
 	"bufio"
 	"flag"
 	"fmt"
+	"html"
 	"io"
 	"math"
 	"os"
@@ -153,7 +154,7 @@ func render(w io.Writer, title string, all []series) error {
 	b := &strings.Builder{}
 	fmt.Fprintf(b, `<svg xmlns="http://www.w3.org/2000/svg" width="%d" height="%d" font-family="sans-serif" font-size="12">`+"\n", width, height)
 	fmt.Fprintf(b, `<rect width="100%%" height="100%%" fill="white"/>`+"\n")
-	fmt.Fprintf(b, `<text x="%d" y="25" font-size="16" font-weight="bold">%s</text>`+"\n", left, escape(title))
+	fmt.Fprintf(b, `<text x="%d" y="25" font-size="16" font-weight="bold">%s</text>`+"\n", left, html.EscapeString(title))
 	// Axes and grid.
 	for i := 0; i <= 5; i++ {
 		v := yMax * float64(i) / 5
@@ -176,14 +177,14 @@ func render(w io.Writer, title string, all []series) error {
 		fmt.Fprintf(b, `<polyline fill="none" stroke="%s" stroke-width="2" points="%s"/>`+"\n", color, strings.Join(pts, " "))
 		for _, p := range s.points {
 			fmt.Fprintf(b, `<circle cx="%.1f" cy="%.1f" r="3.5" fill="%s"><title>%s n=%s: %s</title></circle>`+"\n",
-				x(p.n), y(p.ns), color, escape(s.name), formatN(p.n), formatNs(p.ns))
+				x(p.n), y(p.ns), color, html.EscapeString(s.name), formatN(p.n), formatNs(p.ns))
 		}
 		limit := 2 * s.points[0].ns
 		fmt.Fprintf(b, `<line x1="%.1f" y1="%.1f" x2="%.1f" y2="%.1f" stroke="%s" stroke-dasharray="4 4" stroke-opacity="0.6"/>`+"\n",
 			x(s.points[0].n), y(limit), x(s.points[len(s.points)-1].n), y(limit), color)
 		ly := top + 20*i
 		fmt.Fprintf(b, `<line x1="%d" y1="%d" x2="%d" y2="%d" stroke="%s" stroke-width="2"/>`+"\n", width-right+15, ly, width-right+40, ly, color)
-		fmt.Fprintf(b, `<text x="%d" y="%d">%s</text>`+"\n", width-right+46, ly+4, escape(s.name))
+		fmt.Fprintf(b, `<text x="%d" y="%d">%s</text>`+"\n", width-right+46, ly+4, html.EscapeString(s.name))
 	}
 	ly := top + 20*len(all) + 10
 	fmt.Fprintf(b, `<line x1="%d" y1="%d" x2="%d" y2="%d" stroke="#555" stroke-dasharray="4 4"/>`+"\n", width-right+15, ly, width-right+40, ly)
@@ -219,8 +220,4 @@ func formatN(n float64) string {
 		return "1e" + strconv.Itoa(int(e))
 	}
 	return strconv.FormatFloat(n, 'f', 0, 64)
-}
-
-func escape(s string) string {
-	return strings.NewReplacer("&", "&amp;", "<", "&lt;", ">", "&gt;").Replace(s)
 }

@@ -13,9 +13,9 @@
 //
 // By default the provider runs on a fake clock, so the whole run takes well
 // under a second; -realtime runs it on the wall clock with short durations,
-// as a provider whose time is a database's now() would be run; its cases
-// mostly sleep, so they run 32 at a time (-parallel), each on its own
-// provider.
+// as a provider whose time is a database's now() would be run. -parallel n
+// runs n cases at a time, each on its own provider; it defaults to 1 on the
+// fake clock and to 32 with -realtime, whose cases mostly sleep.
 package main
 
 import (
@@ -25,7 +25,6 @@ import (
 	"io"
 	"os"
 	"regexp"
-	"sync"
 	"time"
 
 	"github.com/duroxide-go/duroxide/internal/memharness"
@@ -87,7 +86,7 @@ func run(args []string, stdout, stderr io.Writer, progress bool) int {
 		}
 	}
 	start := time.Now()
-	results := runCases(cases, newHarness, *timeout, n, func(done int, c spec.Case) {
+	results := spec.RunCases(cases, newHarness, n, *timeout, func(done int, c spec.Case) {
 		if progress {
 			fmt.Fprintf(stderr, "\r\033[K[%d/%d] %s", done, len(cases), c.FullName())
 		}
@@ -110,23 +109,4 @@ func run(args []string, stdout, stderr io.Writer, progress bool) int {
 		return 1
 	}
 	return 0
-}
-
-// runCases runs cases n at a time and returns their results in case order.
-// started is called (serially) as each case starts, with the number of
-// cases started so far.
-func runCases(cases []spec.Case, newHarness spec.NewHarness, timeout time.Duration, n int, started func(int, spec.Case)) []spec.Result {
-	results := make([]spec.Result, len(cases))
-	sem := make(chan struct{}, n)
-	var wg sync.WaitGroup
-	for i, c := range cases {
-		sem <- struct{}{}
-		started(i+1, c)
-		wg.Go(func() {
-			defer func() { <-sem }()
-			results[i] = spec.RunCase(c, newHarness, timeout)
-		})
-	}
-	wg.Wait()
-	return results
 }

@@ -252,8 +252,8 @@ func genFile(name string, src []byte, muts []namedPoint, fields map[string]bool)
 		return nil, fmt.Errorf("%s: package %s, want %s", name, f.Name.Name, sourcePackage)
 	}
 	if len(f.Decls) == 0 {
-		for _, m := range muts {
-			return nil, fmt.Errorf("mutation %q: %s has no declarations", m.name, name)
+		if len(muts) > 0 {
+			return nil, fmt.Errorf("mutation %q: %s has no declarations", muts[0].name, name)
 		}
 		return nil, nil
 	}
@@ -417,13 +417,8 @@ func genHooks(src []byte) ([]byte, error) {
 			continue
 		}
 		for _, st := range fd.Body.List {
-			as, ok := st.(*ast.AssignStmt)
-			if !ok || len(as.Lhs) != 1 || len(as.Rhs) != 1 {
-				return nil, fmt.Errorf("init: unexpected statement %s (want memhooks.X = func(...) {...})", text(st))
-			}
-			sel, ok := as.Lhs[0].(*ast.SelectorExpr)
-			lit, ok2 := as.Rhs[0].(*ast.FuncLit)
-			if !ok || !ok2 || text(sel.X) != "memhooks" {
+			sel, lit := hookAssignment(st)
+			if sel == nil || lit == nil || text(sel.X) != "memhooks" {
 				return nil, fmt.Errorf("init: unexpected statement %s (want memhooks.X = func(...) {...})", text(st))
 			}
 			params := lit.Type.Params.List
@@ -461,6 +456,18 @@ type Hooks struct{ P *Provider }
 	b.WriteString(imports(body, f, "context"))
 	b.WriteString(body)
 	return formatGo(hooksFile, []byte(b.String()))
+}
+
+// hookAssignment returns the two sides of st when it is a single assignment
+// of a function literal to a selector (X.Y = func...), else nils.
+func hookAssignment(st ast.Stmt) (*ast.SelectorExpr, *ast.FuncLit) {
+	as, ok := st.(*ast.AssignStmt)
+	if !ok || len(as.Lhs) != 1 || len(as.Rhs) != 1 {
+		return nil, nil
+	}
+	sel, _ := as.Lhs[0].(*ast.SelectorExpr)
+	lit, _ := as.Rhs[0].(*ast.FuncLit)
+	return sel, lit
 }
 
 func prefixComma(s []string) string {

@@ -48,26 +48,11 @@ func TestUnmutatedSpec(t *testing.T) {
 
 // specKills runs every spec case against a fresh provider with mutation
 // active and returns the failing cases (with their first message) and the
-// number of cases run. Cases run on a small worker pool: they are
-// independent, and a case a mutant makes hang costs caseTimeout once, not
-// once per remaining case.
+// number of cases run. Cases run a few at a time: they are independent, and
+// a case a mutant makes hang costs caseTimeout once, not once per remaining
+// case.
 func specKills(mutation string) (failed []string, total int) {
-	cases := spec.Cases()
-	results := make([]spec.Result, len(cases))
-	var wg sync.WaitGroup
-	next := make(chan int)
-	for range max(2, runtime.GOMAXPROCS(0)) {
-		wg.Go(func() {
-			for i := range next {
-				results[i] = spec.RunCase(cases[i], harness(mutation), caseTimeout)
-			}
-		})
-	}
-	for i := range cases {
-		next <- i
-	}
-	close(next)
-	wg.Wait()
+	results := spec.RunCases(spec.Cases(), harness(mutation), max(2, runtime.GOMAXPROCS(0)), caseTimeout, nil)
 	for _, r := range results {
 		if r.Outcome == spec.Failed {
 			msg := ""
@@ -77,7 +62,7 @@ func specKills(mutation string) (failed []string, total int) {
 			failed = append(failed, r.Case+": "+msg)
 		}
 	}
-	return failed, len(cases)
+	return failed, len(results)
 }
 
 // specSummary shortens a spec failure: testify's Messages and Error lines
