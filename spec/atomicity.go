@@ -12,10 +12,10 @@ import (
 // acks at most once.
 func atomicityCases() []Case {
 	return []Case{
-		{"atomicity", "atomicity_failure_rollback", atomicityFailureRollback},
-		{"atomicity", "multi_operation_atomic_ack", multiOperationAtomicAck},
-		{"atomicity", "lock_released_only_on_successful_ack", lockReleasedOnlyOnSuccessfulAck},
-		{"atomicity", "concurrent_ack_prevention", concurrentAckPrevention},
+		{"atomicity", "atomicity_failure_rollback", atomicityFailureRollback, Required},
+		{"atomicity", "multi_operation_atomic_ack", multiOperationAtomicAck, Required},
+		{"atomicity", "lock_released_only_on_successful_ack", lockReleasedOnlyOnSuccessfulAck, Required},
+		{"atomicity", "concurrent_ack_prevention", concurrentAckPrevention, Required},
 	}
 }
 

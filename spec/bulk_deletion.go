@@ -11,15 +11,15 @@ import (
 // honours instance ids, completed_before and limit.
 func bulkDeletionCases() []Case {
 	return []Case{
-		{"bulk_deletion", "delete_instance_bulk_filter_combinations", bulkDelFilterCombinations},
-		{"bulk_deletion", "delete_instance_bulk_safety_and_limits", bulkDelSafetyAndLimits},
-		{"bulk_deletion", "delete_instance_bulk_completed_before_filter", bulkDelCompletedBeforeFilter},
-		{"bulk_deletion", "delete_instance_bulk_cascades_to_children", bulkDelCascadesToChildren},
+		{"bulk_deletion", "delete_instance_bulk_filter_combinations", bulkDelFilterCombinations, Required},
+		{"bulk_deletion", "delete_instance_bulk_safety_and_limits", bulkDelSafetyAndLimits, Required},
+		{"bulk_deletion", "delete_instance_bulk_completed_before_filter", bulkDelCompletedBeforeFilter, Required},
+		{"bulk_deletion", "delete_instance_bulk_cascades_to_children", bulkDelCascadesToChildren, Required},
 		// Not in duroxide:
-		{"bulk_deletion", "delete_instance_bulk_terminal_statuses", bulkDelTerminalStatuses},
-		{"bulk_deletion", "delete_instance_bulk_roots_only", bulkDelRootsOnly},
-		{"bulk_deletion", "delete_instance_bulk_empty_id_list", bulkDelEmptyIDList},
-		{"bulk_deletion", "delete_instance_bulk_limit_counts_roots", bulkDelLimitCountsRoots},
+		{"bulk_deletion", "delete_instance_bulk_terminal_statuses", bulkDelTerminalStatuses, Required},
+		{"bulk_deletion", "delete_instance_bulk_roots_only", bulkDelRootsOnly, Required},
+		{"bulk_deletion", "delete_instance_bulk_empty_id_list", bulkDelEmptyIDList, Required},
+		{"bulk_deletion", "delete_instance_bulk_limit_counts_roots", bulkDelLimitCountsRoots, Required},
 	}
 }
 

@@ -12,25 +12,25 @@ import (
 // caller's.
 func customStatusCases() []Case {
 	return []Case{
-		{"custom_status", "custom_status_set", customStatusSet},
-		{"custom_status", "custom_status_clear", customStatusClear},
-		{"custom_status", "custom_status_none_preserves", customStatusNonePreserves},
-		{"custom_status", "custom_status_version_increments", customStatusVersionIncrements},
-		{"custom_status", "custom_status_polling_no_change", customStatusPollingNoChange},
-		{"custom_status", "custom_status_nonexistent_instance", customStatusNonexistentInstance},
-		{"custom_status", "custom_status_default_on_new_instance", customStatusDefaultOnNewInstance},
+		{"custom_status", "custom_status_set", customStatusSet, Required},
+		{"custom_status", "custom_status_clear", customStatusClear, Required},
+		{"custom_status", "custom_status_none_preserves", customStatusNonePreserves, Required},
+		{"custom_status", "custom_status_version_increments", customStatusVersionIncrements, Required},
+		{"custom_status", "custom_status_polling_no_change", customStatusPollingNoChange, Required},
+		{"custom_status", "custom_status_nonexistent_instance", customStatusNonexistentInstance, Required},
+		{"custom_status", "custom_status_default_on_new_instance", customStatusDefaultOnNewInstance, Required},
 		// Not in duroxide:
-		{"custom_status", "custom_status_last_event_wins_one_bump_per_ack", customStatusLastEventWins},
-		{"custom_status", "custom_status_set_by_instance_creating_ack", customStatusSetOnCreatingAck},
-		{"custom_status", "custom_status_empty_string_is_a_value", customStatusEmptyString},
-		{"custom_status", "custom_status_survives_continue_as_new", customStatusSurvivesContinueAsNew},
-		{"custom_status", "custom_status_unchanged_by_failed_ack", customStatusFailedAck},
-		{"custom_status", "custom_status_not_set_by_append_with_execution", customStatusNotSetByAppend},
-		{"custom_status", "custom_status_is_per_instance", customStatusPerInstance},
-		{"custom_status", "custom_status_readable_while_instance_locked", customStatusReadableWhileLocked},
-		{"custom_status", "custom_status_not_aliased", customStatusNotAliased},
-		{"custom_status", "custom_status_removed_with_instance", customStatusRemovedWithInstance},
-		{"custom_status", "custom_status_ignored_without_instance_record", customStatusIgnoredWithoutRecord},
+		{"custom_status", "custom_status_last_event_wins_one_bump_per_ack", customStatusLastEventWins, Required},
+		{"custom_status", "custom_status_set_by_instance_creating_ack", customStatusSetOnCreatingAck, Required},
+		{"custom_status", "custom_status_empty_string_is_a_value", customStatusEmptyString, Required},
+		{"custom_status", "custom_status_survives_continue_as_new", customStatusSurvivesContinueAsNew, Required},
+		{"custom_status", "custom_status_unchanged_by_failed_ack", customStatusFailedAck, Required},
+		{"custom_status", "custom_status_not_set_by_append_with_execution", customStatusNotSetByAppend, Required},
+		{"custom_status", "custom_status_is_per_instance", customStatusPerInstance, Required},
+		{"custom_status", "custom_status_readable_while_instance_locked", customStatusReadableWhileLocked, Required},
+		{"custom_status", "custom_status_not_aliased", customStatusNotAliased, Required},
+		{"custom_status", "custom_status_removed_with_instance", customStatusRemovedWithInstance, Required},
+		{"custom_status", "custom_status_ignored_without_instance_record", customStatusIgnoredWithoutRecord, Required},
 	}
 }
 

@@ -11,11 +11,11 @@ import (
 // leave the store unchanged.
 func errorHandlingCases() []Case {
 	return []Case{
-		{"error_handling", "invalid_lock_token_on_ack", invalidLockTokenOnAck},
-		{"error_handling", "duplicate_event_id_rejection", duplicateEventIDRejection},
-		{"error_handling", "missing_instance_metadata", missingInstanceMetadata},
-		{"error_handling", "corrupted_serialization_data", corruptedSerializationData},
-		{"error_handling", "lock_expiration_during_ack", lockExpirationDuringAck},
+		{"error_handling", "invalid_lock_token_on_ack", invalidLockTokenOnAck, Required},
+		{"error_handling", "duplicate_event_id_rejection", duplicateEventIDRejection, Required},
+		{"error_handling", "missing_instance_metadata", missingInstanceMetadata, Required},
+		{"error_handling", "corrupted_serialization_data", corruptedSerializationData, Required},
+		{"error_handling", "lock_expiration_during_ack", lockExpirationDuringAck, Required},
 	}
 }
 

@@ -11,10 +11,10 @@ import (
 // wins over the version a message carries.
 func instanceCreationCases() []Case {
 	return []Case{
-		{"instance_creation", "instance_creation_via_metadata", instanceCreationViaMetadata},
-		{"instance_creation", "no_instance_creation_on_enqueue", noInstanceCreationOnEnqueue},
-		{"instance_creation", "null_version_handling", nullVersionHandling},
-		{"instance_creation", "sub_orchestration_instance_creation", subOrchestrationInstanceCreation},
+		{"instance_creation", "instance_creation_via_metadata", instanceCreationViaMetadata, Required},
+		{"instance_creation", "no_instance_creation_on_enqueue", noInstanceCreationOnEnqueue, Required},
+		{"instance_creation", "null_version_handling", nullVersionHandling, Required},
+		{"instance_creation", "sub_orchestration_instance_creation", subOrchestrationInstanceCreation, Required},
 	}
 }
 

@@ -15,17 +15,17 @@ import (
 // for the next turn; concurrent fetchers never share an instance.
 func instanceLockingCases() []Case {
 	return []Case{
-		{"instance_locking", "exclusive_instance_lock", exclusiveInstanceLock},
-		{"instance_locking", "lock_token_uniqueness", lockTokenUniqueness},
-		{"instance_locking", "invalid_lock_token_rejection", invalidLockTokenRejection},
-		{"instance_locking", "concurrent_instance_fetching", concurrentInstanceFetching},
-		{"instance_locking", "completions_arriving_during_lock_blocked", completionsArrivingDuringLockBlocked},
-		{"instance_locking", "cross_instance_lock_isolation", crossInstanceLockIsolation},
-		{"instance_locking", "message_tagging_during_lock", messageTaggingDuringLock},
-		{"instance_locking", "ack_only_affects_locked_messages", ackOnlyAffectsLockedMessages},
-		{"instance_locking", "multi_threaded_lock_contention", multiThreadedLockContention},
-		{"instance_locking", "multi_threaded_no_duplicate_processing", multiThreadedNoDuplicateProcessing},
-		{"instance_locking", "multi_threaded_lock_expiration_recovery", multiThreadedLockExpirationRecovery},
+		{"instance_locking", "exclusive_instance_lock", exclusiveInstanceLock, Required},
+		{"instance_locking", "lock_token_uniqueness", lockTokenUniqueness, Required},
+		{"instance_locking", "invalid_lock_token_rejection", invalidLockTokenRejection, Required},
+		{"instance_locking", "concurrent_instance_fetching", concurrentInstanceFetching, Required},
+		{"instance_locking", "completions_arriving_during_lock_blocked", completionsArrivingDuringLockBlocked, Required},
+		{"instance_locking", "cross_instance_lock_isolation", crossInstanceLockIsolation, Required},
+		{"instance_locking", "message_tagging_during_lock", messageTaggingDuringLock, Required},
+		{"instance_locking", "ack_only_affects_locked_messages", ackOnlyAffectsLockedMessages, Required},
+		{"instance_locking", "multi_threaded_lock_contention", multiThreadedLockContention, Required},
+		{"instance_locking", "multi_threaded_no_duplicate_processing", multiThreadedNoDuplicateProcessing, Required},
+		{"instance_locking", "multi_threaded_lock_expiration_recovery", multiThreadedLockExpirationRecovery, Required},
 	}
 }
 

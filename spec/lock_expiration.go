@@ -13,24 +13,24 @@ import (
 // by ack and abandon, and are renewed only while held and unexpired.
 func lockExpirationCases() []Case {
 	return []Case{
-		{"lock_expiration", "lock_expires_after_timeout", lockExpiresAfterTimeout},
-		{"lock_expiration", "abandon_releases_lock_immediately", abandonReleasesLockImmediately},
-		{"lock_expiration", "lock_renewal_on_ack", lockRenewalOnAck},
-		{"lock_expiration", "concurrent_lock_attempts_respect_expiration", concurrentLockAttemptsRespectExpiration},
-		{"lock_expiration", "worker_lock_renewal_success", workerLockRenewalSuccess},
-		{"lock_expiration", "worker_lock_renewal_invalid_token", workerLockRenewalInvalidToken},
-		{"lock_expiration", "worker_lock_renewal_after_expiration", workerLockRenewalAfterExpiration},
-		{"lock_expiration", "worker_lock_renewal_extends_timeout", workerLockRenewalExtendsTimeout},
-		{"lock_expiration", "worker_lock_renewal_after_ack", workerLockRenewalAfterAck},
-		{"lock_expiration", "abandon_work_item_releases_lock", abandonWorkItemReleasesLock},
-		{"lock_expiration", "abandon_work_item_with_delay", abandonWorkItemWithDelay},
-		{"lock_expiration", "worker_ack_fails_after_lock_expiry", workerAckFailsAfterLockExpiry},
-		{"lock_expiration", "orchestration_lock_renewal_after_expiration", orchestrationLockRenewalAfterExpiration},
+		{"lock_expiration", "lock_expires_after_timeout", lockExpiresAfterTimeout, Required},
+		{"lock_expiration", "abandon_releases_lock_immediately", abandonReleasesLockImmediately, Required},
+		{"lock_expiration", "lock_renewal_on_ack", lockRenewalOnAck, Required},
+		{"lock_expiration", "concurrent_lock_attempts_respect_expiration", concurrentLockAttemptsRespectExpiration, Required},
+		{"lock_expiration", "worker_lock_renewal_success", workerLockRenewalSuccess, Required},
+		{"lock_expiration", "worker_lock_renewal_invalid_token", workerLockRenewalInvalidToken, Required},
+		{"lock_expiration", "worker_lock_renewal_after_expiration", workerLockRenewalAfterExpiration, Required},
+		{"lock_expiration", "worker_lock_renewal_extends_timeout", workerLockRenewalExtendsTimeout, Required},
+		{"lock_expiration", "worker_lock_renewal_after_ack", workerLockRenewalAfterAck, Required},
+		{"lock_expiration", "abandon_work_item_releases_lock", abandonWorkItemReleasesLock, Required},
+		{"lock_expiration", "abandon_work_item_with_delay", abandonWorkItemWithDelay, Required},
+		{"lock_expiration", "worker_ack_fails_after_lock_expiry", workerAckFailsAfterLockExpiry, Required},
+		{"lock_expiration", "orchestration_lock_renewal_after_expiration", orchestrationLockRenewalAfterExpiration, Required},
 		// Not in duroxide: rules TestMutants showed no case checked.
-		{"lock_expiration", "abandon_orchestration_item_with_delay", abandonOrchestrationItemWithDelay},
-		{"lock_expiration", "orchestration_lock_renewal_extends_from_now", orchestrationLockRenewalExtendsFromNow},
-		{"lock_expiration", "worker_lock_expiry_is_strict", workerLockExpiryIsStrict},
-		{"lock_expiration", "used_tokens_are_invalid", usedTokensAreInvalid},
+		{"lock_expiration", "abandon_orchestration_item_with_delay", abandonOrchestrationItemWithDelay, Required},
+		{"lock_expiration", "orchestration_lock_renewal_extends_from_now", orchestrationLockRenewalExtendsFromNow, Required},
+		{"lock_expiration", "worker_lock_expiry_is_strict", workerLockExpiryIsStrict, Required},
+		{"lock_expiration", "used_tokens_are_invalid", usedTokensAreInvalid, Required},
 	}
 }
 

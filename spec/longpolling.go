@@ -16,17 +16,17 @@ import (
 // fetch that never returns.
 func longPollingCases() []Case {
 	return []Case{
-		{"long_polling", "short_poll_returns_immediately", shortPollReturnsImmediately},
-		{"long_polling", "long_poll_waits_for_timeout", longPollWaitsForTimeout},
-		{"long_polling", "fetch_respects_timeout_upper_bound", fetchRespectsTimeoutUpperBound},
-		{"long_polling", "short_poll_work_item_returns_immediately", shortPollWorkItemReturnsImmediately},
-		{"long_polling", "long_poll_work_item_waits_for_timeout", longPollWorkItemWaitsForTimeout},
+		{"long_polling", "short_poll_returns_immediately", shortPollReturnsImmediately, Required},
+		{"long_polling", "long_poll_waits_for_timeout", longPollWaitsForTimeout, Required},
+		{"long_polling", "fetch_respects_timeout_upper_bound", fetchRespectsTimeoutUpperBound, Required},
+		{"long_polling", "short_poll_work_item_returns_immediately", shortPollWorkItemReturnsImmediately, Required},
+		{"long_polling", "long_poll_work_item_waits_for_timeout", longPollWorkItemWaitsForTimeout, Required},
 		// Not in duroxide: a long poll ends early when work arrives.
-		{"long_polling", "long_poll_wakes_on_enqueue", longPollWakesOnEnqueue},
-		{"long_polling", "long_poll_work_item_wakes_on_enqueue", longPollWorkItemWakesOnEnqueue},
-		{"long_polling", "long_poll_wakes_when_delayed_message_becomes_visible", longPollWakesWhenDelayedVisible},
-		{"long_polling", "long_poll_wakes_when_lock_expires", longPollWakesWhenLockExpires},
-		{"long_polling", "long_poll_returns_when_context_ends", longPollReturnsWhenContextEnds},
+		{"long_polling", "long_poll_wakes_on_enqueue", longPollWakesOnEnqueue, Required},
+		{"long_polling", "long_poll_work_item_wakes_on_enqueue", longPollWorkItemWakesOnEnqueue, Required},
+		{"long_polling", "long_poll_wakes_when_delayed_message_becomes_visible", longPollWakesWhenDelayedVisible, Required},
+		{"long_polling", "long_poll_wakes_when_lock_expires", longPollWakesWhenLockExpires, Required},
+		{"long_polling", "long_poll_returns_when_context_ends", longPollReturnsWhenContextEnds, Required},
 	}
 }
 

@@ -11,21 +11,21 @@ import (
 // queue depths.
 func managementCases() []Case {
 	return []Case{
-		{"management", "list_instances", mgmtListInstances},
-		{"management", "list_instances_by_status", mgmtListInstancesByStatus},
-		{"management", "list_executions", mgmtListExecutions},
-		{"management", "get_instance_info", mgmtGetInstanceInfo},
-		{"management", "get_execution_info", mgmtGetExecutionInfo},
-		{"management", "get_system_metrics", mgmtGetSystemMetrics},
-		{"management", "get_queue_depths", mgmtGetQueueDepths},
+		{"management", "list_instances", mgmtListInstances, Required},
+		{"management", "list_instances_by_status", mgmtListInstancesByStatus, Required},
+		{"management", "list_executions", mgmtListExecutions, Required},
+		{"management", "get_instance_info", mgmtGetInstanceInfo, Required},
+		{"management", "get_execution_info", mgmtGetExecutionInfo, Required},
+		{"management", "get_system_metrics", mgmtGetSystemMetrics, Required},
+		{"management", "get_queue_depths", mgmtGetQueueDepths, Required},
 		// Not in duroxide:
-		{"management", "list_instances_requires_metadata_record", mgmtListInstancesRequiresRecord},
-		{"management", "list_instances_by_status_uses_current_execution", mgmtListByStatusUsesCurrentExecution},
-		{"management", "get_instance_info_details", mgmtGetInstanceInfoDetails},
-		{"management", "get_execution_info_details", mgmtGetExecutionInfoDetails},
-		{"management", "list_executions_and_history_reads", mgmtListExecutionsAndHistoryReads},
-		{"management", "system_metrics_exact_counts", mgmtSystemMetricsExactCounts},
-		{"management", "queue_depths_count_unlocked_messages", mgmtQueueDepthsCountUnlocked},
+		{"management", "list_instances_requires_metadata_record", mgmtListInstancesRequiresRecord, Required},
+		{"management", "list_instances_by_status_uses_current_execution", mgmtListByStatusUsesCurrentExecution, Required},
+		{"management", "get_instance_info_details", mgmtGetInstanceInfoDetails, Required},
+		{"management", "get_execution_info_details", mgmtGetExecutionInfoDetails, Required},
+		{"management", "list_executions_and_history_reads", mgmtListExecutionsAndHistoryReads, Required},
+		{"management", "system_metrics_exact_counts", mgmtSystemMetricsExactCounts, Required},
+		{"management", "queue_depths_count_unlocked_messages", mgmtQueueDepthsCountUnlocked, Required},
 	}
 }
 

@@ -12,11 +12,11 @@ import (
 // ack's execution id is authoritative, and "latest" is the highest execution.
 func multiExecutionCases() []Case {
 	return []Case{
-		{"multi_execution", "execution_isolation", multiExecExecutionIsolation},
-		{"multi_execution", "latest_execution_detection", multiExecLatestExecutionDetection},
-		{"multi_execution", "execution_id_sequencing", multiExecExecutionIDSequencing},
-		{"multi_execution", "continue_as_new_creates_new_execution", multiExecContinueAsNewCreatesNewExecution},
-		{"multi_execution", "execution_history_persistence", multiExecExecutionHistoryPersistence},
+		{"multi_execution", "execution_isolation", multiExecExecutionIsolation, Required},
+		{"multi_execution", "latest_execution_detection", multiExecLatestExecutionDetection, Required},
+		{"multi_execution", "execution_id_sequencing", multiExecExecutionIDSequencing, Required},
+		{"multi_execution", "continue_as_new_creates_new_execution", multiExecContinueAsNewCreatesNewExecution, Required},
+		{"multi_execution", "execution_history_persistence", multiExecExecutionHistoryPersistence, Required},
 	}
 }
 

@@ -10,15 +10,15 @@ import (
 // per message, counted per delivery and undone by abandon with ignoreAttempt.
 func poisonMessageCases() []Case {
 	return []Case{
-		{"poison_message", "orchestration_attempt_count_starts_at_one", orchestrationAttemptCountStartsAtOne},
-		{"poison_message", "orchestration_attempt_count_increments_on_refetch", orchestrationAttemptCountIncrementsOnRefetch},
-		{"poison_message", "worker_attempt_count_starts_at_one", workerAttemptCountStartsAtOne},
-		{"poison_message", "worker_attempt_count_increments_on_lock_expiry", workerAttemptCountIncrementsOnLockExpiry},
-		{"poison_message", "attempt_count_is_per_message", attemptCountIsPerMessage},
-		{"poison_message", "abandon_work_item_ignore_attempt_decrements", abandonWorkItemIgnoreAttemptDecrements},
-		{"poison_message", "abandon_orchestration_item_ignore_attempt_decrements", abandonOrchestrationItemIgnoreAttemptDecrements},
-		{"poison_message", "ignore_attempt_never_goes_negative", ignoreAttemptNeverGoesNegative},
-		{"poison_message", "max_attempt_count_across_message_batch", maxAttemptCountAcrossMessageBatch},
+		{"poison_message", "orchestration_attempt_count_starts_at_one", orchestrationAttemptCountStartsAtOne, Required},
+		{"poison_message", "orchestration_attempt_count_increments_on_refetch", orchestrationAttemptCountIncrementsOnRefetch, Required},
+		{"poison_message", "worker_attempt_count_starts_at_one", workerAttemptCountStartsAtOne, Required},
+		{"poison_message", "worker_attempt_count_increments_on_lock_expiry", workerAttemptCountIncrementsOnLockExpiry, Required},
+		{"poison_message", "attempt_count_is_per_message", attemptCountIsPerMessage, Required},
+		{"poison_message", "abandon_work_item_ignore_attempt_decrements", abandonWorkItemIgnoreAttemptDecrements, Required},
+		{"poison_message", "abandon_orchestration_item_ignore_attempt_decrements", abandonOrchestrationItemIgnoreAttemptDecrements, Required},
+		{"poison_message", "ignore_attempt_never_goes_negative", ignoreAttemptNeverGoesNegative, Required},
+		{"poison_message", "max_attempt_count_across_message_batch", maxAttemptCountAcrossMessageBatch, Required},
 	}
 }
 

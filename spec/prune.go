@@ -11,15 +11,15 @@ import (
 // every matching instance, running ones included.
 func pruneCases() []Case {
 	return []Case{
-		{"prune", "prune_options_combinations", pruneOptionsCombinations},
-		{"prune", "prune_safety", pruneSafety},
-		{"prune", "prune_bulk", pruneBulk},
-		{"prune", "prune_bulk_includes_running_instances", pruneBulkIncludesRunningInstances},
+		{"prune", "prune_options_combinations", pruneOptionsCombinations, Required},
+		{"prune", "prune_safety", pruneSafety, Required},
+		{"prune", "prune_bulk", pruneBulk, Required},
+		{"prune", "prune_bulk_includes_running_instances", pruneBulkIncludesRunningInstances, Required},
 		// Not in duroxide:
-		{"prune", "prune_completed_before", pruneCompletedBefore},
-		{"prune", "prune_never_deletes_running_execution", pruneNeverDeletesRunningExecution},
-		{"prune", "prune_removes_only_old_execution_history", pruneRemovesOnlyOldExecutionHistory},
-		{"prune", "prune_bulk_filters", pruneBulkFilters},
+		{"prune", "prune_completed_before", pruneCompletedBefore, Required},
+		{"prune", "prune_never_deletes_running_execution", pruneNeverDeletesRunningExecution, Required},
+		{"prune", "prune_removes_only_old_execution_history", pruneRemovesOnlyOldExecutionHistory, Required},
+		{"prune", "prune_bulk_filters", pruneBulkFilters, Required},
 	}
 }
 

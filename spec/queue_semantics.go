@@ -13,19 +13,19 @@ import (
 // decide visibility, and orphan mailbox messages are dropped.
 func queueSemanticsCases() []Case {
 	return []Case{
-		{"queue_semantics", "worker_queue_fifo_ordering", queueSemWorkerQueueFIFOOrdering},
-		{"queue_semantics", "worker_peek_lock_semantics", queueSemWorkerPeekLockSemantics},
-		{"queue_semantics", "worker_ack_atomicity", queueSemWorkerAckAtomicity},
-		{"queue_semantics", "timer_delayed_visibility", queueSemTimerDelayedVisibility},
-		{"queue_semantics", "lost_lock_token_handling", queueSemLostLockTokenHandling},
-		{"queue_semantics", "worker_item_immediate_visibility", queueSemWorkerItemImmediateVisibility},
-		{"queue_semantics", "worker_delayed_visibility_skips_future_items", queueSemWorkerDelayedVisibilitySkipsFutureItems},
-		{"queue_semantics", "orphan_queue_messages_dropped", queueSemOrphanQueueMessagesDropped},
+		{"queue_semantics", "worker_queue_fifo_ordering", queueSemWorkerQueueFIFOOrdering, Required},
+		{"queue_semantics", "worker_peek_lock_semantics", queueSemWorkerPeekLockSemantics, Required},
+		{"queue_semantics", "worker_ack_atomicity", queueSemWorkerAckAtomicity, Required},
+		{"queue_semantics", "timer_delayed_visibility", queueSemTimerDelayedVisibility, Required},
+		{"queue_semantics", "lost_lock_token_handling", queueSemLostLockTokenHandling, Required},
+		{"queue_semantics", "worker_item_immediate_visibility", queueSemWorkerItemImmediateVisibility, Required},
+		{"queue_semantics", "worker_delayed_visibility_skips_future_items", queueSemWorkerDelayedVisibilitySkipsFutureItems, Required},
+		{"queue_semantics", "orphan_queue_messages_dropped", queueSemOrphanQueueMessagesDropped, Required},
 		// Not in duroxide: the head-of-line rule (contract §10 item 26).
-		{"queue_semantics", "early_message_does_not_block_other_instances", queueSemEarlyMessageDoesNotBlock},
+		{"queue_semantics", "early_message_does_not_block_other_instances", queueSemEarlyMessageDoesNotBlock, Required},
 		// Not in duroxide: rules TestMutants showed no case checked.
-		{"queue_semantics", "acked_timer_visible_at_fire_at", queueSemAckedTimerVisibleAtFireAt},
-		{"queue_semantics", "returned_history_not_aliased", queueSemReturnedHistoryNotAliased},
+		{"queue_semantics", "acked_timer_visible_at_fire_at", queueSemAckedTimerVisibleAtFireAt, Required},
+		{"queue_semantics", "returned_history_not_aliased", queueSemReturnedHistoryNotAliased, Required},
 	}
 }
 

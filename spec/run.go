@@ -21,6 +21,37 @@ type Case struct {
 	Name string
 	// Run executes the case against a fresh harness.
 	Run func(t T, h *Harness)
+	// Level says whether duroxide's runtime needs the rule ([Required]) or
+	// memprovider recommends it ([Strict]).
+	Level Level
+}
+
+// Level is how binding a case is.
+//
+// A Level is an immutable value.
+type Level int
+
+// Levels. The zero Level is not a level: every case names one.
+const (
+	// Required cases check rules whose violation breaks duroxide's runtime,
+	// loses or duplicates work, or breaks a rule the contract states as a
+	// must. A provider that fails one is not conformant.
+	Required Level = iota + 1
+	// Strict cases check stronger guarantees (sharper errors, liveness,
+	// ordering) that memprovider gives and recommends but duroxide's runtime
+	// does not rely on.
+	Strict
+)
+
+// String returns "required" or "strict".
+func (l Level) String() string {
+	switch l {
+	case Required:
+		return "required"
+	case Strict:
+		return "strict"
+	}
+	return fmt.Sprintf("Level(%d)", int(l))
 }
 
 // FullName returns "group/case".

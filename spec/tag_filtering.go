@@ -15,21 +15,21 @@ import (
 // enqueue paths and survives redelivery.
 func tagFilteringCases() []Case {
 	return []Case{
-		{"tag_filtering", "default_only_fetches_untagged", defaultOnlyFetchesUntagged},
-		{"tag_filtering", "tags_fetches_only_matching", tagsFetchesOnlyMatching},
-		{"tag_filtering", "default_and_fetches_untagged_and_matching", defaultAndFetchesUntaggedAndMatching},
-		{"tag_filtering", "none_filter_returns_nothing", noneFilterReturnsNothing},
-		{"tag_filtering", "multi_tag_filter", multiTagFilter},
-		{"tag_filtering", "tag_round_trip_preservation", tagRoundTripPreservation},
-		{"tag_filtering", "any_filter_fetches_everything", anyFilterFetchesEverything},
-		{"tag_filtering", "tag_survives_abandon_and_refetch", tagSurvivesAbandonAndRefetch},
-		{"tag_filtering", "multi_runtime_tag_isolation", multiRuntimeTagIsolation},
-		{"tag_filtering", "tag_preserved_through_ack_orchestration_item", tagPreservedThroughAckOrchestrationItem},
+		{"tag_filtering", "default_only_fetches_untagged", defaultOnlyFetchesUntagged, Required},
+		{"tag_filtering", "tags_fetches_only_matching", tagsFetchesOnlyMatching, Required},
+		{"tag_filtering", "default_and_fetches_untagged_and_matching", defaultAndFetchesUntaggedAndMatching, Required},
+		{"tag_filtering", "none_filter_returns_nothing", noneFilterReturnsNothing, Required},
+		{"tag_filtering", "multi_tag_filter", multiTagFilter, Required},
+		{"tag_filtering", "tag_round_trip_preservation", tagRoundTripPreservation, Required},
+		{"tag_filtering", "any_filter_fetches_everything", anyFilterFetchesEverything, Required},
+		{"tag_filtering", "tag_survives_abandon_and_refetch", tagSurvivesAbandonAndRefetch, Required},
+		{"tag_filtering", "multi_runtime_tag_isolation", multiRuntimeTagIsolation, Required},
+		{"tag_filtering", "tag_preserved_through_ack_orchestration_item", tagPreservedThroughAckOrchestrationItem, Required},
 		// Not in duroxide:
-		{"tag_filtering", "tag_comparison_is_exact_and_case_sensitive", tagComparisonIsExactAndCaseSensitive},
-		{"tag_filtering", "empty_string_tag_is_not_untagged", emptyStringTagIsNotUntagged},
-		{"tag_filtering", "none_filter_returns_at_once_despite_poll_timeout", noneFilterReturnsAtOnceDespitePollTimeout},
-		{"tag_filtering", "tag_and_session_filters_compose", tagAndSessionFiltersCompose},
+		{"tag_filtering", "tag_comparison_is_exact_and_case_sensitive", tagComparisonIsExactAndCaseSensitive, Required},
+		{"tag_filtering", "empty_string_tag_is_not_untagged", emptyStringTagIsNotUntagged, Required},
+		{"tag_filtering", "none_filter_returns_at_once_despite_poll_timeout", noneFilterReturnsAtOnceDespitePollTimeout, Required},
+		{"tag_filtering", "tag_and_session_filters_compose", tagAndSessionFiltersCompose, Required},
 	}
 }
 
