@@ -105,6 +105,22 @@ func (f *Fake) scheduleAtLocked(t *fakeTimer, deadline time.Time) {
 	f.mu.Unlock()
 }
 
+// StepBack moves the Fake's time back by d, as NTP or a VM migration steps a
+// wall clock back: pending timers keep their deadlines (they fire once time
+// reaches them again) and nothing fires. It exists to test code that must
+// survive a clock that is not monotonic; [Fake.Advance] never moves time
+// backwards. A negative d returns an error wrapping [ErrBackwards] and
+// changes nothing.
+func (f *Fake) StepBack(d time.Duration) error {
+	if d < 0 {
+		return fmt.Errorf("fakeclock: StepBack(%v): %w", d, ErrBackwards)
+	}
+	f.mu.Lock()
+	f.now = f.now.Add(-d)
+	f.mu.Unlock()
+	return nil
+}
+
 // Advance moves the Fake's time forward by d, firing every timer whose
 // deadline is reached, in deadline order. When Advance returns, Now reports
 // the old time plus d. A negative d returns an error wrapping

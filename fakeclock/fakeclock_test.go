@@ -519,3 +519,21 @@ func TestNewTimerAtNoComputeThenArmRace(t *testing.T) {
 		t.Fatal("timer armed at an absolute deadline fired late")
 	}
 }
+
+func TestStepBack(t *testing.T) {
+	start := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
+	f := fakeclock.NewFake(start)
+	tm := f.NewTimer(time.Second)
+	require.NoError(t, f.StepBack(time.Minute))
+	require.Equal(t, start.Add(-time.Minute), f.Now())
+	require.ErrorIs(t, f.StepBack(-time.Second), fakeclock.ErrBackwards)
+	require.Equal(t, start.Add(-time.Minute), f.Now(), "a refused step changes nothing")
+	require.NoError(t, f.Advance(time.Minute))
+	select {
+	case <-tm.C():
+		t.Fatal("timer fired before its deadline came round again")
+	default:
+	}
+	require.NoError(t, f.Advance(time.Second))
+	require.Equal(t, start.Add(time.Second), <-tm.C())
+}

@@ -58,6 +58,10 @@ type Harness struct {
 	Clock *fakeclock.Fake
 	// Hooks, when non-nil, are the white-box hooks on Provider's store.
 	Hooks Hooks
+	// ClockStepsBack says the provider is built to survive its clock
+	// stepping backwards (it reads a wall clock, not a database's): cases
+	// and proptest may then call Clock.StepBack. Only meaningful with Clock.
+	ClockStepsBack bool
 	// LongPolling says the provider honours poll timeouts (waits for work);
 	// otherwise it is a short-polling provider.
 	LongPolling bool
