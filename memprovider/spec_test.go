@@ -20,7 +20,7 @@ func TestSpecRealTime(t *testing.T) {
 	if testing.Short() {
 		t.Skip("real-time spec run sleeps; skipped in -short mode")
 	}
-	results := spec.RunConcurrently(t, memharness.RealTime, 32, time.Minute)
+	results := spec.RunConcurrently(t, memharness.RealTime, 32)
 	requireNoSkips(t, results)
 }
 

@@ -3,7 +3,6 @@ package spec
 import (
 	"context"
 	"fmt"
-	"runtime"
 	"slices"
 	"strings"
 	"sync"
@@ -54,6 +53,42 @@ func (l Level) String() string {
 	return fmt.Sprintf("Level(%d)", int(l))
 }
 
+// AllLevels returns every level, in order: Required, Strict.
+func AllLevels() []Level { return []Level{Required, Strict} }
+
+// ParseLevel returns the level named s ("required" or "strict"), or an
+// error naming the valid levels.
+func ParseLevel(s string) (Level, error) {
+	for _, l := range AllLevels() {
+		if s == l.String() {
+			return l, nil
+		}
+	}
+	return 0, fmt.Errorf("spec: unknown level %q (want \"required\" or \"strict\")", s)
+}
+
+// valid reports whether l is one of the levels.
+func (l Level) valid() bool { return l == Required || l == Strict }
+
+// MarshalText encodes the level as its name, so that JSON shows "required"
+// or "strict". It refuses a Level that is not one of the levels.
+func (l Level) MarshalText() ([]byte, error) {
+	if !l.valid() {
+		return nil, fmt.Errorf("spec: invalid level %d", int(l))
+	}
+	return []byte(l.String()), nil
+}
+
+// UnmarshalText decodes a level name written by MarshalText.
+func (l *Level) UnmarshalText(b []byte) error {
+	v, err := ParseLevel(string(b))
+	if err != nil {
+		return err
+	}
+	*l = v
+	return nil
+}
+
 // FullName returns "group/case".
 func (c Case) FullName() string { return c.Group + "/" + c.Name }
 
@@ -99,31 +134,117 @@ func Groups() []string {
 	return gs
 }
 
-// Run runs every case as a subtest named "group/case" of t. newHarness is
-// called once per case and must return a fresh, empty provider. Cases run
-// sequentially.
-func Run(t *testing.T, newHarness NewHarness) {
+// Default per-case deadlines, used unless [CaseTimeout] (or the timeout
+// argument of [RunCase] and [RunCases]) sets one. A case on a fake clock
+// takes milliseconds, so 10 s means it is stuck; a real-time case sleeps for
+// the harness's durations, hence the minute.
+const (
+	DefaultFakeClockCaseTimeout = 10 * time.Second
+	DefaultRealTimeCaseTimeout  = time.Minute
+)
+
+// An Option changes how [Run] and [RunConcurrently] run the cases.
+//
+// Options are immutable values, safe to share.
+type Option func(*options)
+
+// options is what the Options set.
+type options struct {
+	levels  []Level       // nil: every level
+	timeout time.Duration // 0: the default for the harness's mode
+	errs    []string      // invalid options, reported by Run
+}
+
+// Levels runs only the cases of the given levels, e.g.
+// spec.Levels(spec.Required) for the cases duroxide's runtime relies on.
+// Without it every level runs. An empty or unknown level fails the run.
+func Levels(levels ...Level) Option {
+	return func(o *options) {
+		if len(levels) == 0 {
+			o.errs = append(o.errs, "spec.Levels: no level given")
+		}
+		for _, l := range levels {
+			if !l.valid() {
+				o.errs = append(o.errs, fmt.Sprintf("spec.Levels: %v is not a level (spec.Required or spec.Strict)", l))
+			}
+		}
+		o.levels = slices.Clone(levels)
+	}
+}
+
+// CaseTimeout bounds each case's wall time: a case still running after d
+// fails with a message saying so (and where it was stuck), instead of
+// hanging until go test's own timeout. The default is
+// [DefaultFakeClockCaseTimeout] for a harness with a fake clock and
+// [DefaultRealTimeCaseTimeout] otherwise. A d that is not positive fails the
+// run.
+func CaseTimeout(d time.Duration) Option {
+	return func(o *options) {
+		if d <= 0 {
+			o.errs = append(o.errs, fmt.Sprintf("spec.CaseTimeout(%v): the timeout must be positive", d))
+		}
+		o.timeout = d
+	}
+}
+
+// newOptions applies opts, failing t on an invalid one.
+func newOptions(t testing.TB, opts []Option) options {
 	t.Helper()
+	var o options
+	for _, opt := range opts {
+		opt(&o)
+	}
+	if len(o.errs) > 0 {
+		t.Fatalf("%s", strings.Join(o.errs, "\n"))
+	}
+	return o
+}
+
+// selected reports whether c runs under o's level filter.
+func (o options) selected(c Case) bool {
+	return o.levels == nil || slices.Contains(o.levels, c.Level)
+}
+
+// Run runs the cases as subtests of t named "group/case", so that
+// go test -run 'TestSpec/sessions/' selects one group. newHarness is called
+// once per case and must return a fresh, empty provider. Cases run one at a
+// time, each in a goroutine of its own under a deadline (see [CaseTimeout]):
+// a case that hangs fails with the place it hung, and the others still run.
+// Each case logs its level; [Levels] runs only some levels.
+func Run(t *testing.T, newHarness NewHarness, opts ...Option) {
+	t.Helper()
+	o := newOptions(t, opts)
 	for _, group := range registry {
+		if !slices.ContainsFunc(group, o.selected) {
+			continue
+		}
 		t.Run(group[0].Group, func(t *testing.T) {
 			for _, c := range group {
-				t.Run(c.Name, func(t *testing.T) { runIn(t, c, newHarness) })
+				if o.selected(c) {
+					t.Run(c.Name, func(t *testing.T) { runTest(t, c, newHarness, o.timeout) })
+				}
 			}
 		})
 	}
 }
 
-// RunConcurrently runs every case like [Run], but up to n cases at a time,
-// each on its own fresh harness, through [RunCase]; it then reports each
+// RunConcurrently runs the cases like [Run], but up to n cases at a time,
+// each on its own fresh harness, through [RunCases]; it then reports each
 // result as subtest "group/case" of t (failures with their messages, skips
 // with their reasons). Use it for real-time runs, whose cases mostly sleep:
 // the wall time approaches that of the slowest case. Only use it when the
-// harnesses' providers are independent of each other. timeout bounds each
-// case. It returns the results, in case order.
-func RunConcurrently(t *testing.T, newHarness NewHarness, n int, timeout time.Duration) []Result {
+// harnesses' providers are independent of each other. It returns the
+// results of the cases run, in case order.
+func RunConcurrently(t *testing.T, newHarness NewHarness, n int, opts ...Option) []Result {
 	t.Helper()
-	cases := Cases()
-	results := RunCases(cases, newHarness, n, timeout, nil)
+	o := newOptions(t, opts)
+	var cases []Case
+	for _, c := range Cases() {
+		if o.selected(c) {
+			cases = append(cases, c)
+		}
+	}
+	results := RunCases(cases, newHarness, n, o.timeout, nil)
 	for i := 0; i < len(cases); {
 		group := cases[i].Group
 		end := i
@@ -134,6 +255,7 @@ func RunConcurrently(t *testing.T, newHarness NewHarness, n int, timeout time.Du
 			for j := i; j < end; j++ {
 				r := results[j]
 				t.Run(cases[j].Name, func(t *testing.T) {
+					t.Logf("level %s", r.Level)
 					switch r.Outcome {
 					case Failed:
 						t.Errorf("%s", strings.Join(r.Messages, "\n"))
@@ -153,9 +275,9 @@ func RunConcurrently(t *testing.T, newHarness NewHarness, n int, timeout time.Du
 }
 
 // RunCases runs cases through [RunCase], up to n at a time, each on its own
-// fresh harness, and returns their results in case order. started, when
-// non-nil, is called from the calling goroutine as each case starts, with
-// the number of cases started so far.
+// fresh harness, and returns their results in case order. timeout bounds
+// each case as in RunCase. started, when non-nil, is called from the calling
+// goroutine as each case starts, with the number of cases started so far.
 func RunCases(cases []Case, newHarness NewHarness, n int, timeout time.Duration, started func(int, Case)) []Result {
 	results := make([]Result, len(cases))
 	sem := make(chan struct{}, max(n, 1))
@@ -172,17 +294,6 @@ func RunCases(cases []Case, newHarness NewHarness, n int, timeout time.Duration,
 	}
 	wg.Wait()
 	return results
-}
-
-// runIn builds the case's harness and runs it on t.
-func runIn(t T, c Case, newHarness NewHarness) {
-	t.Helper()
-	h := newHarness(t)
-	if h == nil || h.Provider == nil {
-		t.Errorf("harness function returned no provider")
-		t.FailNow()
-	}
-	c.Run(t, h.withDefaults())
 }
 
 // Outcome is how a case ended.
@@ -203,122 +314,35 @@ const (
 type Result struct {
 	// Case is "group/case".
 	Case string
+	// Level is the case's level.
+	Level Level
 	// Outcome is passed, failed or skipped.
 	Outcome Outcome
-	// Messages are the failure, skip and log messages, in order.
+	// Messages are the failure, skip and log messages, in order. A failed
+	// case's last message names the rule and where it is documented.
 	Messages []string
+	// SkipReason is why a skipped case did not run (a missing capability),
+	// without the "skipped: " prefix of its message; "" otherwise.
+	SkipReason string
 	// Duration is the case's wall time.
 	Duration time.Duration
 }
 
 // RunCase runs one case outside go test, with a recording T, and returns its
-// result. It is what the conformance report command and mutation tests use.
-// A case that does not finish within timeout fails (its goroutine is left
-// running; the harness provider is then in an unknown state).
+// result. It is what the conformance report and mutation tests use. A case
+// that does not finish within timeout fails, with the stack it was stuck in;
+// its goroutine is left running and the harness provider is then in an
+// unknown state. A timeout that is not positive selects the default
+// ([DefaultFakeClockCaseTimeout] on a fake clock, else
+// [DefaultRealTimeCaseTimeout]).
 func RunCase(c Case, newHarness NewHarness, timeout time.Duration) Result {
 	ctx, cancel := context.WithCancel(context.Background())
 	rt := &recordingT{name: c.FullName(), ctx: ctx}
 	start := time.Now()
-	done := make(chan struct{})
-	go func() {
-		defer close(done)
-		defer rt.runCleanups()
-		defer func() {
-			if r := recover(); r != nil {
-				rt.fail(fmt.Sprintf("panic: %v", r))
-			}
-		}()
-		runIn(rt, c, newHarness)
-	}()
-	timer := time.NewTimer(timeout)
-	defer timer.Stop()
-	select {
-	case <-done:
-	case <-timer.C:
-		rt.fail(fmt.Sprintf("case did not finish within %v", timeout))
-	}
+	supervise(rt, c, newHarness, timeout, rt.runCleanups)
 	cancel()
-	return rt.result(time.Since(start))
-}
-
-// recordingT implements T by recording. FailNow and Skipf end the case's
-// goroutine with runtime.Goexit, as package testing does.
-type recordingT struct {
-	name string
-	ctx  context.Context
-
-	mu       sync.Mutex
-	failed   bool
-	skipped  bool
-	messages []string
-	cleanups []func()
-}
-
-func (r *recordingT) Helper()                  {}
-func (r *recordingT) Name() string             { return r.name }
-func (r *recordingT) Context() context.Context { return r.ctx }
-
-func (r *recordingT) Errorf(format string, args ...any) {
-	r.fail(strings.TrimSpace(fmt.Sprintf(format, args...)))
-}
-
-func (r *recordingT) fail(msg string) {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	r.failed = true
-	r.messages = append(r.messages, msg)
-}
-
-func (r *recordingT) FailNow() {
-	r.mu.Lock()
-	r.failed = true
-	r.mu.Unlock()
-	runtime.Goexit()
-}
-
-func (r *recordingT) Logf(format string, args ...any) {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	r.messages = append(r.messages, fmt.Sprintf(format, args...))
-}
-
-func (r *recordingT) Skipf(format string, args ...any) {
-	r.mu.Lock()
-	r.skipped = true
-	r.messages = append(r.messages, "skipped: "+fmt.Sprintf(format, args...))
-	r.mu.Unlock()
-	runtime.Goexit()
-}
-
-func (r *recordingT) Cleanup(f func()) {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	r.cleanups = append(r.cleanups, f)
-}
-
-func (r *recordingT) runCleanups() {
-	for {
-		r.mu.Lock()
-		if len(r.cleanups) == 0 {
-			r.mu.Unlock()
-			return
-		}
-		f := r.cleanups[len(r.cleanups)-1]
-		r.cleanups = r.cleanups[:len(r.cleanups)-1]
-		r.mu.Unlock()
-		f()
+	if rt.failedNow() {
+		rt.record(ruleNote(c))
 	}
-}
-
-func (r *recordingT) result(d time.Duration) Result {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	out := Passed
-	switch {
-	case r.failed:
-		out = Failed
-	case r.skipped:
-		out = Skipped
-	}
-	return Result{Case: r.name, Outcome: out, Messages: slices.Clone(r.messages), Duration: d}
+	return rt.result(c.Level, time.Since(start))
 }
