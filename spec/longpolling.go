@@ -76,7 +76,8 @@ func awaitParked(t T, h *Harness, baseline int) {
 	}
 	ctx, cancel := context.WithTimeout(t.Context(), watchdog)
 	defer cancel()
-	require.NoError(t, h.Clock.BlockUntilWaiters(ctx, baseline+1), "the fetch never waited on the provider's clock")
+	require.NoError(t, h.Clock.BlockUntilWaiters(ctx, baseline+1), "the fetch never waited on the provider's clock: the harness says the provider long-polls "+
+		"(Harness.LongPolling is true); if it answers at once instead, set Harness.LongPolling = false")
 }
 
 // baseline returns the fake clock's current waiter count (0 in real time).
@@ -114,33 +115,89 @@ func receive(t T, ch <-chan polled) polled {
 // poll timeout on a short-polling provider (duroxide's case), and with a zero
 // poll timeout on a long-polling one (the case's counterpart for them).
 func shortPollReturnsImmediately(t T, h *Harness) {
-	shortPoll(t, h, func(poll time.Duration) error {
-		item, err := h.Provider.FetchOrchestrationItem(t.Context(), longLock, poll, nil)
-		require.Nil(t, item)
-		return err
-	})
+	shortPoll(t, h, pollOrch)
 }
 
 // As shortPollReturnsImmediately, for the worker queue.
 func shortPollWorkItemReturnsImmediately(t T, h *Harness) {
-	shortPoll(t, h, func(poll time.Duration) error {
-		item, err := h.Provider.FetchWorkItem(t.Context(), longLock, poll, nil, duroxide.FilterDefaultOnly())
-		require.Nil(t, item)
-		return err
-	})
+	shortPoll(t, h, pollWork)
 }
 
-func shortPoll(t T, h *Harness, fetch func(poll time.Duration) error) {
+func shortPoll(t T, h *Harness, start func(context.Context, *Harness, time.Duration) <-chan polled) {
 	t.Helper()
 	poll := 500 * time.Millisecond
 	if h.LongPolling {
 		poll = 0
 	}
 	startClock, startWall := h.Now(), time.Now()
-	require.NoError(t, fetch(poll))
-	require.Less(t, time.Since(startWall), h.ShortPollThreshold, "fetch with no work must return within the short-poll threshold")
+	r := receiveShort(t, h, poll, start)
+	elapsed := time.Since(startWall)
+	require.Nil(t, r.orch, "fetch with no work enqueued returned an orchestration item")
+	require.Nil(t, r.work, "fetch with no work enqueued returned a work item")
+	require.Less(t, elapsed, h.ShortPollThreshold,
+		"a fetch with no work and poll_timeout %v must return within the short-poll threshold (Harness.ShortPollThreshold)%s",
+		poll, longPollingHint(h, poll))
 	if h.Clock != nil {
 		require.Equal(t, startClock, h.Now(), "a fetch must not move the clock")
+	}
+}
+
+// longPollingHint is added to the failures of a fetch that waited although
+// the harness says the provider short-polls.
+func longPollingHint(h *Harness, poll time.Duration) string {
+	if h.LongPolling || poll == 0 {
+		return ""
+	}
+	return "; the harness says the provider short-polls (Harness.LongPolling is false), but this fetch waited " +
+		"for work: if your provider long-polls, set Harness.LongPolling = true"
+}
+
+// receiveShort starts a fetch with poll timeout poll that should return at
+// once (a short-polling provider, or poll 0) and returns its outcome. A
+// fetch that waits instead fails the case without hanging it: on a fake
+// clock as soon as it arms a timer (the clock is then moved past poll to
+// release it), in real time after the watchdog. Both failures say to set
+// Harness.LongPolling when the harness says the provider short-polls.
+func receiveShort(t T, h *Harness, poll time.Duration, start func(context.Context, *Harness, time.Duration) <-chan polled) polled {
+	t.Helper()
+	n := baseline(h)
+	ch := start(t.Context(), h, poll)
+	var parked chan error
+	if h.Clock != nil {
+		ctx, cancel := context.WithTimeout(t.Context(), watchdog)
+		defer cancel()
+		parked = make(chan error, 1)
+		go func() { parked <- h.Clock.BlockUntilWaiters(ctx, n+1) }()
+	}
+	wd := time.NewTimer(watchdog)
+	defer wd.Stop()
+	for {
+		select {
+		case r := <-ch:
+			require.NoError(t, r.err, "fetch with poll_timeout %v", poll)
+			return r
+		case err := <-parked:
+			parked = nil
+			if err != nil {
+				continue // no timer armed within the watchdog: wd fires too
+			}
+			select {
+			case r := <-ch: // it returned after all; a timer of its own
+				require.NoError(t, r.err, "fetch with poll_timeout %v", poll)
+				return r
+			default:
+			}
+			// Release the waiting fetch so it does not outlive the case.
+			require.NoError(t, h.Clock.Advance(poll))
+			receive(t, ch)
+			require.FailNow(t, "fetch waited for work",
+				"a fetch with no work and poll_timeout %v armed a timer on the fake clock instead of returning at once%s",
+				poll, longPollingHint(h, poll))
+		case <-wd.C:
+			require.FailNow(t, "fetch did not return",
+				"a fetch with no work and poll_timeout %v was still blocked after %v of real time%s",
+				poll, watchdog, longPollingHint(h, poll))
+		}
 	}
 }
 
@@ -179,15 +236,18 @@ func longPollWaits(t T, h *Harness, start func(context.Context, *Harness, time.D
 // tolerance.
 func fetchRespectsTimeoutUpperBound(t T, h *Harness) {
 	const poll = 300 * time.Millisecond
-	n := baseline(h)
-	ch := pollOrch(t.Context(), h, poll)
+	var r polled
 	if h.LongPolling {
+		n := baseline(h)
+		ch := pollOrch(t.Context(), h, poll)
 		awaitParked(t, h, n)
 		if h.Clock != nil {
 			require.NoError(t, h.Clock.Advance(poll))
 		}
+		r = receive(t, ch)
+	} else {
+		r = receiveShort(t, h, poll, pollOrch)
 	}
-	r := receive(t, ch)
 	require.Nil(t, r.orch)
 	require.Less(t, r.elapsed, poll+200*time.Millisecond, "fetch must not wait much past poll_timeout")
 }

@@ -20,7 +20,7 @@ var docSections = map[string][]string{
 	"capability_filtering": {"Capability filtering"},
 	"custom_status":        {"Custom status"},
 	"deletion":             {"Management, deletion, pruning"},
-	"error_handling":       {"2. The lock model", "4. Errors"},
+	"error_handling":       {"2. The lock model"},
 	"instance_creation":    {"Instance creation and executions"},
 	"instance_locking":     {"2. The lock model", "Orchestrator queue and batching"},
 	"kv_store":             {"Key/value state"},

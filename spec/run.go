@@ -213,18 +213,26 @@ func (o options) selected(c Case) bool {
 // Each case logs its level; [Levels] runs only some levels.
 func Run(t *testing.T, newHarness NewHarness, opts ...Option) {
 	t.Helper()
-	o := newOptions(t, opts)
-	for _, group := range registry {
-		if !slices.ContainsFunc(group, o.selected) {
-			continue
+	runTests(t, Cases(), newHarness, newOptions(t, opts))
+}
+
+// runTests runs the selected cases as subtests "group/case" of t, one group
+// (a run of cases with the same Group) at a time.
+func runTests(t *testing.T, cases []Case, newHarness NewHarness, o options) {
+	t.Helper()
+	cases = slices.DeleteFunc(slices.Clone(cases), func(c Case) bool { return !o.selected(c) })
+	for i := 0; i < len(cases); {
+		end := i + 1
+		for end < len(cases) && cases[end].Group == cases[i].Group {
+			end++
 		}
+		group := cases[i:end]
 		t.Run(group[0].Group, func(t *testing.T) {
 			for _, c := range group {
-				if o.selected(c) {
-					t.Run(c.Name, func(t *testing.T) { runTest(t, c, newHarness, o.timeout) })
-				}
+				t.Run(c.Name, func(t *testing.T) { runTest(t, c, newHarness, o.timeout) })
 			}
 		})
+		i = end
 	}
 }
 
