@@ -92,3 +92,46 @@ func TestHarnessDefaults(t *testing.T) {
 	require.Equal(t, 100*time.Millisecond, got.Slack)
 	require.False(t, got.FakeTime())
 }
+
+func TestRunCaseResultFields(t *testing.T) {
+	tests := []struct {
+		name       string
+		level      spec.Level
+		run        func(t spec.T, h *spec.Harness)
+		want       spec.Outcome
+		skipReason string
+		lastMsg    string
+	}{
+		{"pass", spec.Strict, func(spec.T, *spec.Harness) {}, spec.Passed, "", ""},
+		{"skip", spec.Required, func(t spec.T, h *spec.Harness) { h.Admin(t) }, spec.Skipped,
+			"provider has no management capability (AsManagementCapability returned nil)", ""},
+		{"fail", spec.Strict, func(t spec.T, _ *spec.Harness) { require.Equal(t, uint64(7), uint64(8)) }, spec.Failed, "",
+			"rule g/c (level strict) is stated in the doc comment of spec_test.TestRunCaseResultFields.func"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			res := spec.RunCase(spec.Case{Group: "g", Name: "c", Run: tc.run, Level: tc.level}, stubHarness, 10*time.Second)
+			require.Equal(t, tc.level, res.Level)
+			require.Equal(t, tc.want, res.Outcome, "messages: %q", res.Messages)
+			require.Equal(t, tc.skipReason, res.SkipReason)
+			if tc.lastMsg != "" {
+				require.Contains(t, res.Messages[len(res.Messages)-1], tc.lastMsg)
+				require.Contains(t, res.Messages[0], "expected: 7")
+				require.NotContains(t, res.Messages[0], "0x7")
+			}
+		})
+	}
+}
+
+func TestRunCaseDefaultTimeoutLetsQuickCasesPass(t *testing.T) {
+	res := spec.RunCase(spec.Case{Group: "g", Name: "c", Run: func(spec.T, *spec.Harness) {}, Level: spec.Required}, stubHarness, 0)
+	require.Equal(t, spec.Passed, res.Outcome, "a timeout of 0 selects the default deadline")
+}
+
+func TestSourceNamesTheCaseFunction(t *testing.T) {
+	for _, c := range spec.Cases() {
+		src := c.Source()
+		require.Regexp(t, `^spec\.[a-zA-Z0-9_]+ \(spec/[a-z_]+\.go:[0-9]+\)$`, src, c.FullName())
+	}
+	require.Empty(t, spec.Case{}.Source())
+}
