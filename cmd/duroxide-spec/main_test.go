@@ -3,43 +3,14 @@ package main
 import (
 	"bytes"
 	"encoding/json"
-	"strings"
 	"testing"
 	"time"
 
 	"github.com/stretchr/testify/require"
 
 	"github.com/duroxide-go/duroxide/spec"
+	"github.com/duroxide-go/duroxide/spec/conformance"
 )
-
-func TestRunJSONFiltered(t *testing.T) {
-	var out, errOut bytes.Buffer
-	code := run([]string{"-json", "-run", "^atomicity/"}, &out, &errOut, false)
-	require.Equal(t, 0, code, "stderr: %s", errOut.String())
-	var rep report
-	require.NoError(t, json.Unmarshal(out.Bytes(), &rep))
-	require.Equal(t, "fake clock", rep.Mode)
-	require.Len(t, rep.Groups, 1)
-	require.Equal(t, "atomicity", rep.Groups[0].Group)
-	require.Equal(t, 4, rep.Passed)
-	require.Zero(t, rep.Failed)
-	require.Zero(t, rep.Skipped)
-}
-
-func TestRunTextWholeSpec(t *testing.T) {
-	var out, errOut bytes.Buffer
-	code := run(nil, &out, &errOut, true)
-	require.Equal(t, 0, code, "stdout: %s", out.String())
-	text := out.String()
-	require.Contains(t, text, "PASS: ")
-	require.Contains(t, text, "0 failed, 0 skipped")
-	for _, g := range spec.Groups() {
-		if len(casesOf(g)) > 0 {
-			require.Contains(t, text, g, "every group with cases appears in the report")
-		}
-	}
-	require.Contains(t, errOut.String(), "[1/", "the progress line was written")
-}
 
 func casesOf(group string) []spec.Case {
 	var out []spec.Case
@@ -51,45 +22,61 @@ func casesOf(group string) []spec.Case {
 	return out
 }
 
-func TestRunBadUsage(t *testing.T) {
-	tests := []struct {
-		name string
-		args []string
-	}{
-		{"unknown flag", []string{"-nope"}},
-		{"bad regexp", []string{"-run", "("}},
-		{"stray argument", []string{"extra"}},
-	}
-	for _, tc := range tests {
-		t.Run(tc.name, func(t *testing.T) {
-			var out, errOut bytes.Buffer
-			require.Equal(t, 2, run(tc.args, &out, &errOut, false))
-			require.NotEmpty(t, errOut.String())
-		})
+func TestRunJSONFiltered(t *testing.T) {
+	var out, errOut bytes.Buffer
+	code := command.Main([]string{"-json", "-run", "^atomicity/"}, &out, &errOut)
+	require.Equal(t, conformance.ExitConformant, code, "stderr: %s", errOut.String())
+	var rep conformance.Report
+	require.NoError(t, json.Unmarshal(out.Bytes(), &rep))
+	require.Equal(t, "memprovider", rep.Provider)
+	require.Equal(t, "fake clock", rep.Mode)
+	require.Equal(t, "^atomicity/", rep.Pattern)
+	require.Len(t, rep.Groups, 1)
+	require.Equal(t, "atomicity", rep.Groups[0].Group)
+	require.Equal(t, len(casesOf("atomicity")), rep.Passed)
+	require.Equal(t, len(spec.Cases())-rep.Passed, rep.NotSelected)
+	require.Zero(t, rep.Failed)
+	require.Zero(t, rep.Skipped)
+	for _, c := range rep.Groups[0].Cases {
+		require.Contains(t, spec.AllLevels(), c.Level, "every case carries its level")
 	}
 }
 
-func TestReportCountsAndFailures(t *testing.T) {
-	results := []spec.Result{
-		{Case: "g1/a", Outcome: spec.Passed, Duration: time.Millisecond},
-		{Case: "g1/b", Outcome: spec.Failed, Messages: []string{"boom\nline two"}, Duration: 2 * time.Millisecond},
-		{Case: "g2/c", Outcome: spec.Skipped, Messages: []string{"skipped: no hooks"}},
-	}
-	rep := newReport("p", "fake clock", results, 3*time.Millisecond)
-	require.Equal(t, 1, rep.Passed)
-	require.Equal(t, 1, rep.Failed)
-	require.Equal(t, 1, rep.Skipped)
-	require.Len(t, rep.Groups, 2)
-	require.Equal(t, 3*time.Millisecond, rep.Groups[0].Duration)
-
-	var out bytes.Buffer
-	rep.writeText(&out)
+func TestRunTextWholeSpec(t *testing.T) {
+	var out, errOut bytes.Buffer
+	code := command.Main(nil, &out, &errOut)
+	require.Equal(t, conformance.ExitConformant, code, "stdout: %s", out.String())
 	text := out.String()
-	require.Contains(t, text, "failed cases:")
-	require.Contains(t, text, "g1/b")
-	require.Contains(t, text, "    boom\n    line two")
-	require.Contains(t, text, "skipped cases:")
-	require.True(t, strings.HasPrefix(strings.TrimSpace(text[strings.LastIndex(text, "\nFAIL"):]), "FAIL: 1 passed, 1 failed, 1 skipped of 3 cases"))
+	require.Contains(t, text, "verdict: conformant (strict): ")
+	require.Contains(t, text, "0 failed, 0 skipped")
+	require.Contains(t, text, "required  conformant")
+	require.Contains(t, text, "strict    conformant")
+	for _, g := range spec.Groups() {
+		require.Contains(t, text, g, "every group appears in the report")
+	}
+}
+
+func TestRunRequiredLevelOnly(t *testing.T) {
+	var out, errOut bytes.Buffer
+	code := command.Main([]string{"-json", "-level", "required"}, &out, &errOut)
+	require.Equal(t, conformance.ExitConformant, code, "stderr: %s", errOut.String())
+	var rep conformance.Report
+	require.NoError(t, json.Unmarshal(out.Bytes(), &rep))
+	for _, g := range rep.Groups {
+		for _, c := range g.Cases {
+			require.Equal(t, spec.Required, c.Level, "%s/%s", g.Group, c.Case)
+		}
+	}
+	require.Equal(t, conformance.NotRun, rep.Levels[1].Verdict)
+	require.Equal(t, conformance.ConformantRequired, rep.Verdict)
+}
+
+func TestRunNothingMatchesIsAnError(t *testing.T) {
+	var out, errOut bytes.Buffer
+	code := command.Main([]string{"-run", "atomicty/"}, &out, &errOut)
+	require.Equal(t, conformance.ExitUsage, code)
+	require.Contains(t, errOut.String(), "no case selected")
+	require.Empty(t, out.String())
 }
 
 func TestRunRealTimeConcurrent(t *testing.T) {
@@ -97,18 +84,21 @@ func TestRunRealTimeConcurrent(t *testing.T) {
 		t.Skip("sleeps in real time")
 	}
 	var out, errOut bytes.Buffer
-	code := run([]string{"-json", "-realtime", "-run", "^(long_polling|lock_expiration)/"}, &out, &errOut, false)
-	require.Equal(t, 0, code, "stderr: %s\nstdout: %s", errOut.String(), out.String())
-	var rep report
+	code := command.Main([]string{"-json", "-realtime", "-run", "^(long_polling|lock_expiration)/"}, &out, &errOut)
+	require.Equal(t, conformance.ExitConformant, code, "stderr: %s\nstdout: %s", errOut.String(), out.String())
+	var rep conformance.Report
 	require.NoError(t, json.Unmarshal(out.Bytes(), &rep))
 	require.Equal(t, "real time", rep.Mode)
+	require.Equal(t, 32, rep.Parallel)
 	require.Len(t, rep.Groups, 2)
 	require.Equal(t, len(casesOf("long_polling"))+len(casesOf("lock_expiration")), rep.Passed)
-	// Cases ran concurrently: the wall time is well below the sum of the
-	// case times (the long-poll cases alone sleep 0.5 s each).
+	// Cases ran concurrently: the wall time is well below the summed case
+	// time (the long-poll cases alone sleep 0.5 s each), and the report
+	// keeps the two apart.
 	var sum time.Duration
 	for _, g := range rep.Groups {
-		sum += g.Duration
+		sum += g.CaseTime
 	}
-	require.Less(t, rep.Duration, sum)
+	require.Equal(t, sum, rep.CaseTime)
+	require.Less(t, rep.WallTime, rep.CaseTime)
 }
