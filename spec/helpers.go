@@ -86,20 +86,20 @@ func nameVersion(name, version string) duroxide.ExecutionMetadata {
 // enqueueOrch enqueues item to the orchestrator queue with no delay.
 func enqueueOrch(t T, h *Harness, item duroxide.WorkItem) {
 	t.Helper()
-	require.NoError(t, h.Provider.EnqueueForOrchestrator(t.Context(), item, 0), "enqueue %s", item.Variant())
+	require.NoError(t, h.Provider.EnqueueForOrchestrator(t.Context(), item, 0), "Provider.EnqueueForOrchestrator(%s)", item.Variant())
 }
 
 // enqueueWorker enqueues item to the worker queue.
 func enqueueWorker(t T, h *Harness, item duroxide.WorkItem) {
 	t.Helper()
-	require.NoError(t, h.Provider.EnqueueForWorker(t.Context(), item), "enqueue worker %s", item.Variant())
+	require.NoError(t, h.Provider.EnqueueForWorker(t.Context(), item), "Provider.EnqueueForWorker(%s)", item.Variant())
 }
 
 // fetchOrch fetches with no poll and no filter; nil means no work.
 func fetchOrch(t T, h *Harness, lock time.Duration) *duroxide.LockedOrchestrationItem {
 	t.Helper()
 	item, err := h.Provider.FetchOrchestrationItem(t.Context(), lock, 0, nil)
-	require.NoError(t, err, "fetch_orchestration_item")
+	require.NoError(t, err, "Provider.FetchOrchestrationItem")
 	return item
 }
 
@@ -107,7 +107,7 @@ func fetchOrch(t T, h *Harness, lock time.Duration) *duroxide.LockedOrchestratio
 func mustFetchOrch(t T, h *Harness, lock time.Duration) *duroxide.LockedOrchestrationItem {
 	t.Helper()
 	item := fetchOrch(t, h, lock)
-	require.NotNil(t, item, "fetch_orchestration_item returned no work")
+	require.NotNil(t, item, "Provider.FetchOrchestrationItem returned no work")
 	return item
 }
 
@@ -124,7 +124,7 @@ func requireNoOrch(t T, h *Harness, msgAndArgs ...any) {
 func fetchWork(t T, h *Harness, lock time.Duration) *duroxide.LockedWorkItem {
 	t.Helper()
 	item, err := h.Provider.FetchWorkItem(t.Context(), lock, 0, nil, duroxide.FilterDefaultOnly())
-	require.NoError(t, err, "fetch_work_item")
+	require.NoError(t, err, "Provider.FetchWorkItem")
 	return item
 }
 
@@ -132,14 +132,14 @@ func fetchWork(t T, h *Harness, lock time.Duration) *duroxide.LockedWorkItem {
 func mustFetchWork(t T, h *Harness, lock time.Duration) *duroxide.LockedWorkItem {
 	t.Helper()
 	item := fetchWork(t, h, lock)
-	require.NotNil(t, item, "fetch_work_item returned no work")
+	require.NotNil(t, item, "Provider.FetchWorkItem returned no work")
 	return item
 }
 
 // ack acks a fetched orchestration item and requires success.
 func ack(t T, h *Harness, token string, a duroxide.OrchestrationAck) {
 	t.Helper()
-	require.NoError(t, h.Provider.AckOrchestrationItem(t.Context(), token, a), "ack_orchestration_item")
+	require.NoError(t, h.Provider.AckOrchestrationItem(t.Context(), token, a), "Provider.AckOrchestrationItem")
 }
 
 // createInstance is duroxide's create_instance: enqueue a start, fetch it and
@@ -161,7 +161,7 @@ func createInstance(t T, h *Harness, instance string) {
 func read(t T, h *Harness, instance string) []duroxide.Event {
 	t.Helper()
 	events, err := h.Provider.Read(t.Context(), instance)
-	require.NoError(t, err, "read(%q)", instance)
+	require.NoError(t, err, "Provider.Read(%q)", instance)
 	return events
 }
 
@@ -170,8 +170,8 @@ func requirePermanent(t T, err error, msgAndArgs ...any) {
 	t.Helper()
 	require.Error(t, err, msgAndArgs...)
 	var pe *duroxide.ProviderError
-	require.ErrorAs(t, err, &pe, "error must be a *duroxide.ProviderError")
-	require.False(t, pe.Retryable, "error must be permanent: %v", err)
+	require.ErrorAs(t, err, &pe, "every provider error must be a *duroxide.ProviderError (docs/provider-semantics.md, \"4. Errors\")")
+	require.False(t, pe.Retryable, "error must be permanent (Retryable false), as the same call cannot succeed later (docs/provider-semantics.md, \"4. Errors\"): %v", err)
 }
 
 // eventIDs returns the event ids of events.

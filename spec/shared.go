@@ -123,7 +123,7 @@ func createChildOrch(t T, h *Harness, instance, parent string) {
 func readExecution(t T, h *Harness, instance string, executionID uint64) []duroxide.Event {
 	t.Helper()
 	events, err := h.Provider.ReadWithExecution(t.Context(), instance, executionID)
-	require.NoError(t, err, "read_with_execution(%q, %d)", instance, executionID)
+	require.NoError(t, err, "Provider.ReadWithExecution(%q, %d)", instance, executionID)
 	return events
 }
 
@@ -137,28 +137,28 @@ func ackEmpty(t T, h *Harness, token string) {
 // success.
 func ackWork(t T, h *Harness, token string, completion duroxide.WorkItem) {
 	t.Helper()
-	require.NoError(t, h.Provider.AckWorkItem(t.Context(), token, completion), "ack_work_item")
+	require.NoError(t, h.Provider.AckWorkItem(t.Context(), token, completion), "Provider.AckWorkItem")
 }
 
 // abandonOrch abandons an orchestration item with no delay.
 func abandonOrch(t T, h *Harness, token string, ignoreAttempt bool) {
 	t.Helper()
 	require.NoError(t, h.Provider.AbandonOrchestrationItem(t.Context(), token, 0, ignoreAttempt),
-		"abandon_orchestration_item(ignoreAttempt=%v)", ignoreAttempt)
+		"Provider.AbandonOrchestrationItem(ignoreAttempt=%v)", ignoreAttempt)
 }
 
 // abandonWork abandons a worker item with no delay.
 func abandonWork(t T, h *Harness, token string, ignoreAttempt bool) {
 	t.Helper()
 	require.NoError(t, h.Provider.AbandonWorkItem(t.Context(), token, 0, ignoreAttempt),
-		"abandon_work_item(ignoreAttempt=%v)", ignoreAttempt)
+		"Provider.AbandonWorkItem(ignoreAttempt=%v)", ignoreAttempt)
 }
 
 // deleteInstance runs delete_instance and requires success.
 func deleteInstance(t T, admin duroxide.ProviderAdmin, instance string, force bool) duroxide.DeleteInstanceResult {
 	t.Helper()
 	res, err := admin.DeleteInstance(t.Context(), instance, force)
-	require.NoError(t, err, "delete_instance(%q, force=%v)", instance, force)
+	require.NoError(t, err, "ProviderAdmin.DeleteInstance(%q, force=%v)", instance, force)
 	return res
 }
 
@@ -166,7 +166,7 @@ func deleteInstance(t T, admin duroxide.ProviderAdmin, instance string, force bo
 func listExecutions(t T, admin duroxide.ProviderAdmin, instance string) []uint64 {
 	t.Helper()
 	ids, err := admin.ListExecutions(t.Context(), instance)
-	require.NoError(t, err, "list_executions(%q)", instance)
+	require.NoError(t, err, "ProviderAdmin.ListExecutions(%q)", instance)
 	return ids
 }
 
