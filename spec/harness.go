@@ -63,7 +63,9 @@ type Harness struct {
 	// and proptest may then call Clock.StepBack. Only meaningful with Clock.
 	ClockStepsBack bool
 	// LongPolling says the provider honours poll timeouts (waits for work);
-	// otherwise it is a short-polling provider.
+	// otherwise it is a short-polling provider. It must be right: the
+	// short-poll cases fail, saying to set it, when a fetch of a provider
+	// said to short-poll waits for work.
 	LongPolling bool
 	// LockTimeout is the lock duration that lock-expiry cases fetch with and
 	// then wait past. Default 1s in real-time mode, 30s in fake-clock mode.
@@ -79,7 +81,9 @@ type Harness struct {
 // NewHarness builds a fresh Harness for one case. It may use t for cleanup
 // and to fail or skip.
 //
-// It may be called from several goroutines at once (RunConcurrently).
+// It is called in the case's own goroutine, and may be called from several
+// goroutines at once (RunConcurrently, RunCases with n > 1, the conformance
+// report with Parallel > 1).
 type NewHarness func(t T) *Harness
 
 // withDefaults fills unset durations.

@@ -3,11 +3,13 @@ package main
 import (
 	"bytes"
 	"encoding/json"
+	"strings"
 	"testing"
 	"time"
 
 	"github.com/stretchr/testify/require"
 
+	"github.com/duroxide-go/duroxide/internal/memharness"
 	"github.com/duroxide-go/duroxide/spec"
 	"github.com/duroxide-go/duroxide/spec/conformance"
 )
@@ -101,4 +103,34 @@ func TestRunRealTimeConcurrent(t *testing.T) {
 	}
 	require.Equal(t, sum, rep.CaseTime)
 	require.Less(t, rep.WallTime, rep.CaseTime)
+}
+
+// TestLongPollingMismatch is the run a new user makes first: memprovider
+// long-polls, but the harness leaves LongPolling false. The short-poll cases
+// used to hang until go test's timeout; they now fail at once, saying what
+// to set.
+func TestLongPollingMismatch(t *testing.T) {
+	start := time.Now()
+	rep, err := conformance.Run(conformance.Options{
+		Provider: "memprovider",
+		NewHarness: func(t spec.T) *spec.Harness {
+			h := memharness.Fake(t)
+			h.LongPolling = false
+			return h
+		},
+		Run: "^long_polling/",
+	})
+	require.NoError(t, err)
+	require.Less(t, time.Since(start), 5*time.Second)
+	require.Equal(t, conformance.NotConformant, rep.Verdict)
+	var first *conformance.CaseReport
+	for _, c := range rep.Groups[0].Cases {
+		if c.Outcome == spec.Failed {
+			first = &c
+			break
+		}
+	}
+	require.NotNil(t, first)
+	require.Equal(t, "short_poll_returns_immediately", first.Case)
+	require.Contains(t, strings.Join(first.Messages, "\n"), "set Harness.LongPolling = true")
 }
