@@ -1,6 +1,7 @@
 package conformance
 
 import (
+	"errors"
 	"flag"
 	"fmt"
 	"io"
@@ -84,6 +85,9 @@ func (c Command) main(args []string, stdout, stderr, progress io.Writer) int {
 	parallel := fs.Int("parallel", 0, "cases run at once, each on its own provider (default 1 on a fake clock, 32 in real time)")
 	timeout := fs.Duration("timeout", 0, "fail a case that takes longer than this in real time (default 10s on a fake clock, 1m in real time)")
 	if err := fs.Parse(args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return ExitConformant // -h: the usage was asked for
+		}
 		return ExitUsage
 	}
 	if fs.NArg() > 0 {

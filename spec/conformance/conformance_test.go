@@ -252,6 +252,13 @@ func TestCommandUsage(t *testing.T) {
 	}
 }
 
+func TestCommandHelp(t *testing.T) {
+	var out, errOut bytes.Buffer
+	require.Equal(t, ExitConformant, Command{Fake: fakeHarness}.Main([]string{"-h"}, &out, &errOut))
+	require.Contains(t, errOut.String(), "-level")
+	require.Empty(t, out.String())
+}
+
 // TestCommandRealTimeOnly: a provider with only a real-time harness runs in
 // real time by default.
 func TestCommandRealTimeOnly(t *testing.T) {
