@@ -35,10 +35,10 @@ var docSections = map[string][]string{
 	"tag_filtering":        {"Tags"},
 }
 
-// DocSections returns the headings of the sections of
+// docSectionsOf returns the headings of the sections of
 // docs/provider-semantics.md that state group's rules, nil for a group it
 // does not know. The slice is the caller's.
-func DocSections(group string) []string {
+func docSectionsOf(group string) []string {
 	return append([]string(nil), docSections[group]...)
 }
 

@@ -149,7 +149,7 @@ func TestRun(t *testing.T) {
 			"skipped: no hooks",
 			"--- PASS: TestRunScenario/h/pass",
 			"level strict",
-		}, []string{"0x5", "0xc0"}},
+		}, []string{"expected: 0x5", "(*string)(0xc"}},
 		{"required only", true, []string{
 			"--- PASS: TestRunScenario/g/req",
 		}, []string{"TestRunScenario/g/strict", "TestRunScenario/h"}},
@@ -222,7 +222,7 @@ func TestDocSectionsExist(t *testing.T) {
 		sections[heading] += line + "\n"
 	}
 	for _, g := range Groups() {
-		secs := DocSections(g)
+		secs := docSectionsOf(g)
 		require.NotEmpty(t, secs, "group %s has no documentation section", g)
 		for _, s := range secs {
 			text, ok := sections[s]
@@ -230,7 +230,7 @@ func TestDocSectionsExist(t *testing.T) {
 			require.Contains(t, text, "`"+g+"`", "section %q does not mention group %s", s, g)
 		}
 	}
-	require.Nil(t, DocSections("no_such_group"))
+	require.Nil(t, docSectionsOf("no_such_group"))
 }
 
 func TestLevelText(t *testing.T) {

@@ -20,6 +20,9 @@ type caseT interface {
 	// abandon records msg as the case's failure and drops everything the
 	// case's goroutine reports afterwards: the runner has moved on.
 	abandon(msg string)
+	// failRaw records msg as a failure as it is (a stack trace, which
+	// readable would garble).
+	failRaw(msg string)
 }
 
 // supervise runs c on a fresh harness in a goroutine of its own and waits
@@ -37,7 +40,7 @@ func supervise(t caseT, c Case, newHarness NewHarness, timeout time.Duration, af
 		}
 		defer func() {
 			if r := recover(); r != nil {
-				t.Errorf("panic: %v\n%s", r, debug.Stack())
+				t.failRaw(fmt.Sprintf("panic: %v\n%s", r, debug.Stack()))
 			}
 		}()
 		h := newHarness(t)
@@ -175,6 +178,14 @@ func (w *testT) Cleanup(f func()) {
 	}
 }
 
+func (w *testT) failRaw(msg string) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	if !w.closed {
+		w.T.Errorf("%s", msg)
+	}
+}
+
 func (w *testT) abandon(msg string) {
 	w.mu.Lock()
 	defer w.mu.Unlock()
@@ -234,6 +245,8 @@ func (r *recordingT) fail(msg string) {
 		r.messages = append(r.messages, msg)
 	}
 }
+
+func (r *recordingT) failRaw(msg string) { r.fail(msg) }
 
 func (r *recordingT) abandon(msg string) {
 	r.fail(msg)
