@@ -131,7 +131,7 @@ func TestRunCaseDefaultTimeoutLetsQuickCasesPass(t *testing.T) {
 func TestSourceNamesTheCaseFunction(t *testing.T) {
 	for _, c := range spec.Cases() {
 		src := c.Source()
-		require.Regexp(t, `^spec\.[a-zA-Z0-9_]+ \(spec/[a-z_]+\.go:[0-9]+\)$`, src, c.FullName())
+		require.Regexp(t, `^spec\.[a-zA-Z0-9_.]+ \(spec/[a-z_]+\.go:[0-9]+\)$`, src, c.FullName())
 	}
 	require.Empty(t, spec.Case{}.Source())
 }
