@@ -125,12 +125,17 @@ func (o Options) selectCases() (selection, error) {
 			errs = append(errs, fmt.Errorf("%w: Run pattern: %v", ErrInvalidOptions, err))
 		}
 	}
-	if len(errs) > 0 {
-		return selection{}, errors.Join(errs...)
-	}
 	all := o.Cases
 	if all == nil {
 		all = spec.Cases()
+	}
+	for _, c := range all {
+		if !slices.Contains(spec.AllLevels(), c.Level) {
+			errs = append(errs, fmt.Errorf("%w: case %s has no level (%v)", ErrInvalidOptions, c.FullName(), c.Level))
+		}
+	}
+	if len(errs) > 0 {
+		return selection{}, errors.Join(errs...)
 	}
 	s := selection{levels: levels}
 	for _, c := range all {

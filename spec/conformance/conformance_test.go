@@ -185,6 +185,7 @@ func TestRunRejectsBadOptions(t *testing.T) {
 		{"negative parallel", Options{NewHarness: fakeHarness, Cases: one, Parallel: -1}, ErrInvalidOptions, "Parallel is -1"},
 		{"negative timeout", Options{NewHarness: fakeHarness, Cases: one, CaseTimeout: -time.Second}, ErrInvalidOptions, "CaseTimeout is -1s"},
 		{"bad level", Options{NewHarness: fakeHarness, Cases: one, Levels: []spec.Level{7}}, ErrInvalidOptions, "Level(7) is not a level"},
+		{"case without level", Options{NewHarness: fakeHarness, Cases: []spec.Case{{Group: "g", Name: "x", Run: pass}}}, ErrInvalidOptions, "case g/x has no level (Level(0))"},
 		{"bad pattern", Options{NewHarness: fakeHarness, Cases: one, Run: "("}, ErrInvalidOptions, "Run pattern"},
 		{"pattern matches nothing", Options{NewHarness: fakeHarness, Cases: one, Run: "atomicty/"}, ErrNoCases, `pattern "atomicty/"`},
 		{"level has no cases", Options{NewHarness: fakeHarness, Cases: one, Levels: []spec.Level{spec.Strict}}, ErrNoCases, "match none of the 1 cases"},
