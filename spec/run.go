@@ -136,10 +136,11 @@ func Groups() []string {
 
 // Default per-case deadlines, used unless [CaseTimeout] (or the timeout
 // argument of [RunCase] and [RunCases]) sets one. A case on a fake clock
-// takes milliseconds, so 10 s means it is stuck; a real-time case sleeps for
-// the harness's durations, hence the minute.
+// takes milliseconds, so 30 s means it is stuck (it is longer than the 10 s
+// the long-poll cases wait for a fetch before they fail saying why); a
+// real-time case sleeps for the harness's durations, hence the minute.
 const (
-	DefaultFakeClockCaseTimeout = 10 * time.Second
+	DefaultFakeClockCaseTimeout = 30 * time.Second
 	DefaultRealTimeCaseTimeout  = time.Minute
 )
 

@@ -54,7 +54,7 @@ type Command struct {
 //	-parallel n  cases at once, each on its own provider (default 1 on a
 //	             fake clock, 32 in real time); at least 1
 //	-timeout d   fail a case that takes longer than d of real time
-//	             (default 10s on a fake clock, 1m in real time); positive
+//	             (default 30s on a fake clock, 1m in real time); positive
 func (c Command) Main(args []string, stdout, stderr io.Writer) int {
 	var progress io.Writer
 	if f, ok := stderr.(*os.File); ok && isTerminal(f) {
@@ -83,7 +83,7 @@ func (c Command) main(args []string, stdout, stderr, progress io.Writer) int {
 	pattern := fs.String("run", "", "run only cases whose group/case name matches this regexp")
 	level := fs.String("level", "", "run only this level's cases: required or strict (default both)")
 	parallel := fs.Int("parallel", 0, "cases run at once, each on its own provider (default 1 on a fake clock, 32 in real time)")
-	timeout := fs.Duration("timeout", 0, "fail a case that takes longer than this in real time (default 10s on a fake clock, 1m in real time)")
+	timeout := fs.Duration("timeout", 0, "fail a case that takes longer than this in real time (default 30s on a fake clock, 1m in real time)")
 	if err := fs.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
 			return ExitConformant // -h: the usage was asked for
