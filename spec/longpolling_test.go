@@ -113,3 +113,28 @@ func TestShortPollCasesPassWithLongPollingSet(t *testing.T) {
 		require.Equal(t, spec.Passed, res.Outcome, "%s: %q", name, res.Messages)
 	}
 }
+
+// The converse mismatch: a short-polling provider whose harness says it
+// long-polls fails the long-poll cases, saying to set LongPolling false. It
+// takes the cases' 10 s watchdog, which must end before the case deadline.
+func TestLongPollCasesDetectAShortPollingProvider(t *testing.T) {
+	if testing.Short() {
+		t.Skip("waits for the long-poll watchdog (10 s)")
+	}
+	res := spec.RunCase(caseNamed(t, "long_polling/long_poll_waits_for_timeout"), func(spec.T) *spec.Harness {
+		clock := fakeclock.NewFake(time.Unix(0, 0))
+		// Never arms a timer: poll 0 answers at once.
+		return &spec.Harness{Provider: shortPoller{}, Clock: clock, LongPolling: true}
+	}, 0)
+	msgs := strings.Join(res.Messages, "\n")
+	require.Equal(t, spec.Failed, res.Outcome, "messages: %s", msgs)
+	require.Contains(t, msgs, "set Harness.LongPolling = false")
+	require.NotContains(t, msgs, "did not finish", "the case's own message must come before the case deadline")
+}
+
+// shortPoller answers every fetch at once with no work.
+type shortPoller struct{ stubProvider }
+
+func (shortPoller) FetchOrchestrationItem(context.Context, time.Duration, time.Duration, *duroxide.DispatcherCapabilityFilter) (*duroxide.LockedOrchestrationItem, error) {
+	return nil, nil
+}
