@@ -192,3 +192,79 @@ func TestInvalidArgumentMessagesHaveOnePrefix(t *testing.T) {
 		})
 	}
 }
+
+// TestAckWithoutNameAndVersionCreatesNoRecord: an ack whose metadata lacks
+// name or version is valid (the runtime acks every turn after an execution's
+// first this way) and writes everything but the instance record; the first
+// ack with both creates it.
+func TestAckWithoutNameAndVersionCreatesNoRecord(t *testing.T) {
+	ctx := t.Context()
+	for _, tc := range []struct {
+		name string
+		md   duroxide.ExecutionMetadata
+	}{
+		{"empty", duroxide.ExecutionMetadata{}},
+		{"name only", duroxide.ExecutionMetadata{OrchestrationName: ptStr(ptOrch)}},
+		{"version only", duroxide.ExecutionMetadata{OrchestrationVersion: ptStr(ptVersion)}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			p, _ := ptNew(t)
+			const inst = "no-record"
+			ptEnqueue(t, p, ptStart(inst))
+			item := ptMustFetch(t, p, inst)
+			ptAck(t, p, item.LockToken, duroxide.OrchestrationAck{
+				ExecutionID: 1,
+				HistoryDelta: []duroxide.Event{
+					ptStarted(inst, 1),
+					ptEvent(inst, 1, 2, duroxide.CustomStatusUpdated{Status: ptStr("s")}),
+					ptEvent(inst, 1, 3, duroxide.KeyValueSet{Key: "k", Value: "v", LastUpdatedAtMs: 1}),
+				},
+				WorkerItems: []duroxide.WorkItem{ptActivity(inst, 1, 4)},
+				Metadata:    tc.md,
+			})
+
+			history, err := p.Read(ctx, inst)
+			require.NoError(t, err)
+			require.Len(t, history, 3, "history is stored without a record")
+			v, ok, err := p.GetKVValue(ctx, inst, "k")
+			require.NoError(t, err)
+			require.True(t, ok, "the key/value delta is stored without a record")
+			require.Equal(t, "v", v)
+			_, changed, err := p.GetCustomStatus(ctx, inst, 0)
+			require.NoError(t, err)
+			require.False(t, changed, "custom status lives on the record, so it is not applied")
+			ids, err := p.ListInstances(ctx)
+			require.NoError(t, err)
+			require.NotContains(t, ids, inst)
+			_, err = p.GetInstanceInfo(ctx, inst)
+			requirePermanentIs(t, err, duroxide.ErrNotFound)
+			w, err := p.FetchWorkItem(ctx, ptLock, 0, nil, duroxide.FilterDefaultOnly())
+			require.NoError(t, err)
+			require.NotNil(t, w, "worker items are enqueued without a record")
+
+			// The next turn's identity comes from history; its ack with name
+			// and version creates the record.
+			ptEnqueue(t, p, duroxide.ExternalRaisedItem{Instance: inst, Name: "e"})
+			next := ptMustFetch(t, p, inst)
+			require.Equal(t, ptOrch, next.OrchestrationName)
+			ptAck(t, p, next.LockToken, duroxide.OrchestrationAck{ExecutionID: 1, Metadata: ptMeta()})
+			info, err := p.GetInstanceInfo(ctx, inst)
+			require.NoError(t, err)
+			require.Equal(t, ptOrch, info.OrchestrationName)
+		})
+	}
+}
+
+// TestStartOrchestrationExecutionIDIsOpaque: the provider does not interpret
+// a StartOrchestration's execution id (duroxide's client writes 1 and its
+// runtime ignores it); 0 is stored and returned as given, and the fetched
+// turn reports the execution the provider knows (1 for a new instance).
+func TestStartOrchestrationExecutionIDIsOpaque(t *testing.T) {
+	p, _ := ptNew(t)
+	start := ptStart("zero")
+	start.ExecutionID = 0
+	ptEnqueue(t, p, start)
+	item := ptMustFetch(t, p, "zero")
+	require.Equal(t, []duroxide.WorkItem{start}, item.Messages)
+	require.Equal(t, duroxide.InitialExecutionID, item.ExecutionID)
+}
