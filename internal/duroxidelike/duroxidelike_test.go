@@ -1,0 +1,66 @@
+package duroxidelike_test
+
+import (
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/require"
+
+	"github.com/duroxide-go/duroxide/fakeclock"
+	"github.com/duroxide-go/duroxide/internal/duroxidelike"
+	"github.com/duroxide-go/duroxide/internal/memharness"
+	"github.com/duroxide-go/duroxide/internal/memhooks"
+	"github.com/duroxide-go/duroxide/memprovider"
+	"github.com/duroxide-go/duroxide/spec"
+)
+
+// harness builds a duroxide-like provider over an empty memprovider on a
+// fresh fake clock, short-polling as duroxide's SQLite provider is.
+func harness(spec.T) *spec.Harness {
+	clock := fakeclock.NewFake(memharness.Start)
+	mem := memprovider.New(memprovider.WithClock(clock))
+	return &spec.Harness{Provider: duroxidelike.New(mem), Clock: clock, Hooks: memhooks.Hooks{P: mem}}
+}
+
+// wantFailing are the strict cases whose rule the duroxide-like provider
+// breaks on purpose, each with the behaviour that breaks it.
+var wantFailing = map[string]string{
+	"instance_locking/concurrent_instance_fetching_losing_fetch_moves_on": "a fetch that loses a race returns nothing or an error",
+	"instance_locking/multi_threaded_lock_contention_losers_get_no_error": "a fetch that loses a race may fail with a retryable error",
+	"lock_expiration/expired_lock_errors_are_lock_expired":                "one error kind for expired and unknown tokens",
+	"capability_filtering/fetch_filter_matches_any_range":                 "only the first range of a filter counts",
+}
+
+// TestRequiredLevelReachable runs every case against the duroxide-like
+// provider: every required case must pass, and the failing cases must be
+// exactly the strict cases its behaviours name.
+func TestRequiredLevelReachable(t *testing.T) {
+	cases := spec.Cases()
+	results := spec.RunCases(cases, harness, 2, time.Minute, nil)
+	level := map[string]spec.Level{}
+	for _, c := range cases {
+		level[c.FullName()] = c.Level
+	}
+	var requiredFailures, failing []string
+	for _, r := range results {
+		if r.Outcome != spec.Failed {
+			continue
+		}
+		failing = append(failing, r.Case)
+		if level[r.Case] == spec.Required {
+			requiredFailures = append(requiredFailures, r.Case)
+			t.Logf("%s:\n%s", r.Case, strings.Join(r.Messages, "\n"))
+		}
+	}
+	require.Empty(t, requiredFailures, "required cases a duroxide-like provider must pass")
+	want := make([]string, 0, len(wantFailing))
+	for name := range wantFailing {
+		require.Equal(t, spec.Strict, level[name], "%s must be a strict case", name)
+		want = append(want, name)
+	}
+	slices.Sort(want)
+	slices.Sort(failing)
+	require.Equal(t, want, failing, "the strict cases the duroxide-like provider fails")
+}
