@@ -158,8 +158,9 @@ func concurrentLockAttemptsRespectExpiration(t T, h *Harness) {
 	close(start)
 	wg.Wait()
 	for i, r := range results {
-		require.NoError(t, r.err, "concurrent fetch %d", i)
-		require.Nil(t, r.item, "concurrent fetch %d must not take a held lock", i)
+		// A racing fetch may also answer with a retryable error (see
+		// instance_locking/multi_threaded_lock_contention).
+		require.Nil(t, raceOutcome(t, i, r.item, r.err), "concurrent fetch %d must not take a held lock", i)
 	}
 
 	// Staggered fetches across the lock's lifetime, up to just before expiry.

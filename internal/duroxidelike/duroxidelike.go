@@ -20,6 +20,8 @@
 //     execution 1, whatever history they carry.
 //   - Management timestamps have second resolution, and instance lists are
 //     ordered by creation second, oldest first within one second.
+//   - Queue depths do not count the messages of an abandoned orchestration
+//     batch: they stay tagged by the fetch until a later fetch acks them.
 //   - An empty session owner id is an ordinary owner, and key/value reads of
 //     an empty instance id find nothing.
 //
@@ -54,10 +56,25 @@ const selectWindow = 64
 type Provider struct {
 	duroxide.Provider
 	orch, work race
+
+	mu sync.Mutex
+	// batches maps a held orchestration lock token to its batch.
+	batches map[string]batch
+	// tagged counts, per instance, orchestrator messages of abandoned
+	// batches: still tagged by a fetch, so not counted as queued.
+	tagged map[string]uint64
+}
+
+// batch is a held orchestration batch: its instance and message count.
+type batch struct {
+	instance string
+	messages uint64
 }
 
 // New wraps inner.
-func New(inner duroxide.Provider) *Provider { return &Provider{Provider: inner} }
+func New(inner duroxide.Provider) *Provider {
+	return &Provider{Provider: inner, batches: map[string]batch{}, tagged: map[string]uint64{}}
+}
 
 // race simulates one queue's candidate selection: fetches that overlap
 // another fetch's selection lose.
@@ -120,6 +137,10 @@ func (p *Provider) FetchOrchestrationItem(ctx context.Context, lockTimeout, _ ti
 	if err != nil || item == nil {
 		return item, err
 	}
+	p.mu.Lock()
+	delete(p.tagged, item.Instance) // re-tagged by this fetch, and held
+	p.batches[item.LockToken] = batch{item.Instance, uint64(len(item.Messages))}
+	p.mu.Unlock()
 	if admin := p.Provider.AsManagementCapability(); admin != nil {
 		if _, err := admin.GetInstanceInfo(ctx, item.Instance); errors.Is(err, duroxide.ErrNotFound) {
 			item.ExecutionID = duroxide.InitialExecutionID
@@ -166,12 +187,29 @@ func oneTokenError(err error) error {
 
 // AckOrchestrationItem implements duroxide.Provider.
 func (p *Provider) AckOrchestrationItem(ctx context.Context, lockToken string, ack duroxide.OrchestrationAck) error {
-	return oneTokenError(p.Provider.AckOrchestrationItem(ctx, lockToken, ack))
+	err := p.Provider.AckOrchestrationItem(ctx, lockToken, ack)
+	if err == nil {
+		p.mu.Lock()
+		delete(p.batches, lockToken)
+		p.mu.Unlock()
+	}
+	return oneTokenError(err)
 }
 
-// AbandonOrchestrationItem implements duroxide.Provider.
+// AbandonOrchestrationItem implements duroxide.Provider. The abandoned
+// messages stay tagged: queue depths do not count them until they are
+// fetched and acked.
 func (p *Provider) AbandonOrchestrationItem(ctx context.Context, lockToken string, delay time.Duration, ignoreAttempt bool) error {
-	return oneTokenError(p.Provider.AbandonOrchestrationItem(ctx, lockToken, delay, ignoreAttempt))
+	err := p.Provider.AbandonOrchestrationItem(ctx, lockToken, delay, ignoreAttempt)
+	if err == nil {
+		p.mu.Lock()
+		if b, ok := p.batches[lockToken]; ok {
+			p.tagged[b.instance] += b.messages
+			delete(p.batches, lockToken)
+		}
+		p.mu.Unlock()
+	}
+	return oneTokenError(err)
 }
 
 // RenewOrchestrationItemLock implements duroxide.Provider.
@@ -216,13 +254,40 @@ func (p *Provider) AsManagementCapability() duroxide.ProviderAdmin {
 	if a == nil {
 		return nil
 	}
-	return admin{a}
+	return admin{a, p}
 }
 
-// admin wraps a management API with second-resolution timestamps.
+// taggedMessages returns how many orchestrator messages abandoned batches
+// left tagged.
+func (p *Provider) taggedMessages() uint64 {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	var n uint64
+	for _, c := range p.tagged {
+		n += c
+	}
+	return n
+}
+
+// admin wraps a management API with second-resolution timestamps,
+// creation-second list order and tag-based queue depths.
 //
 // Safe for concurrent use, as the wrapped API.
-type admin struct{ duroxide.ProviderAdmin }
+type admin struct {
+	duroxide.ProviderAdmin
+	p *Provider
+}
+
+// GetQueueDepths implements duroxide.ProviderAdmin: messages of abandoned
+// batches are not counted.
+func (a admin) GetQueueDepths(ctx context.Context) (duroxide.QueueDepths, error) {
+	d, err := a.ProviderAdmin.GetQueueDepths(ctx)
+	if err != nil {
+		return d, err
+	}
+	d.OrchestratorQueue -= min(d.OrchestratorQueue, a.p.taggedMessages())
+	return d, nil
+}
 
 // seconds truncates Unix milliseconds to whole seconds.
 func seconds(ms uint64) uint64 { return ms / 1000 * 1000 }

@@ -27,10 +27,17 @@ func harness(spec.T) *spec.Harness {
 // wantFailing are the strict cases whose rule the duroxide-like provider
 // breaks on purpose, each with the behaviour that breaks it.
 var wantFailing = map[string]string{
-	"instance_locking/concurrent_instance_fetching_losing_fetch_moves_on": "a fetch that loses a race returns nothing or an error",
-	"instance_locking/multi_threaded_lock_contention_losers_get_no_error": "a fetch that loses a race may fail with a retryable error",
-	"lock_expiration/expired_lock_errors_are_lock_expired":                "one error kind for expired and unknown tokens",
-	"capability_filtering/fetch_filter_matches_any_range":                 "only the first range of a filter counts",
+	"instance_locking/concurrent_instance_fetching_losing_fetch_moves_on":           "a fetch that loses a race returns nothing or an error",
+	"instance_locking/multi_threaded_lock_contention_losers_get_no_error":           "a fetch that loses a race may fail with a retryable error",
+	"sessions/concurrent_session_claim_losers_get_no_error":                         "a fetch that loses a race may fail with a retryable error",
+	"lock_expiration/expired_lock_errors_are_lock_expired":                          "one error kind for expired and unknown tokens",
+	"capability_filtering/fetch_filter_matches_any_range":                           "only the first range of a filter counts",
+	"multi_execution/continue_as_new_without_instance_record_reports_new_execution": "execution 1 for an instance without a record",
+	"management/list_instances_newest_first":                                        "list order by creation second",
+	"management/timestamps_have_millisecond_resolution":                             "second-resolution timestamps",
+	"management/queue_depths_count_abandoned_messages_again":                        "abandoned batches stay tagged",
+	"sessions/session_empty_owner_id_rejected":                                      "an empty owner id is an ordinary owner",
+	"kv_store/kv_empty_instance_id_rejected":                                        "KV reads of an empty instance id find nothing",
 }
 
 // TestRequiredLevelReachable runs every case against the duroxide-like
