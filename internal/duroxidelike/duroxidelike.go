@@ -14,7 +14,8 @@
 //     writers and lost lock upserts do.
 //   - Lock tokens: an expired lock is reported as the same permanent
 //     [duroxide.ErrInvalidLockToken] as an unknown or used token.
-//   - Capability filters: only the first version range is used.
+//   - Capability filters: only the first version range is used, and versions
+//     compare as packed integers (major*10^6 + minor*10^3 + patch).
 //   - Short polling: poll timeouts are ignored.
 //   - Fetched items of an instance without an instance record report
 //     execution 1, whatever history they carry.
@@ -117,12 +118,23 @@ func lossError(op string, loss int) error {
 	return nil
 }
 
-// firstRangeOnly returns filter restricted to its first range.
-func firstRangeOnly(filter *duroxide.DispatcherCapabilityFilter) *duroxide.DispatcherCapabilityFilter {
-	if filter == nil || len(filter.SupportedDuroxideVersions) <= 1 {
+// packed returns v as duroxide's SQLite provider compares it: the version
+// whose components are the digits of major*10^6 + minor*10^3 + patch, so
+// that a minor or patch of 1000 or more carries into the next component.
+func packed(v duroxide.Semver) duroxide.Semver {
+	total := v.Major*1_000_000 + v.Minor*1_000 + v.Patch
+	return duroxide.Semver{Major: total / 1_000_000, Minor: total / 1_000 % 1_000, Patch: total % 1_000}
+}
+
+// sqliteFilter returns filter restricted to its first range, with packed
+// bounds.
+func sqliteFilter(filter *duroxide.DispatcherCapabilityFilter) *duroxide.DispatcherCapabilityFilter {
+	if filter == nil || len(filter.SupportedDuroxideVersions) == 0 {
 		return filter
 	}
-	return &duroxide.DispatcherCapabilityFilter{SupportedDuroxideVersions: filter.SupportedDuroxideVersions[:1]}
+	r := filter.SupportedDuroxideVersions[0]
+	r.Min, r.Max = packed(r.Min), packed(r.Max)
+	return &duroxide.DispatcherCapabilityFilter{SupportedDuroxideVersions: []duroxide.SemverRange{r}}
 }
 
 // FetchOrchestrationItem implements duroxide.Provider.
@@ -133,7 +145,7 @@ func (p *Provider) FetchOrchestrationItem(ctx context.Context, lockTimeout, _ ti
 		}
 		p.orch.selectAndLeave()
 	}
-	item, err := p.Provider.FetchOrchestrationItem(ctx, lockTimeout, 0, firstRangeOnly(filter))
+	item, err := p.Provider.FetchOrchestrationItem(ctx, lockTimeout, 0, sqliteFilter(filter))
 	if err != nil || item == nil {
 		return item, err
 	}
@@ -187,6 +199,9 @@ func oneTokenError(err error) error {
 
 // AckOrchestrationItem implements duroxide.Provider.
 func (p *Provider) AckOrchestrationItem(ctx context.Context, lockToken string, ack duroxide.OrchestrationAck) error {
+	if v := ack.Metadata.PinnedDuroxideVersion; v != nil {
+		ack.Metadata.PinnedDuroxideVersion = new(packed(*v)) // a copy: the caller's ack is untouched
+	}
 	err := p.Provider.AckOrchestrationItem(ctx, lockToken, ack)
 	if err == nil {
 		p.mu.Lock()
