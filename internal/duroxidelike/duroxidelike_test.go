@@ -1,7 +1,12 @@
 package duroxidelike_test
 
 import (
+	"go/parser"
+	"go/token"
+	"io/fs"
+	"path/filepath"
 	"slices"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -71,4 +76,42 @@ func TestRequiredLevelReachable(t *testing.T) {
 	slices.Sort(want)
 	slices.Sort(failing)
 	require.Equal(t, want, failing, "the strict cases the duroxide-like provider fails")
+}
+
+// TestNotImported checks that no non-test Go file of the module imports
+// this package: the duroxide-like provider is for tests only.
+func TestNotImported(t *testing.T) {
+	const self = "github.com/duroxide-go/duroxide/internal/duroxidelike"
+	root, err := filepath.Abs("../..")
+	require.NoError(t, err)
+	require.FileExists(t, filepath.Join(root, "go.mod"))
+	fset := token.NewFileSet()
+	checked := 0
+	err = filepath.WalkDir(root, func(path string, d fs.DirEntry, err error) error {
+		if err != nil {
+			return err
+		}
+		if d.IsDir() {
+			if name := d.Name(); path != root && (strings.HasPrefix(name, ".") || strings.HasPrefix(name, "_") || name == "testdata") {
+				return filepath.SkipDir
+			}
+			return nil
+		}
+		if !strings.HasSuffix(path, ".go") || strings.HasSuffix(path, "_test.go") {
+			return nil
+		}
+		f, err := parser.ParseFile(fset, path, nil, parser.ImportsOnly)
+		if err != nil {
+			return err
+		}
+		checked++
+		for _, im := range f.Imports {
+			if p, _ := strconv.Unquote(im.Path.Value); p == self {
+				t.Errorf("%s imports %s: the duroxide-like provider is for tests only", path, p)
+			}
+		}
+		return nil
+	})
+	require.NoError(t, err)
+	require.Greater(t, checked, 20, "the walk must have found the module's sources")
 }
