@@ -19,8 +19,9 @@
 //   - Short polling: poll timeouts are ignored.
 //   - Fetched items of an instance without an instance record report
 //     execution 1, whatever history they carry.
-//   - Management timestamps have second resolution, and instance lists are
-//     ordered by creation second, oldest first within one second.
+//   - Management timestamps other than completed_at have second resolution,
+//     and instance lists are ordered by creation second, oldest first within
+//     one second.
 //   - Queue depths do not count the messages of an abandoned orchestration
 //     batch: they stay tagged by the fetch until a later fetch acks them.
 //   - An empty session owner id is an ordinary owner, and key/value reads of
@@ -284,7 +285,8 @@ func (p *Provider) taggedMessages() uint64 {
 	return n
 }
 
-// admin wraps a management API with second-resolution timestamps,
+// admin wraps a management API with second-resolution created, updated and
+// started timestamps,
 // creation-second list order and tag-based queue depths.
 //
 // Safe for concurrent use, as the wrapped API.
@@ -317,10 +319,7 @@ func (a admin) GetInstanceInfo(ctx context.Context, instance string) (duroxide.I
 // GetExecutionInfo implements duroxide.ProviderAdmin.
 func (a admin) GetExecutionInfo(ctx context.Context, instance string, executionID uint64) (duroxide.ExecutionInfo, error) {
 	info, err := a.ProviderAdmin.GetExecutionInfo(ctx, instance, executionID)
-	info.StartedAt = seconds(info.StartedAt)
-	if info.CompletedAt != nil {
-		info.CompletedAt = new(seconds(*info.CompletedAt))
-	}
+	info.StartedAt = seconds(info.StartedAt) // CompletedAt keeps milliseconds
 	return info, err
 }
 

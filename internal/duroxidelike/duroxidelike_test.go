@@ -21,12 +21,21 @@ import (
 	"github.com/duroxide-go/duroxide/spec"
 )
 
-// harness builds a duroxide-like provider over an empty memprovider on a
+// fakeHarness builds a duroxide-like provider over an empty memprovider on a
 // fresh fake clock, short-polling as duroxide's SQLite provider is.
-func harness(spec.T) *spec.Harness {
+func fakeHarness(spec.T) *spec.Harness {
 	clock := fakeclock.NewFake(memharness.Start)
 	mem := memprovider.New(memprovider.WithClock(clock))
 	return &spec.Harness{Provider: duroxidelike.New(mem), Clock: clock, Hooks: memhooks.Hooks{P: mem}}
+}
+
+// realTimeHarness is fakeHarness on the wall clock, with memharness's short
+// real-time durations.
+func realTimeHarness(t spec.T) *spec.Harness {
+	h := memharness.RealTime(t)
+	mem := h.Provider
+	h.Provider, h.Hooks, h.LongPolling = duroxidelike.New(mem), memhooks.Hooks{P: mem}, false
+	return h
 }
 
 // wantFailing are the strict cases whose rule the duroxide-like provider
@@ -47,11 +56,34 @@ var wantFailing = map[string]string{
 }
 
 // TestRequiredLevelReachable runs every case against the duroxide-like
-// provider: every required case must pass, and the failing cases must be
-// exactly the strict cases its behaviours name.
+// provider, on a fake clock and (unless -short) on the wall clock: every
+// required case must pass, and the failing cases must be exactly the strict
+// cases its behaviours name.
 func TestRequiredLevelReachable(t *testing.T) {
+	for _, tc := range []struct {
+		name     string
+		harness  spec.NewHarness
+		parallel int
+		slow     bool
+	}{
+		{"fake clock", fakeHarness, 2, false},
+		// Real-time cases mostly sleep: run many at a time.
+		{"real time", realTimeHarness, 32, true},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			if tc.slow && testing.Short() {
+				t.Skip("real-time spec run sleeps; skipped in -short mode")
+			}
+			requireReachable(t, spec.RunCases(spec.Cases(), tc.harness, tc.parallel, time.Minute, nil))
+		})
+	}
+}
+
+// requireReachable asserts that results show no required failure and
+// exactly the wantFailing strict cases failing.
+func requireReachable(t *testing.T, results []spec.Result) {
+	t.Helper()
 	cases := spec.Cases()
-	results := spec.RunCases(cases, harness, 2, time.Minute, nil)
 	level := map[string]spec.Level{}
 	for _, c := range cases {
 		level[c.FullName()] = c.Level
