@@ -528,7 +528,8 @@ func fetchFilterAppliedBeforeHistoryDeserialization(t T, h *Harness) {
 // With a two-range filter, a fetch returns the instance of the first range
 // and never one of the second: what duroxide checks, which holds both for a
 // provider that only uses the first range (duroxide's SQLite provider,
-// "Phase 1") and for one that honours every range. Required: duroxide's
+// "Phase 1") and for one that honours every range. Stronger than duroxide:
+// an instance between the ranges is never returned. Required: duroxide's
 // runtime passes one range, its own; a provider that honours no range of the
 // filter would hand a dispatcher history it cannot replay. That every range
 // counts is the strict case fetch_filter_matches_any_range.
@@ -539,6 +540,7 @@ func fetchSingleRangeOnlyUsesFirstRange(t T, h *Harness) {
 	}}
 	capSeed(t, h, "inst-range-a", capVer(1, 0, 0))
 	capSeed(t, h, "inst-range-b", capVer(3, 0, 0))
+	capSeed(t, h, "inst-range-gap", capVer(2, 0, 0))
 
 	first := capFetch(t, h, filter)
 	require.NotNil(t, first, "the multi-range filter must return work")
@@ -547,8 +549,14 @@ func fetchSingleRangeOnlyUsesFirstRange(t T, h *Harness) {
 
 	// The abandoned instance may come back; the second range's must not come
 	// first, since inst-range-a is older and in the first range.
-	if again := capFetch(t, h, filter); again != nil {
+	again := capFetch(t, h, filter)
+	if again != nil {
 		require.Equal(t, "inst-range-a", again.Instance, "inst-range-a is older and in the first range")
+	}
+	// With inst-range-a held, a first-range provider finds nothing and an
+	// any-range one finds inst-range-b; neither returns the gap.
+	if next := capFetch(t, h, filter); next != nil {
+		require.NotEqual(t, "inst-range-gap", next.Instance, "2.0.0 lies in no range")
 	}
 }
 
