@@ -355,6 +355,8 @@ func multiThreadedLockContention(t T, h *Harness) {
 // exactly one gets it and every other one gets no work and no error. Not
 // required: the runtime backs off from a retryable fetch error and polls
 // again, so a "database is locked" loser only delays its next poll.
+// (duroxide's own case staggers its fetches 5 ms apart, which keeps its
+// SQLite provider's fetches from colliding.)
 func multiThreadedLockContentionLosersGetNoError(t T, h *Harness) {
 	const inst = "contention-instance"
 	enqueueOrch(t, h, startItem(inst))
