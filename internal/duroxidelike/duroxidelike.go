@@ -87,7 +87,8 @@ type race struct {
 }
 
 // enter starts a selection. It returns lost (and the loss number, from 1)
-// when another selection is under way; otherwise the caller must call leave.
+// when another selection is under way; otherwise the caller must call
+// selectAndLeave.
 func (r *race) enter() (lost bool, loss int) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
@@ -99,8 +100,8 @@ func (r *race) enter() (lost bool, loss int) {
 	return false, 0
 }
 
-// select yields the processor to let racing fetches overlap, then ends the
-// selection.
+// selectAndLeave yields the processor to let racing fetches overlap, then
+// ends the selection.
 func (r *race) selectAndLeave() {
 	for range selectWindow {
 		runtime.Gosched()
