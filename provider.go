@@ -58,9 +58,10 @@ type Provider interface {
 	// count incremented; AttemptCount is the batch maximum. Messages arriving
 	// later are not part of the batch.
 	//
-	// A nil result and nil error mean no instance was available: a fetch that
-	// loses a race for one instance moves on to the next candidate instead
-	// of returning nil. If the stored history cannot be decoded the item is
+	// A nil result and nil error mean no instance was available. A fetch that
+	// loses a race for one instance should move on to the next candidate
+	// (spec level strict); it may instead return nil or a retryable error,
+	// which the runtime answers by polling again (level required). If the stored history cannot be decoded the item is
 	// still returned, locked, with HistoryError set.
 	// An error means no lock is held. pollTimeout > 0 lets the provider wait
 	// up to that long for work (long polling); lockTimeout must be positive
@@ -147,11 +148,13 @@ type Provider interface {
 	// non-nil, enqueues it (an ActivityCompletedItem or ActivityFailedItem)
 	// to the orchestrator queue, atomically. The lock must be held and
 	// unexpired: a token whose lock expired (and whose item was not fetched
-	// again) fails with [ErrLockExpired]; an unknown or superseded token, or
-	// an item deleted by cancellation or instance deletion, fails with
-	// [ErrInvalidLockToken]. A completion that is not an ActivityCompletedItem
-	// or ActivityFailedItem value ([ValidateWorkItem]) fails with
-	// [ErrInvalidArgument]. On error nothing changes.
+	// again) fails with [ErrLockExpired] (or, at spec level required,
+	// [ErrInvalidLockToken]: callers must treat both as "the lock is gone");
+	// an unknown or superseded token, or an item deleted by cancellation or
+	// instance deletion, fails with [ErrInvalidLockToken]. A completion that
+	// is not an ActivityCompletedItem or ActivityFailedItem value
+	// ([ValidateWorkItem]) fails with [ErrInvalidArgument]. On error nothing
+	// changes.
 	AckWorkItem(ctx context.Context, lockToken string, completion WorkItem) error
 
 	// RenewWorkItemLock sets a held, unexpired worker lock's expiry to
@@ -209,10 +212,10 @@ type CustomStatus struct {
 // method says so.
 type ProviderAdmin interface {
 	// ListInstances returns every instance with a metadata record, newest
-	// first.
+	// first (spec level strict; required is any order within a second).
 	ListInstances(ctx context.Context) ([]string, error)
 	// ListInstancesByStatus returns instances whose current execution has
-	// status, newest first.
+	// status, newest first (as ListInstances).
 	ListInstancesByStatus(ctx context.Context, status ExecutionStatus) ([]string, error)
 	// ListExecutions returns an instance's execution ids ascending (empty
 	// for an unknown instance).

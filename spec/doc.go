@@ -24,6 +24,33 @@
 // need a capability the harness lacks (hooks, management, long polling) are
 // skipped with the reason, never silently passed.
 //
+// # Levels
+//
+// Every case carries one [Level]:
+//
+//   - [Required] (297 cases): a provider that fails the case breaks
+//     duroxide's runtime, loses or duplicates work, or breaks a rule the
+//     contract states as a must. A conformant provider passes every one.
+//   - [Strict] (12 cases): a stronger guarantee memprovider gives and
+//     recommends (sharper errors, liveness, ordering) that duroxide's
+//     runtime does not rely on.
+//
+// Each strict case's doc comment says in one sentence why it is not
+// required: what the runtime does instead. Each required case that asks
+// more than duroxide's SQLite provider gives says what breaks without it.
+// Where a duroxide case mixed both, the duroxide-named case keeps the
+// required part and a strict case with an honest name (such as
+// instance_locking/concurrent_instance_fetching_losing_fetch_moves_on)
+// carries the rest. The strict cases allow, at the required level: a fetch
+// that loses a race returning no work or a retryable error, one permanent
+// error kind for expired and unknown lock tokens, capability filters read
+// by their first range with packed version numbers, execution 1 for an
+// instance without a record, whole-second management timestamps in any
+// order within a second, abandoned batches left out of queue depths, and
+// empty owner and instance ids treated as ordinary values where nothing
+// can go wrong. A test-only provider that does all of that (behaving like
+// duroxide's SQLite provider) passes every required case.
+//
 // # Time
 //
 // In fake-clock mode the harness hands over the [fakeclock.Fake] its provider

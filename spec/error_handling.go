@@ -155,9 +155,10 @@ func lockExpirationDuringAck(t T, h *Harness) {
 		ExecutionID:  duroxide.InitialExecutionID,
 		HistoryDelta: []duroxide.Event{startedEvent(inst, 1, testVersion)},
 	})
-	// Stronger than duroxide: the token is still known (nobody re-fetched),
-	// so the error is the permanent ErrLockExpired.
-	requirePermanentIs(t, err, duroxide.ErrLockExpired, "ack after lock expiry must fail")
+	// Stronger than duroxide: the error is permanent (ErrLockExpired, or
+	// ErrInvalidLockToken at the required level; see
+	// lock_expiration/expired_lock_errors_are_lock_expired).
+	requireTokenRefused(t, err, "ack after lock expiry must fail")
 
 	// Stronger than duroxide: the failed ack appended nothing and consumed no
 	// message; the batch is delivered again as a second attempt.

@@ -17,6 +17,8 @@ func multiExecutionCases() []Case {
 		{"multi_execution", "execution_id_sequencing", multiExecExecutionIDSequencing, Required},
 		{"multi_execution", "continue_as_new_creates_new_execution", multiExecContinueAsNewCreatesNewExecution, Required},
 		{"multi_execution", "execution_history_persistence", multiExecExecutionHistoryPersistence, Required},
+		// Not in duroxide:
+		{"multi_execution", "continue_as_new_without_instance_record_reports_new_execution", multiExecContinueAsNewWithoutInstanceRecord, Strict},
 	}
 }
 
@@ -148,9 +150,32 @@ func multiExecExecutionIDSequencing(t T, h *Harness) {
 
 // Acking execution n+1 for a ContinueAsNew batch creates that execution and
 // makes it current.
+//
+// Required: the runtime replays the execution a fetch reports; reporting
+// the old one after a continue-as-new would replay a finished execution.
+// The acks carry name and version, as the runtime's always do; for an
+// instance without a record see the strict case
+// continue_as_new_without_instance_record_reports_new_execution.
 func multiExecContinueAsNewCreatesNewExecution(t T, h *Harness) {
+	multiExecContinueAsNew(t, h, nameVersion(testOrch, testVersion))
+}
+
+// Not in duroxide. Strict: continue_as_new_creates_new_execution for an
+// instance whose acks carried no name and version, so that it has no
+// instance record: the fetch still reports execution 2 with execution 2's
+// history. Not required: the runtime's acks always carry name and version,
+// and duroxide's SQLite provider reports execution 1 for an instance without
+// a record.
+func multiExecContinueAsNewWithoutInstanceRecord(t T, h *Harness) {
+	multiExecContinueAsNew(t, h, duroxide.ExecutionMetadata{})
+}
+
+// multiExecContinueAsNew runs execution 1, continues it as new into
+// execution 2 with metadata md on both acks, and checks that execution 2 is
+// current.
+func multiExecContinueAsNew(t T, h *Harness, md duroxide.ExecutionMetadata) {
 	const inst = "instance-A"
-	multiExecTurn(t, h, inst, 1, []duroxide.Event{multiExecStarted(inst, 1, "{}")}, duroxide.ExecutionMetadata{})
+	multiExecTurn(t, h, inst, 1, []duroxide.Event{multiExecStarted(inst, 1, "{}")}, md)
 
 	can := duroxide.ContinueAsNewItem{
 		Instance:           inst,
@@ -166,6 +191,7 @@ func multiExecContinueAsNewCreatesNewExecution(t T, h *Harness) {
 	ack(t, h, item.LockToken, duroxide.OrchestrationAck{
 		ExecutionID:  2,
 		HistoryDelta: []duroxide.Event{multiExecStarted(inst, 2, "new-input")},
+		Metadata:     md,
 	})
 
 	// duroxide's final check is vacuous: its queue is empty at that point, so

@@ -304,8 +304,13 @@ func queueSemOrphanQueueMessagesDropped(t T, h *Harness) {
 // (an external event that arrived before its StartOrchestration) must not
 // stall other instances: fetch skips it without locking it or counting an
 // attempt, keeps its messages, and delivers them with the start once the
-// start arrives. duroxide's SQLite provider instead returns no work to every
-// fetcher while such a message is the oldest in the queue.
+// start arrives.
+//
+// Required, although duroxide's SQLite provider fails it: it returns no work
+// to every fetcher while such a message is the oldest in the queue, so one
+// client raising an event for an instance that does not exist yet stalls
+// every orchestration of the store until that instance starts. No
+// behaviour of the runtime makes up for that.
 func queueSemEarlyMessageDoesNotBlock(t T, h *Harness) {
 	const early, other = "early-instance", "other-instance"
 	enqueueOrch(t, h, externalItem(early, "too-soon"))

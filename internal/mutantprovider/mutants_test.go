@@ -47,22 +47,30 @@ func TestUnmutatedSpec(t *testing.T) {
 }
 
 // specKills runs every spec case against a fresh provider with mutation
-// active and returns the failing cases (with their first message) and the
-// number of cases run. Cases run a few at a time: they are independent, and
-// a case a mutant makes hang costs caseTimeout once, not once per remaining
-// case.
-func specKills(mutation string) (failed []string, total int) {
-	results := spec.RunCases(spec.Cases(), harness(mutation), max(2, runtime.GOMAXPROCS(0)), caseTimeout, nil)
-	for _, r := range results {
-		if r.Outcome == spec.Failed {
-			msg := ""
-			if len(r.Messages) > 0 {
-				msg = specSummary(r.Messages[0])
-			}
+// active and returns the failing cases (with their first message), required
+// cases first, how many of them are required, and the number of cases run.
+// Cases run a few at a time: they are independent, and a case a mutant makes
+// hang costs caseTimeout once, not once per remaining case.
+func specKills(mutation string) (failed []string, required, total int) {
+	cases := spec.Cases()
+	results := spec.RunCases(cases, harness(mutation), max(2, runtime.GOMAXPROCS(0)), caseTimeout, nil)
+	var strict []string
+	for i, r := range results {
+		if r.Outcome != spec.Failed {
+			continue
+		}
+		msg := ""
+		if len(r.Messages) > 0 {
+			msg = specSummary(r.Messages[0])
+		}
+		if cases[i].Level == spec.Required {
 			failed = append(failed, r.Case+": "+msg)
+		} else {
+			strict = append(strict, r.Case+": "+msg)
 		}
 	}
-	return failed, len(results)
+	required = len(failed)
+	return append(failed, strict...), required, len(results)
 }
 
 // specSummary shortens a spec failure: testify's Messages and Error lines
@@ -100,14 +108,27 @@ func firstLine(s string) string {
 type killRow struct {
 	mutation  mutantprovider.Mutation
 	specFails int
+	specReq   int // failing required cases (specFails - specReq are strict)
 	specTotal int
-	firstSpec string // first failing case, with its first message
+	firstSpec string // first failing case (a required one if any), with its first message
 	prop      string // proptest: "killed" or "survived"
 	propMsg   string
 	lin       string // linearizability: "killed", "survived" or "inconclusive"
 	linMsg    string
 
 	specTime, propTime, linTime time.Duration
+}
+
+// killLevel is the lowest spec level that kills the mutant: "required" when
+// a required case fails, "strict" when only strict cases do, else "none".
+func (r killRow) killLevel() string {
+	switch {
+	case r.specReq > 0:
+		return "required"
+	case r.specFails > 0:
+		return "strict"
+	}
+	return "none"
 }
 
 func (r killRow) killed() bool {
@@ -135,8 +156,8 @@ func TestMutants(t *testing.T) {
 				t.Parallel()
 				row := killRow{mutation: m}
 				began := time.Now()
-				fails, total := specKills(m.Name)
-				row.specFails, row.specTotal = len(fails), total
+				fails, req, total := specKills(m.Name)
+				row.specFails, row.specReq, row.specTotal = len(fails), req, total
 				if len(fails) > 0 {
 					row.firstSpec = fails[0]
 				}
@@ -178,19 +199,23 @@ func TestMutants(t *testing.T) {
 // first failure of each column and the time each took.
 func matrix(rows []killRow, verbose bool) string {
 	var b strings.Builder
-	b.WriteString("| mutant | bug | spec: failing cases | proptest | linearizability | first failing spec case |\n")
-	b.WriteString("|---|---|---|---|---|---|\n")
+	b.WriteString("| mutant | bug | spec level that kills | spec: failing required + strict / cases | proptest | linearizability | first failing spec case |\n")
+	b.WriteString("|---|---|---|---|---|---|---|\n")
 	for _, r := range rows {
 		first, _, _ := strings.Cut(r.firstSpec, ":")
 		if first == "" {
 			first = "(none)"
 		}
-		fmt.Fprintf(&b, "| `%s` | %s | %d / %d | %s | %s | %s |\n", r.mutation.Name, r.mutation.Bug, r.specFails, r.specTotal, r.prop, r.lin, first)
+		fmt.Fprintf(&b, "| `%s` | %s | %s | %d + %d / %d | %s | %s | %s |\n", r.mutation.Name, r.mutation.Bug, r.killLevel(),
+			r.specReq, r.specFails-r.specReq, r.specTotal, r.prop, r.lin, first)
 	}
-	var bySpec, byProp, byLin int
+	var bySpec, byRequired, byProp, byLin int
 	for _, r := range rows {
 		if r.specFails > 0 {
 			bySpec++
+		}
+		if r.specReq > 0 {
+			byRequired++
 		}
 		if r.prop == "killed" {
 			byProp++
@@ -199,7 +224,8 @@ func matrix(rows []killRow, verbose bool) string {
 			byLin++
 		}
 	}
-	fmt.Fprintf(&b, "\nKilled by the spec: %d of %d mutants; by proptest: %d; by linearizability: %d.\n", bySpec, len(rows), byProp, byLin)
+	fmt.Fprintf(&b, "\nKilled by the spec: %d of %d mutants (%d by a required case, %d by strict cases only); by proptest: %d; by linearizability: %d.\n",
+		bySpec, len(rows), byRequired, bySpec-byRequired, byProp, byLin)
 	if verbose {
 		b.WriteString("\nfirst failures and times (spec / proptest / linearizability):\n")
 		for _, r := range rows {
