@@ -150,6 +150,7 @@ func (p *Provider) lockAndBuild(in *instance, now int64, lockTimeout time.Durati
 	p.orchLocks.ReplaceOrInsert(in.lockKey())
 	p.orchTokens.put(token, in)
 	p.refreshReady(in)
+	p.wakeAt(in.lock.until)
 
 	item := &duroxide.LockedOrchestrationItem{LockToken: token}
 	item.Instance = in.id
@@ -460,6 +461,7 @@ func (p *Provider) RenewOrchestrationItemLock(ctx context.Context, lockToken str
 	p.orchLocks.Delete(in.lockKey())
 	in.lock.until = addNs(now, extendFor)
 	p.orchLocks.ReplaceOrInsert(in.lockKey())
+	p.wakeAt(in.lock.until) // a shorter lock frees the instance earlier
 	return nil
 }
 

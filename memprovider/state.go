@@ -221,6 +221,7 @@ func (p *Provider) addOrchMsg(in *instance, item duroxide.WorkItem, visibleAt, n
 	if visibleAt > now {
 		m.future = true
 		p.orchFuture.ReplaceOrInsert(m.futureKey())
+		p.wakeAt(visibleAt)
 		return
 	}
 	in.parked = false

@@ -528,8 +528,11 @@ func (p *Provider) tryFetchWork(now int64, lockTimeout time.Duration, cfg *durox
 	best.state = workLocked
 	w.locks.ReplaceOrInsert(best)
 	w.tokens.put(best.token, best)
+	p.wakeAt(best.until)
 	if best.session != "" {
-		w.lease(best.session, cfg.OwnerID, addNs(now, cfg.LockTimeout), now)
+		until := addNs(now, cfg.LockTimeout)
+		w.lease(best.session, cfg.OwnerID, until, now)
+		p.wakeAt(until)
 	}
 	return &duroxide.LockedWorkItem{
 		Item:         duroxide.CloneWorkItem(best.boxed),
@@ -685,6 +688,7 @@ func (p *Provider) RenewWorkItemLock(ctx context.Context, lockToken string, exte
 	e.until = addNs(now, extendFor)
 	e.state = workLocked
 	p.worker.locks.ReplaceOrInsert(e)
+	p.wakeAt(e.until) // a shorter lock frees the item earlier
 	p.touchSession(e, now)
 	return nil
 }
@@ -717,6 +721,7 @@ func (p *Provider) AbandonWorkItem(ctx context.Context, lockToken string, delay 
 	if delay > 0 {
 		e.state = workFuture
 		p.worker.future.ReplaceOrInsert(e)
+		p.wakeAt(e.visibleAt)
 	} else {
 		p.worker.setReady(e)
 		p.signal()
@@ -752,7 +757,9 @@ func (p *Provider) RenewSessionLock(ctx context.Context, ownerIDs []string, exte
 		seen[owner] = true
 		for r := range p.worker.byOwner[owner] {
 			if r.until > now && r.lastActivity > cutoff {
-				p.worker.extendLease(r, addNs(now, extendFor))
+				until := addNs(now, extendFor)
+				p.worker.extendLease(r, until)
+				p.wakeAt(until) // a shorter lease frees the session earlier
 				n++
 			}
 		}
