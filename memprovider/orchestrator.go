@@ -458,9 +458,13 @@ func (p *Provider) RenewOrchestrationItemLock(ctx context.Context, lockToken str
 	if in.lock.until <= now {
 		return duroxide.Permanent(op, duroxide.ErrLockExpired, "Instance lock expired for instance %q (token %q)", in.id, lockToken)
 	}
-	p.orchLocks.Delete(in.lockKey())
+	if in.lock.indexed {
+		p.orchLocks.Delete(in.lockKey())
+	}
 	in.lock.until = addNs(now, extendFor)
+	in.lock.indexed = true // now restores the index after a step back; this keeps renew right on its own
 	p.orchLocks.ReplaceOrInsert(in.lockKey())
+	p.refreshReady(in)
 	p.wakeAt(in.lock.until) // a shorter lock frees the instance earlier
 	return nil
 }
