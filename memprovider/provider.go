@@ -181,6 +181,14 @@ func addNs(t int64, d time.Duration) int64 {
 	return t + int64(d)
 }
 
+// subNs returns t-d, saturating instead of overflowing.
+func subNs(t int64, d time.Duration) int64 {
+	if d > 0 && t < math.MinInt64+int64(d) {
+		return math.MinInt64
+	}
+	return t - int64(d)
+}
+
 // poll runs try under p.mu until it finds work, or until pollTimeout has
 // passed on the clock (at once when short polling or pollTimeout is 0), or
 // ctx ends. try returns whether it found work and the earliest instant at

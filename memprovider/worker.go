@@ -777,7 +777,7 @@ func (p *Provider) RenewSessionLock(ctx context.Context, ownerIDs []string, exte
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	now := p.now()
-	cutoff := now - int64(idleTimeout)
+	cutoff := subNs(now, idleTimeout)
 	n := 0
 	seen := make(map[string]bool, len(ownerIDs))
 	for _, owner := range ownerIDs {
