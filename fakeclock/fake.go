@@ -225,6 +225,43 @@ func fireAll(due []*fakeTimer) {
 	}
 }
 
+// TB is the part of testing.TB that [Fake.MustAdvance] uses, so that this
+// package need not import testing: *testing.T, *testing.B and *testing.F
+// implement it. Implementations must allow Helper and Fatalf from the
+// goroutine that calls MustAdvance.
+type TB interface {
+	Helper()
+	Fatalf(format string, args ...any)
+}
+
+// MustAdvance is [Fake.Advance] for tests: instead of returning an error for
+// a negative d, it calls tb.Fatalf (so, with a *testing.T, it must be called
+// from the test's goroutine), and changes nothing.
+func (f *Fake) MustAdvance(tb TB, d time.Duration) {
+	tb.Helper()
+	if err := f.Advance(d); err != nil {
+		tb.Fatalf("%v", err)
+	}
+}
+
+// String describes the Fake for a test's failure message: its time, how
+// many timers are pending and when the earliest fires. A test blocked on
+// code that waits on the clock (a long poll, say) that sees no pending
+// timer knows the code is not waiting on this clock; one that sees a timer
+// knows how far to advance.
+func (f *Fake) String() string {
+	f.lock()
+	defer f.mu.Unlock()
+	now := f.now.Format(time.RFC3339Nano)
+	switch len(f.pending) {
+	case 0:
+		return "fake clock at " + now + ", no pending timer"
+	case 1:
+		return fmt.Sprintf("fake clock at %s, 1 pending timer, due in %v", now, f.pending[0].deadline.Sub(f.now))
+	}
+	return fmt.Sprintf("fake clock at %s, %d pending timers, the first due in %v", now, len(f.pending), f.pending[0].deadline.Sub(f.now))
+}
+
 // Waiters returns the number of pending timers: created with a positive
 // duration, not yet fired and not stopped.
 func (f *Fake) Waiters() int {

@@ -3,6 +3,7 @@ package fakeclock_test
 import (
 	"context"
 	"errors"
+	"fmt"
 	"sync"
 	"testing"
 	"time"
@@ -613,4 +614,56 @@ func TestZeroFakeStartsAtUnixEpoch(t *testing.T) {
 			require.True(t, want.Equal(f.Now()), "Now = %v, want %v", f.Now(), want)
 		})
 	}
+}
+
+// recordingTB records Fatalf calls; it does not stop the goroutine.
+type recordingTB struct{ fatal []string }
+
+func (r *recordingTB) Helper() {}
+
+func (r *recordingTB) Fatalf(format string, args ...any) {
+	r.fatal = append(r.fatal, fmt.Sprintf(format, args...))
+}
+
+func TestMustAdvance(t *testing.T) {
+	tests := []struct {
+		name      string
+		d         time.Duration
+		wantFatal bool
+		wantNow   time.Time
+	}{
+		{"forward", time.Minute, false, epoch.Add(time.Minute)},
+		{"zero", 0, false, epoch},
+		{"backwards fails the test and changes nothing", -time.Second, true, epoch},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			f := fakeclock.NewFake(epoch)
+			tm := f.NewTimer(time.Minute)
+			var tb recordingTB
+			f.MustAdvance(&tb, tc.d)
+			require.Equal(t, tc.wantNow, f.Now())
+			if tc.wantFatal {
+				require.Len(t, tb.fatal, 1)
+				require.Contains(t, tb.fatal[0], "backwards")
+			} else {
+				require.Empty(t, tb.fatal)
+			}
+			if tc.d == time.Minute {
+				requireFired(t, tm, epoch.Add(time.Minute))
+			}
+		})
+	}
+	f := fakeclock.NewFake(epoch)
+	f.MustAdvance(t, time.Second) // *testing.T is a TB
+	require.Equal(t, epoch.Add(time.Second), f.Now())
+}
+
+func TestString(t *testing.T) {
+	f := fakeclock.NewFake(epoch)
+	require.Equal(t, "fake clock at 2024-01-02T03:04:05Z, no pending timer", f.String())
+	f.NewTimer(time.Minute)
+	require.Equal(t, "fake clock at 2024-01-02T03:04:05Z, 1 pending timer, due in 1m0s", f.String())
+	f.NewTimer(time.Second)
+	require.Equal(t, "fake clock at 2024-01-02T03:04:05Z, 2 pending timers, the first due in 1s", fmt.Sprint(f))
 }
