@@ -107,8 +107,8 @@ func (p *Provider) mutAppendHistoryOnly(in *instance, a duroxide.OrchestrationAc
 		Bug:         "an expired instance lock is never reclaimed: the instance stays locked forever",
 		File:        "state.go",
 		Func:        "Provider.promoteOrch",
-		Original:    `if !ok || in.lock.until > now {`,
-		Replacement: `if !ok || in.lock.until > now || p.mut.on("lock_expiry_ignored") {`,
+		Original:    `if !ok || k.until > now {`,
+		Replacement: `if !ok || k.until > now || p.mut.on("lock_expiry_ignored") {`,
 	},
 	{
 		Name:     "superseded_token_accepted",
@@ -367,8 +367,8 @@ func (p *Provider) mutSessionPartitions(owner string) []string {
 		Bug:         "a fetch by the session's owner does not refresh its lease (only a claim sets it)",
 		File:        "worker.go",
 		Func:        "Provider.tryFetchWork",
-		Original:    `w.lease(best.session, cfg.OwnerID, addNs(now, cfg.LockTimeout), now)`,
-		Replacement: "if r := w.rows[best.session]; !p.mut.on(\"session_lease_not_refreshed_by_owner\") || r == nil || r.owner != cfg.OwnerID || r.until <= now {\n\t\t\tw.lease(best.session, cfg.OwnerID, addNs(now, cfg.LockTimeout), now)\n\t\t}",
+		Original:    `w.lease(best.session, cfg.OwnerID, until, now)`,
+		Replacement: "if r := w.rows[best.session]; !p.mut.on(\"session_lease_not_refreshed_by_owner\") || r == nil || r.owner != cfg.OwnerID || r.until <= now {\n\t\t\tw.lease(best.session, cfg.OwnerID, until, now)\n\t\t}",
 	},
 	{
 		Name:        "renew_session_ignores_idle",
@@ -454,5 +454,23 @@ func (p *Provider) mutSessionPartitions(owner string) []string {
 		Func:        "Provider.prune",
 		Original:    `e.status == duroxide.StatusRunning ||`,
 		Replacement: `(e.status == duroxide.StatusRunning && !p.mut.on("prune_deletes_running_executions")) ||`,
+	},
+
+	// --- Time ---
+	{
+		Name:        "long_poll_not_rearmed",
+		Bug:         "a call that makes work due before a waiting long poll planned to look again (a delayed enqueue or abandon, a renew that shortens a lock or lease) does not wake it: the poll sleeps out its plan",
+		File:        "provider.go",
+		Func:        "Provider.wakeAt",
+		Original:    `if at < p.waitUntil {`,
+		Replacement: `if at < p.waitUntil && !p.mut.on("long_poll_not_rearmed") {`,
+	},
+	{
+		Name:        "clock_step_back_not_repaired",
+		Bug:         "a lock or lease seen expired stays expired after the clock steps back: another dispatcher takes what it holds while it is valid by the clock",
+		File:        "provider.go",
+		Func:        "Provider.now",
+		Original:    `if n < p.lastNow {`,
+		Replacement: `if n < p.lastNow && !p.mut.on("clock_step_back_not_repaired") {`,
 	},
 }
