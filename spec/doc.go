@@ -28,10 +28,10 @@
 //
 // Every case carries one [Level]:
 //
-//   - [Required] (297 cases): a provider that fails the case breaks
+//   - [Required] (301 cases): a provider that fails the case breaks
 //     duroxide's runtime, loses or duplicates work, or breaks a rule the
 //     contract states as a must. A conformant provider passes every one.
-//   - [Strict] (12 cases): a stronger guarantee memprovider gives and
+//   - [Strict] (19 cases): a stronger guarantee memprovider gives and
 //     recommends (sharper errors, liveness, ordering) that duroxide's
 //     runtime does not rely on.
 //

@@ -149,6 +149,30 @@ func (h *Harness) Admin(t T) duroxide.ProviderAdmin {
 	return a
 }
 
+// RequireClockStepsBack ends the case as [NotApplicable] unless the
+// harness's fake clock may step back (Clock set and ClockStepsBack true): a
+// provider whose clock cannot step back (a database's now(), a monotonic
+// clock) has nothing to survive, and its verdict is not incomplete for it.
+func (h *Harness) RequireClockStepsBack(t T) {
+	t.Helper()
+	if h.Clock == nil {
+		notApplicable(t, "real-time harness: the case steps a fake clock back")
+	}
+	if !h.ClockStepsBack {
+		notApplicable(t, "the harness does not declare ClockStepsBack: the provider's clock is not expected to step back")
+	}
+}
+
+// notApplicable ends the case with outcome [NotApplicable] (under go test,
+// a skip whose message says "not applicable").
+func notApplicable(t T, reason string) {
+	t.Helper()
+	if m, ok := t.(interface{ markNotApplicable() }); ok {
+		m.markNotApplicable()
+	}
+	t.Skipf("not applicable: %s", reason)
+}
+
 // RequireHooks returns the harness hooks, skipping the case when there are
 // none.
 func (h *Harness) RequireHooks(t T) Hooks {

@@ -411,7 +411,8 @@ func longPollSeesEarlierWork(t T, h *Harness, start func(context.Context, *Harne
 func earlyDue(h *Harness) time.Duration { return 4 * h.Slack }
 
 // A long poll returns a message enqueued with a delay while it waits, once
-// the delay has passed.
+// the delay has passed. Not required: a missed wake-up only delays delivery until the
+// poll timeout, and duroxide's runtime polls again.
 func longPollWakesOnDelayedEnqueueDuringWait(t T, h *Harness) {
 	if !h.LongPolling {
 		t.Skipf("short-polling provider: it does not wait for work")
@@ -424,7 +425,8 @@ func longPollWakesOnDelayedEnqueueDuringWait(t T, h *Harness) {
 }
 
 // A long poll returns an instance abandoned with a delay while it waits
-// (the lock was long), once the delay has passed.
+// (the lock was long), once the delay has passed. Not required: a missed wake-up only delays delivery until the
+// poll timeout, and duroxide's runtime polls again.
 func longPollWakesOnDelayedAbandonDuringWait(t T, h *Harness) {
 	if !h.LongPolling {
 		t.Skipf("short-polling provider: it does not wait for work")
@@ -438,7 +440,8 @@ func longPollWakesOnDelayedAbandonDuringWait(t T, h *Harness) {
 	require.Equal(t, "lp-abandoned", r.orch.Instance)
 }
 
-// As longPollWakesOnDelayedAbandonDuringWait, for the worker queue.
+// As longPollWakesOnDelayedAbandonDuringWait, for the worker queue. Not required: a missed wake-up only delays delivery until the
+// poll timeout, and duroxide's runtime polls again.
 func longPollWorkItemWakesOnDelayedAbandonDuringWait(t T, h *Harness) {
 	if !h.LongPolling {
 		t.Skipf("short-polling provider: it does not wait for work")
@@ -452,7 +455,8 @@ func longPollWorkItemWakesOnDelayedAbandonDuringWait(t T, h *Harness) {
 }
 
 // A long poll returns an instance whose holder, while the poll waits,
-// renews its long lock for a short time, once that short lock expires.
+// renews its long lock for a short time, once that short lock expires. Not required: a missed wake-up only delays delivery until the
+// poll timeout, and duroxide's runtime polls again.
 func longPollWakesWhenRenewShortensLock(t T, h *Harness) {
 	if !h.LongPolling {
 		t.Skipf("short-polling provider: it does not wait for work")
@@ -467,7 +471,8 @@ func longPollWakesWhenRenewShortensLock(t T, h *Harness) {
 	require.NotEqual(t, held.LockToken, r.orch.LockToken)
 }
 
-// As longPollWakesWhenRenewShortensLock, for the worker queue.
+// As longPollWakesWhenRenewShortensLock, for the worker queue. Not required: a missed wake-up only delays delivery until the
+// poll timeout, and duroxide's runtime polls again.
 func longPollWorkItemWakesWhenRenewShortensLock(t T, h *Harness) {
 	if !h.LongPolling {
 		t.Skipf("short-polling provider: it does not wait for work")
@@ -483,7 +488,8 @@ func longPollWorkItemWakesWhenRenewShortensLock(t T, h *Harness) {
 
 // A long poll of another session owner returns a session's item once the
 // session's owner, while the poll waits, renews its long lease for a short
-// time and that lease lapses.
+// time and that lease lapses. Not required: a missed wake-up only delays delivery until the
+// poll timeout, and duroxide's runtime polls again.
 func longPollWorkItemWakesWhenSessionRenewShortensLease(t T, h *Harness) {
 	if !h.LongPolling {
 		t.Skipf("short-polling provider: it does not wait for work")

@@ -268,7 +268,7 @@ func RunConcurrently(t *testing.T, newHarness NewHarness, n int, opts ...Option)
 					switch r.Outcome {
 					case Failed:
 						t.Errorf("%s", strings.Join(r.Messages, "\n"))
-					case Skipped:
+					case Skipped, NotApplicable:
 						t.Skip(strings.Join(r.Messages, "; "))
 					default:
 						for _, m := range r.Messages {
@@ -315,6 +315,11 @@ const (
 	Passed  Outcome = "passed"
 	Failed  Outcome = "failed"
 	Skipped Outcome = "skipped"
+	// NotApplicable: the case checks a rule that does not concern the
+	// provider as its harness declares it (a clock step back, for a
+	// provider whose clock cannot step back). Unlike a skip for a missing
+	// capability, it leaves no verdict incomplete.
+	NotApplicable Outcome = "not applicable"
 )
 
 // Result is the outcome of one case run by [RunCase].
@@ -325,12 +330,12 @@ type Result struct {
 	Case string
 	// Level is the case's level.
 	Level Level
-	// Outcome is passed, failed or skipped.
+	// Outcome is passed, failed, skipped or not applicable.
 	Outcome Outcome
 	// Messages are the failure, skip and log messages, in order. A failed
 	// case's last message names the rule and where it is documented.
 	Messages []string
-	// SkipReason is why a skipped case did not run (a missing capability),
+	// SkipReason is why a skipped or not applicable case did not run,
 	// without the "skipped: " prefix of its message; "" otherwise.
 	SkipReason string
 	// Duration is the case's wall time.

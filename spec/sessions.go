@@ -935,7 +935,7 @@ func sessionEmptyOwnerIDRejected(t T, h *Harness) {
 // fetch the session's items and the owner still gets them; the provider
 // keeps working either way.
 func sessionRenewedAfterClockStepBack(t T, h *Harness) {
-	requireStepBack(t, h)
+	h.RequireClockStepsBack(t)
 	const inst = "stepback-session"
 	sessionsClaim(t, h, sessionsItem(inst, 1, "sb-s"), sessionsCfg("holder", h.LockTimeout))
 	second := sessionsItem(inst, 2, "sb-s")

@@ -224,6 +224,7 @@ type recordingT struct {
 	closed   bool
 	failed   bool
 	skipped  bool
+	na       bool // the skip says the case does not apply
 	skip     string
 	messages []string
 	cleanups []func()
@@ -290,6 +291,13 @@ func (r *recordingT) Skipf(format string, args ...any) {
 	runtime.Goexit()
 }
 
+// markNotApplicable makes the case's coming skip a [NotApplicable] outcome.
+func (r *recordingT) markNotApplicable() {
+	r.mu.Lock()
+	r.na = true
+	r.mu.Unlock()
+}
+
 func (r *recordingT) Cleanup(f func()) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
@@ -323,6 +331,8 @@ func (r *recordingT) result(level Level, d time.Duration) Result {
 	switch {
 	case r.failed:
 		res.Outcome = Failed
+	case r.skipped && r.na:
+		res.Outcome, res.SkipReason = NotApplicable, r.skip
 	case r.skipped:
 		res.Outcome, res.SkipReason = Skipped, r.skip
 	}

@@ -23,7 +23,9 @@
 // conformant when every one of its selected cases passed, not conformant
 // when one failed, and incomplete when none failed but some were skipped for
 // a missing capability (hooks, a management API, long polling): a skip is
-// not a pass. The overall verdict is "conformant (strict)" when both levels
+// not a pass. A case that does not concern the provider as its harness
+// declares it (spec.NotApplicable: the clock step-back cases, for a
+// provider whose clock cannot step back) counts as neither. The overall verdict is "conformant (strict)" when both levels
 // are conformant, "conformant (required)" when the required level is,
 // "not conformant" when a required case failed, and "incomplete" otherwise.
 // A run restricted with a pattern gives the verdict of the selected cases

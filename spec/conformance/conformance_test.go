@@ -35,6 +35,9 @@ func needsAdmin(t spec.T, h *spec.Harness) { h.Admin(t) }
 
 func needsHooks(t spec.T, h *spec.Harness) { h.RequireHooks(t) }
 
+// stepsBack does not apply: the test harnesses do not declare ClockStepsBack.
+func stepsBack(t spec.T, h *spec.Harness) { h.RequireClockStepsBack(t) }
+
 // kase builds a case.
 func kase(group, name string, level spec.Level, run func(spec.T, *spec.Harness)) spec.Case {
 	return spec.Case{Group: group, Name: name, Run: run, Level: level}
@@ -82,6 +85,11 @@ func TestVerdicts(t *testing.T) {
 		}, nil, "", Incomplete, Incomplete, Conformant, ExitIncomplete, []ReasonCount{
 			{"provider has no management capability (AsManagementCapability returned nil)", 2},
 			{"harness has no white-box hooks (CorruptInstanceHistory, MaxAttemptCount)", 1},
+		}},
+		{"required not applicable", []spec.Case{
+			kase("g", "a", spec.Required, pass), kase("g", "b", spec.Required, stepsBack), kase("g", "c", spec.Strict, pass),
+		}, nil, "", ConformantStrict, Conformant, Conformant, ExitConformant, []ReasonCount{
+			{"not applicable: the harness does not declare ClockStepsBack: the provider's clock is not expected to step back", 1},
 		}},
 		{"required only", []spec.Case{
 			kase("g", "a", spec.Required, pass), kase("g", "b", spec.Strict, fail),
@@ -152,7 +160,7 @@ func TestReportCountsPatternAndTimes(t *testing.T) {
 	require.Contains(t, text, "rule g1/b (level strict)")
 	require.Contains(t, text, "skipped cases:")
 	require.Contains(t, text, "g2/c [required]")
-	require.Contains(t, text, "verdict (of the selected cases): incomplete: 1 passed, 1 failed, 1 skipped of 3 cases")
+	require.Contains(t, text, "verdict (of the selected cases): incomplete: 1 passed, 1 failed, 1 skipped, 0 not applicable of 3 cases")
 }
 
 func TestReportJSON(t *testing.T) {

@@ -60,6 +60,9 @@ type Report struct {
 	Passed  int `json:"passed"`
 	Failed  int `json:"failed"`
 	Skipped int `json:"skipped"`
+	// NotApplicable counts the cases that do not concern the provider as
+	// its harness declares it; they leave no verdict incomplete.
+	NotApplicable int `json:"not_applicable"`
 	// NotSelected counts the cases of the levels run that the pattern
 	// left out.
 	NotSelected int `json:"not_selected"`
@@ -80,9 +83,12 @@ type LevelReport struct {
 	Passed  int        `json:"passed"`
 	Failed  int        `json:"failed"`
 	Skipped int        `json:"skipped"`
+	// NotApplicable counts the level's cases that do not apply.
+	NotApplicable int `json:"not_applicable"`
 	// NotSelected counts the level's cases the pattern left out.
 	NotSelected int `json:"not_selected"`
-	// DidNotRun counts the skipped cases by reason, most frequent first.
+	// DidNotRun counts the skipped and not applicable cases by reason,
+	// most frequent first.
 	DidNotRun []ReasonCount `json:"did_not_run,omitempty"`
 }
 
@@ -98,6 +104,8 @@ type GroupReport struct {
 	Passed  int    `json:"passed"`
 	Failed  int    `json:"failed"`
 	Skipped int    `json:"skipped"`
+	// NotApplicable counts the group's cases that do not apply.
+	NotApplicable int `json:"not_applicable"`
 	// CaseTime is the sum of the group's case times.
 	CaseTime time.Duration `json:"case_time_ns"`
 	Cases    []CaseReport  `json:"cases"`
@@ -146,10 +154,16 @@ func newReport(provider, mode, pattern string, s selection, results []spec.Resul
 			g.Failed++
 			r.Failed++
 			l.Failed++
-		case spec.Skipped:
-			g.Skipped++
-			r.Skipped++
-			l.Skipped++
+		case spec.Skipped, spec.NotApplicable:
+			if res.Outcome == spec.Skipped {
+				g.Skipped++
+				r.Skipped++
+				l.Skipped++
+			} else {
+				g.NotApplicable++
+				r.NotApplicable++
+				l.NotApplicable++
+			}
 			if reasons[c.Level] == nil {
 				reasons[c.Level] = map[string]int{}
 			}
@@ -243,14 +257,14 @@ func (r *Report) writeText(w io.Writer) {
 	for _, g := range r.Groups {
 		width = max(width, len(g.Group))
 	}
-	row := func(name string, passed, failed, skipped int, d time.Duration) {
-		fmt.Fprintf(w, "  %-*s  %6d  %6d  %7d  %10s\n", width, name, passed, failed, skipped, round(d))
+	row := func(name string, passed, failed, skipped, na int, d time.Duration) {
+		fmt.Fprintf(w, "  %-*s  %6d  %6d  %7d  %4d  %10s\n", width, name, passed, failed, skipped, na, round(d))
 	}
-	fmt.Fprintf(w, "  %-*s  %6s  %6s  %7s  %10s\n", width, "group", "passed", "failed", "skipped", "case time")
+	fmt.Fprintf(w, "  %-*s  %6s  %6s  %7s  %4s  %10s\n", width, "group", "passed", "failed", "skipped", "n/a", "case time")
 	for _, g := range r.Groups {
-		row(g.Group, g.Passed, g.Failed, g.Skipped, g.CaseTime)
+		row(g.Group, g.Passed, g.Failed, g.Skipped, g.NotApplicable, g.CaseTime)
 	}
-	row("total", r.Passed, r.Failed, r.Skipped, r.CaseTime)
+	row("total", r.Passed, r.Failed, r.Skipped, r.NotApplicable, r.CaseTime)
 	fmt.Fprintf(w, "  (case time sums the cases' times; wall time %s, %d case(s) at a time)\n", round(r.WallTime), r.Parallel)
 
 	fmt.Fprintf(w, "\nlevels:\n")
@@ -259,7 +273,7 @@ func (r *Report) writeText(w io.Writer) {
 			fmt.Fprintf(w, "  %-8s  not run\n", l.Level)
 			continue
 		}
-		fmt.Fprintf(w, "  %-8s  %s: %d passed, %d failed, %d skipped\n", l.Level, l.Verdict, l.Passed, l.Failed, l.Skipped)
+		fmt.Fprintf(w, "  %-8s  %s: %d passed, %d failed, %d skipped, %d not applicable\n", l.Level, l.Verdict, l.Passed, l.Failed, l.Skipped, l.NotApplicable)
 		for _, rc := range l.DidNotRun {
 			fmt.Fprintf(w, "            did not run: %d case(s): %s\n", rc.Count, rc.Reason)
 		}
@@ -287,8 +301,8 @@ func (r *Report) writeText(w io.Writer) {
 	if r.Pattern != "" {
 		scope = " (of the selected cases)"
 	}
-	fmt.Fprintf(w, "\nverdict%s: %s: %d passed, %d failed, %d skipped of %d cases in %s\n",
-		scope, r.Verdict, r.Passed, r.Failed, r.Skipped, r.Passed+r.Failed+r.Skipped, round(r.WallTime))
+	fmt.Fprintf(w, "\nverdict%s: %s: %d passed, %d failed, %d skipped, %d not applicable of %d cases in %s\n",
+		scope, r.Verdict, r.Passed, r.Failed, r.Skipped, r.NotApplicable, r.Passed+r.Failed+r.Skipped+r.NotApplicable, round(r.WallTime))
 }
 
 // round keeps durations readable.
