@@ -27,7 +27,7 @@ func Fake(spec.T) *spec.Harness {
 }
 
 // RealTime builds an empty memprovider on the wall clock, with its hooks and
-// short durations (200 ms locks, 50 ms slack). It is a spec.NewHarness.
+// short durations (300 ms locks, 150 ms slack: enough for a loaded CI machine under -race). It is a spec.NewHarness.
 func RealTime(spec.T) *spec.Harness {
 	p := memprovider.New()
 	return &spec.Harness{
@@ -35,7 +35,7 @@ func RealTime(spec.T) *spec.Harness {
 		Hooks:          memhooks.Hooks{P: p},
 		LongPolling:    true,
 		ClockStepsBack: true, // unused without a fake clock; states the provider's design
-		LockTimeout:    200 * time.Millisecond,
-		Slack:          50 * time.Millisecond,
+		LockTimeout:    300 * time.Millisecond,
+		Slack:          150 * time.Millisecond,
 	}
 }
