@@ -100,11 +100,13 @@ func (e *events) newExecution(id uint64) {
 func (e *events) startFrom(t *testing.T, item *duroxide.LockedOrchestrationItem) duroxide.ExecutionMetadata {
 	t.Helper()
 	var name, input string
+	var parent *string
+	var parentID *uint64
 	version := "1.0.0"
 	for _, m := range item.Messages {
 		switch s := m.(type) {
 		case duroxide.StartOrchestrationItem:
-			name, input = s.Orchestration, s.Input
+			name, input, parent, parentID = s.Orchestration, s.Input, s.ParentInstance, s.ParentID
 			if s.Version != nil {
 				version = *s.Version
 			}
@@ -119,8 +121,10 @@ func (e *events) startFrom(t *testing.T, item *duroxide.LockedOrchestrationItem)
 		break
 	}
 	require.NotEmpty(t, name, "batch has no start item: %v", item.Messages)
-	e.add(duroxide.OrchestrationStarted{Name: name, Version: version, Input: input})
-	return duroxide.ExecutionMetadata{Status: duroxide.StatusRunning, OrchestrationName: &name, OrchestrationVersion: &version}
+	e.add(duroxide.OrchestrationStarted{Name: name, Version: version, Input: input, ParentInstance: parent, ParentID: parentID})
+	return duroxide.ExecutionMetadata{
+		Status: duroxide.StatusRunning, OrchestrationName: &name, OrchestrationVersion: &version, ParentInstanceID: parent,
+	}
 }
 
 // start plays the runtime's first turn of a queued start: the instance is
@@ -130,6 +134,21 @@ func (h *harness) start(instance string) {
 	h.turn(instance, func(item *duroxide.LockedOrchestrationItem, ev *events) duroxide.OrchestrationAck {
 		return duroxide.OrchestrationAck{Metadata: ev.startFrom(h.t, item)}
 	})
+}
+
+// startChild plays a turn of a started parent that schedules a
+// sub-orchestration, and the child's first turn.
+func (h *harness) startChild(parent, child, name string) {
+	h.t.Helper()
+	h.poke(parent)
+	h.turn(parent, func(_ *duroxide.LockedOrchestrationItem, ev *events) duroxide.OrchestrationAck {
+		id := ev.next
+		ev.add(duroxide.SubOrchestrationScheduled{Name: name, Instance: child})
+		return duroxide.OrchestrationAck{OrchestratorItems: []duroxide.WorkItem{duroxide.StartOrchestrationItem{
+			Instance: child, Orchestration: name, ParentInstance: &parent, ParentID: &id, ExecutionID: 1,
+		}}}
+	})
+	h.start(child)
 }
 
 // poke enqueues a message so that the instance has a turn to fetch, as a
