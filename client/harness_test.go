@@ -246,21 +246,39 @@ func (h *harness) requireQueuesEmpty() {
 }
 
 // async runs f in a goroutine and returns a function that waits for it.
-func async[T any](f func() (T, error)) func() (T, error) {
-	var (
-		wg  sync.WaitGroup
-		v   T
-		err error
-	)
-	wg.Add(1)
+func async[T any](f func() (T, error)) func() (T, error) { return start(f).wait }
+
+// pending is a call running in a goroutine.
+type pending[T any] struct {
+	ch  chan struct{}
+	v   T
+	err error
+}
+
+// start runs f in a goroutine.
+func start[T any](f func() (T, error)) *pending[T] {
+	p := &pending[T]{ch: make(chan struct{})}
 	go func() {
-		defer wg.Done()
-		v, err = f()
+		defer close(p.ch)
+		p.v, p.err = f()
 	}()
-	return func() (T, error) {
-		wg.Wait()
-		return v, err
+	return p
+}
+
+// done reports whether the call has returned.
+func (p *pending[T]) done() bool {
+	select {
+	case <-p.ch:
+		return true
+	default:
+		return false
 	}
+}
+
+// wait waits for the call and returns its results.
+func (p *pending[T]) wait() (T, error) {
+	<-p.ch
+	return p.v, p.err
 }
 
 // waitForPoller blocks until the client has armed its next poll timer.
