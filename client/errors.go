@@ -66,9 +66,11 @@ func (e *Error) Error() string {
 func (e *Error) Unwrap() error { return e.Err }
 
 // Retryable reports whether repeating the same call may succeed: true for
-// [ErrTimeout] and for retryable provider errors
+// [ErrTimeout] and for provider errors the provider marked retryable
 // ([duroxide.IsRetryable]), false otherwise (invalid input, permanent
-// provider errors, a cancelled context, a missing management API).
+// provider errors, a missing management API, an undecodable value, and a
+// context that ended while the client itself was waiting; a provider may
+// report its own context errors as retryable, and that flag is kept).
 func (e *Error) Retryable() bool {
 	return errors.Is(e.Err, ErrTimeout) || duroxide.IsRetryable(e.Err)
 }

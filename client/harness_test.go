@@ -28,14 +28,14 @@ const runtimeVersion = "0.1.26"
 // fetching orchestration items and acking them with the events a runtime
 // would write.
 type harness struct {
-	t     *testing.T
+	t     testing.TB
 	ctx   context.Context
 	clock *fakeclock.Fake
 	p     *memprovider.Provider
 	c     *client.Client
 }
 
-func newHarness(t *testing.T, opts ...client.Option) *harness {
+func newHarness(t testing.TB, opts ...client.Option) *harness {
 	t.Helper()
 	clock := fakeclock.NewFake(epoch)
 	p := memprovider.New(memprovider.WithClock(clock))
@@ -97,7 +97,7 @@ func (e *events) newExecution(id uint64) {
 // startFrom adds the OrchestrationStarted event for the start (or
 // continue-as-new) item in the batch and returns the metadata that creates
 // the instance record, as the runtime's first turn of an execution does.
-func (e *events) startFrom(t *testing.T, item *duroxide.LockedOrchestrationItem) duroxide.ExecutionMetadata {
+func (e *events) startFrom(t testing.TB, item *duroxide.LockedOrchestrationItem) duroxide.ExecutionMetadata {
 	t.Helper()
 	var name, input string
 	var parent *string

@@ -85,7 +85,8 @@ func (s Status) Err() error {
 // [StateNotFound] with a nil error.
 //
 // The two reads are not one snapshot: a turn committed between them can make
-// the custom status newer than the state.
+// the custom status newer than the state. An error from either read is
+// returned; the custom status is not dropped silently.
 func (c *Client) GetStatus(ctx context.Context, instance string) (Status, error) {
 	const op = "get_status"
 	if err := checkInstance(op, instance); err != nil {
