@@ -70,10 +70,9 @@
 //
 // Inputs, outputs, event data and key/value values are strings on the wire,
 // JSON by convention. The Typed methods encode values with encoding/json,
-// compact and without HTML escaping of <, > and &, as serde_json writes
-// them (Rust code that must read the same bytes should also see struct
-// fields in declaration order, which encoding/json keeps). [Output] and
-// [KVValue] decode with encoding/json.
+// compact, without HTML escaping of <, > and &, and with struct fields in
+// declaration order, as serde_json writes them. [Output] and [KVValue]
+// decode with encoding/json.
 //
 // # Concurrency
 //

@@ -14,8 +14,11 @@ import (
 // duroxide.ErrNotRoot and the others stay matchable with errors.Is, and
 // [IsRetryable] reports the provider's retryability.
 
-// HasManagement reports whether the provider offers the management API that
-// the methods below need.
+// HasManagement reports whether the provider offers the management API
+// ([duroxide.ProviderAdmin]) that ListInstances, GetInstanceInfo,
+// DeleteInstance, PruneExecutions and the other management methods need.
+// Without it they fail with [ErrManagementUnavailable]; ReadHistory does
+// not need it.
 func (c *Client) HasManagement() bool { return c.p.AsManagementCapability() != nil }
 
 // admin returns the provider's management API or an error.

@@ -166,9 +166,9 @@ func (c *Client) WaitForOrchestration(ctx context.Context, instance string, time
 // WaitForStatusChange waits until the custom status version of instance
 // exceeds lastSeenVersion, or the instance completes or fails, and returns
 // the instance's status. Pass 0 to wait for the first custom status, and
-// then each returned Status's CustomStatusVersion to follow the changes
-// without missing any version (intermediate values between two polls are
-// not observed: only the latest is kept by the provider).
+// then each returned Status's CustomStatusVersion to follow the changes.
+// The provider keeps only the latest custom status, so a value replaced
+// between two polls is never observed; the version still counts it.
 //
 // Polling, timeout and errors are as for [Client.WaitForOrchestration].
 func (c *Client) WaitForStatusChange(ctx context.Context, instance string, lastSeenVersion uint64, timeout time.Duration) (Status, error) {
