@@ -245,8 +245,24 @@ func (h *harness) requireQueuesEmpty() {
 	require.Zero(h.t, d.WorkerQueue, "worker queue")
 }
 
-// async runs f in a goroutine and returns a function that waits for it.
-func async[T any](f func() (T, error)) func() (T, error) { return start(f).wait }
+// watchdog bounds how long a test waits for a call that should have
+// returned: a wrong poll schedule must fail the test, not hang it.
+const watchdog = 10 * time.Second
+
+// async runs f in a goroutine and returns a function that waits for it,
+// failing the test if it has not returned within the watchdog.
+func async[T any](t testing.TB, f func() (T, error)) func() (T, error) {
+	p := start(f)
+	return func() (T, error) {
+		t.Helper()
+		select {
+		case <-p.ch:
+		case <-time.After(watchdog):
+			t.Fatalf("call still blocked after %v of real time", watchdog)
+		}
+		return p.v, p.err
+	}
+}
 
 // pending is a call running in a goroutine.
 type pending[T any] struct {
@@ -284,7 +300,7 @@ func (p *pending[T]) wait() (T, error) {
 // waitForPoller blocks until the client has armed its next poll timer.
 func (h *harness) waitForPoller() {
 	h.t.Helper()
-	ctx, cancel := context.WithTimeout(h.ctx, 10*time.Second)
+	ctx, cancel := context.WithTimeout(h.ctx, watchdog)
 	defer cancel()
 	require.NoError(h.t, h.clock.BlockUntilWaiters(ctx, 1))
 }

@@ -118,7 +118,7 @@ func TestWaitForKVValue(t *testing.T) {
 	require.NoError(t, err, "present: a zero timeout is enough")
 	require.Equal(t, "yes", v)
 
-	wait := async(func() (string, error) { return h.c.WaitForKVValue(h.ctx, "i1", "result", time.Minute) })
+	wait := async(t, func() (string, error) { return h.c.WaitForKVValue(h.ctx, "i1", "result", time.Minute) })
 	h.waitForPoller()
 	h.setKV("i1", "result", "42")
 	require.NoError(t, h.clock.Advance(client.DefaultPollInitial))
@@ -128,7 +128,7 @@ func TestWaitForKVValue(t *testing.T) {
 
 	// The instance finishing does not end the wait: only the key does.
 	h.complete("i1", "")
-	wait = async(func() (string, error) { return h.c.WaitForKVValue(h.ctx, "i1", "never", 20*time.Millisecond) })
+	wait = async(t, func() (string, error) { return h.c.WaitForKVValue(h.ctx, "i1", "never", 20*time.Millisecond) })
 	for range 3 {
 		h.waitForPoller()
 		h.clock.AdvanceToNextTimer()

@@ -259,7 +259,7 @@ func TestWaitForOrchestrationSeesTheInstanceFinish(t *testing.T) {
 		t.Run(f.name, func(t *testing.T) {
 			h := newHarness(t)
 			require.NoError(t, h.c.Start(h.ctx, "i1", "Greet", ""))
-			wait := async(func() (client.Status, error) { return h.c.WaitForOrchestration(h.ctx, "i1", time.Minute) })
+			wait := async(t, func() (client.Status, error) { return h.c.WaitForOrchestration(h.ctx, "i1", time.Minute) })
 
 			h.waitForPoller() // polled once: NotFound
 			h.start("i1")
@@ -302,7 +302,7 @@ func TestWaitPollsWithBackoffUntilTheDeadline(t *testing.T) {
 			c, err := client.New(rec, append([]client.Option{client.WithClock(h.clock)}, tt.opts...)...)
 			require.NoError(t, err)
 
-			wait := async(func() (client.Status, error) { return c.WaitForOrchestration(h.ctx, "i1", tt.timeout) })
+			wait := async(t, func() (client.Status, error) { return c.WaitForOrchestration(h.ctx, "i1", tt.timeout) })
 			for range len(tt.want) - 1 {
 				h.waitForPoller()
 				_, ok := h.clock.AdvanceToNextTimer()
@@ -321,7 +321,7 @@ func TestWaitPollsWithBackoffUntilTheDeadline(t *testing.T) {
 func TestWaitEndsWithItsContext(t *testing.T) {
 	h := newHarness(t)
 	ctx, cancel := context.WithCancel(h.ctx)
-	wait := async(func() (client.Status, error) { return h.c.WaitForOrchestration(ctx, "i1", time.Hour) })
+	wait := async(t, func() (client.Status, error) { return h.c.WaitForOrchestration(ctx, "i1", time.Hour) })
 	h.waitForPoller()
 	cancel()
 	_, err := wait()
@@ -382,7 +382,7 @@ func TestWaitForStatusChange(t *testing.T) {
 	require.NoError(t, h.c.Start(h.ctx, "i1", "Greet", ""))
 
 	// Waiting for the first custom status, before the instance even starts.
-	wait := async(func() (client.Status, error) { return h.c.WaitForStatusChange(h.ctx, "i1", 0, time.Minute) })
+	wait := async(t, func() (client.Status, error) { return h.c.WaitForStatusChange(h.ctx, "i1", 0, time.Minute) })
 	h.waitForPoller()
 	h.start("i1")
 	require.NoError(t, h.clock.Advance(client.DefaultPollInitial))
@@ -403,7 +403,7 @@ func TestWaitForStatusChange(t *testing.T) {
 	require.Equal(t, uint64(2), st.CustomStatusVersion)
 
 	// No change but the instance finishes: the final status is returned.
-	wait = async(func() (client.Status, error) { return h.c.WaitForStatusChange(h.ctx, "i1", 2, time.Minute) })
+	wait = async(t, func() (client.Status, error) { return h.c.WaitForStatusChange(h.ctx, "i1", 2, time.Minute) })
 	h.waitForPoller()
 	h.complete("i1", "ok")
 	require.NoError(t, h.clock.Advance(client.DefaultPollInitial))
@@ -415,7 +415,7 @@ func TestWaitForStatusChange(t *testing.T) {
 	// No change of a running instance: timeout.
 	require.NoError(t, h.c.Start(h.ctx, "i2", "Greet", ""))
 	h.start("i2")
-	wait = async(func() (client.Status, error) { return h.c.WaitForStatusChange(h.ctx, "i2", 0, 10*time.Millisecond) })
+	wait = async(t, func() (client.Status, error) { return h.c.WaitForStatusChange(h.ctx, "i2", 0, 10*time.Millisecond) })
 	for range 2 {
 		h.waitForPoller()
 		h.clock.AdvanceToNextTimer()
