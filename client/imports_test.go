@@ -1,0 +1,25 @@
+package client_test
+
+import (
+	"go/build"
+	"strings"
+	"testing"
+
+	"github.com/stretchr/testify/require"
+)
+
+// The client depends on the contract only, so that it runs on any provider:
+// its non-test files import the standard library, the root package and
+// fakeclock, and nothing else (no provider, no spec).
+func TestImportsOnlyTheContract(t *testing.T) {
+	pkg, err := build.ImportDir(".", 0)
+	require.NoError(t, err)
+	allowed := map[string]bool{
+		"github.com/duroxide-go/duroxide":           true,
+		"github.com/duroxide-go/duroxide/fakeclock": true,
+	}
+	for _, imp := range pkg.Imports {
+		std := !strings.Contains(strings.Split(imp, "/")[0], ".")
+		require.True(t, std || allowed[imp], "package client must not import %s", imp)
+	}
+}
