@@ -3,6 +3,7 @@ package proptest
 import (
 	"fmt"
 	"maps"
+	"reflect"
 	"slices"
 	"time"
 
@@ -65,6 +66,8 @@ import (
 //   - Expiry is strict everywhere: a deadline equal to now has passed.
 type model struct {
 	now     int64  // the provider's clock, Unix nanoseconds
+	start   int64  // the clock when the model was built
+	latest  int64  // the latest the clock has been (now, unless it stepped back)
 	seq     uint64 // enqueue order, shared by both queues
 	created uint64 // instance-record creation order
 	orchQ   []qmsg // the orchestrator queue, in enqueue order
@@ -137,6 +140,11 @@ type mexec struct {
 	completedAt *int64
 	pinned      *duroxide.Semver
 	events      []duroxide.Event // ascending event id
+	// corrupt says some stored event of the execution is undecodable (the
+	// harness's CorruptInstanceHistory hook): reads fail with
+	// ErrCorruptData and a fetch reports HistoryError, until the execution
+	// is pruned or deleted. Events acked or appended later do not cure it.
+	corrupt bool
 }
 
 // Token fates.
@@ -157,6 +165,8 @@ const (
 func newModel(now time.Time) *model {
 	return &model{
 		now:    now.UnixNano(),
+		start:  now.UnixNano(),
+		latest: now.UnixNano(),
 		insts:  map[string]*minst{},
 		sess:   map[string]msession{},
 		tokens: map[string]string{},
@@ -168,6 +178,8 @@ func newModel(now time.Time) *model {
 func (m *model) clone() *model {
 	c := &model{
 		now:     m.now,
+		start:   m.start,
+		latest:  m.latest,
 		seq:     m.seq,
 		created: m.created,
 		orchQ:   slices.Clone(m.orchQ),
@@ -252,13 +264,29 @@ func (m *model) visibleMsgs(id string) []qmsg {
 // validOrchItem reports whether w may go to the orchestrator queue.
 func validOrchItem(w duroxide.WorkItem) bool {
 	id, ok := duroxide.OrchestratorInstance(w)
-	return ok && id != ""
+	return ok && id != "" && validDetails(w)
+}
+
+// validDetails reports whether the failure details a completion carries (if
+// any) are a variant's value, not a pointer to one.
+func validDetails(w duroxide.WorkItem) bool {
+	if f, ok := w.(duroxide.ActivityFailedItem); ok && f.Details != nil {
+		return reflect.ValueOf(f.Details).Kind() != reflect.Pointer
+	}
+	return true
 }
 
 // validWorkerItem reports whether w may go to the worker queue.
 func validWorkerItem(w duroxide.WorkItem) bool {
 	a, ok := w.(duroxide.ActivityExecuteItem)
 	return ok && a.Instance != "" && (a.SessionID == nil || *a.SessionID != "")
+}
+
+// validKind reports whether k is an event kind a provider may store: a
+// variant's value, never nil and never a pointer to a variant (pointer
+// variants satisfy EventKind but are not part of the contract's sum type).
+func validKind(k duroxide.EventKind) bool {
+	return k != nil && reflect.ValueOf(k).Kind() != reflect.Pointer
 }
 
 // eventsErr returns the error kinds appending events to existing raises
@@ -271,7 +299,7 @@ func eventsErr(existing, events []duroxide.Event) []error {
 	}
 	seen := map[uint64]bool{}
 	for _, e := range events {
-		if e.EventID == 0 || e.Kind == nil {
+		if e.EventID == 0 || !validKind(e.Kind) {
 			errs = appendErr(errs, duroxide.ErrInvalidArgument)
 			continue
 		}
@@ -425,6 +453,12 @@ func (m *model) expectOrchItem(id string) *duroxide.LockedOrchestrationItem {
 				break
 			}
 		}
+	}
+	if in.execs[it.ExecutionID].corrupt {
+		it.History = []duroxide.Event{}
+		it.HistoryError = "undecodable history"
+		it.KVSnapshot = map[string]duroxide.KvEntry{}
+		return it
 	}
 	it.History = slices.Clone(in.execs[it.ExecutionID].events)
 	if !in.record {
