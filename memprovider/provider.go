@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/hex"
+	"fmt"
 	"math"
 	"strconv"
 	"sync"
@@ -50,6 +51,10 @@ type Provider struct {
 	seq     uint64        // last enqueue sequence number (messages and worker items)
 	tokens  uint64        // last token number
 	changed chan struct{} // closed when work may have become available; nil when nobody waits
+	// waitUntil is the latest instant at which a long poll waiting on
+	// changed has armed its timer (math.MinInt64 when none waits): work
+	// that becomes due before it must wake the waiters (see wakeAt).
+	waitUntil int64
 
 	instances map[string]*instance
 
@@ -70,6 +75,7 @@ func New(opts ...Option) *Provider {
 		clock:       fakeclock.Real(),
 		longPoll:    true,
 		tokenPrefix: "mp-" + hex.EncodeToString(b[:]) + "-",
+		waitUntil:   math.MinInt64,
 		instances:   make(map[string]*instance),
 		orchReady:   btree.NewG(btreeDegree, readyLess),
 		orchFuture:  btree.NewG(btreeDegree, futureLess),
@@ -120,6 +126,18 @@ func (p *Provider) signal() {
 		close(p.changed)
 		p.changed = nil
 	}
+	p.waitUntil = math.MinInt64
+}
+
+// wakeAt is called by every change that makes something happen at instant
+// at without a further call (a message becomes visible, a lock expires, a
+// lease lapses). If a waiting long poll planned to look again only later, it
+// wakes them all, so each re-arms its timer for the new earliest instant.
+// Caller holds p.mu.
+func (p *Provider) wakeAt(at int64) {
+	if at < p.waitUntil {
+		p.signal()
+	}
 }
 
 // addNs returns t+d, saturating instead of overflowing.
@@ -154,7 +172,9 @@ func (p *Provider) poll(ctx context.Context, op string, pollTimeout time.Duratio
 			p.changed = make(chan struct{})
 		}
 		changed := p.changed
-		timer := p.clock.NewTimerAt(time.Unix(0, min(deadline, wake)))
+		at := min(deadline, wake)
+		p.waitUntil = max(p.waitUntil, at)
+		timer := p.clock.NewTimerAt(time.Unix(0, at))
 		p.mu.Unlock()
 		select {
 		case <-changed:
@@ -178,6 +198,19 @@ func checkCtx(ctx context.Context, op string) error {
 // invalid returns a permanent ErrInvalidArgument error.
 func invalid(op, format string, args ...any) error {
 	return duroxide.Permanent(op, duroxide.ErrInvalidArgument, "invalid argument: "+format, args...)
+}
+
+// invalidArg returns a permanent ErrInvalidArgument error for argument arg
+// ("item", "worker_items[2]", ...) whose problem is cause. The error matches
+// ErrInvalidArgument and whatever cause wraps (ErrUnknownVariant for a value
+// that is not a variant). cause carries no operation prefix, so the message
+// names the operation once.
+func invalidArg(op, arg string, cause error) error {
+	return &duroxide.ProviderError{
+		Op:  op,
+		Msg: "invalid argument: " + arg + ": " + cause.Error(),
+		Err: fmt.Errorf("%w: %w", duroxide.ErrInvalidArgument, cause),
+	}
 }
 
 // checkDuration refuses negative durations.
