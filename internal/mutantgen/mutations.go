@@ -358,8 +358,8 @@ func (p *Provider) mutSessionPartitions(owner string) []string {
 		Bug:         "a fetch by the session's owner does not refresh its lease (only a claim sets it)",
 		File:        "worker.go",
 		Func:        "Provider.tryFetchWork",
-		Original:    `w.lease(best.session, cfg.OwnerID, addNs(now, cfg.LockTimeout), now)`,
-		Replacement: "if r := w.rows[best.session]; !p.mut.on(\"session_lease_not_refreshed_by_owner\") || r == nil || r.owner != cfg.OwnerID || r.until <= now {\n\t\t\tw.lease(best.session, cfg.OwnerID, addNs(now, cfg.LockTimeout), now)\n\t\t}",
+		Original:    `w.lease(best.session, cfg.OwnerID, until, now)`,
+		Replacement: "if r := w.rows[best.session]; !p.mut.on(\"session_lease_not_refreshed_by_owner\") || r == nil || r.owner != cfg.OwnerID || r.until <= now {\n\t\t\tw.lease(best.session, cfg.OwnerID, until, now)\n\t\t}",
 	},
 	{
 		Name:        "renew_session_ignores_idle",
@@ -411,6 +411,69 @@ func (p *Provider) mutSessionPartitions(owner string) []string {
 		Func:        "Provider.AppendWithExecution",
 		Original:    `if err := checkKinds(op, "events", events); err != nil {`,
 		Replacement: `if err := checkKinds(op, "events", events); err != nil && !p.mut.on("append_stores_pointer_kinds") {`,
+	},
+
+	{
+		Name:        "kv_empty_value_deletes",
+		Bug:         "a key/value write of the empty string is stored as a deletion (as a store that maps \"\" to NULL would): the key reads as absent",
+		File:        "orchestrator.go",
+		Func:        "Provider.applyMetadata",
+		Original:    `applyKV(in, a.HistoryDelta, now)`,
+		Replacement: "applyKV(in, a.HistoryDelta, now)\n\tif p.mut.on(\"kv_empty_value_deletes\") {\n\t\tmutEmptyValuesDeleted(in)\n\t}",
+		Helper: `
+// mutEmptyValuesDeleted turns the current execution's empty-string writes
+// into tombstones.
+func mutEmptyValuesDeleted(in *instance) {
+	for key, d := range in.kvDelta {
+		if d.value != nil && *d.value == "" {
+			in.kvDelta[key] = kvDelta{at: d.at}
+		}
+	}
+}`,
+	},
+	{
+		Name:        "history_error_hidden",
+		Bug:         "a fetch of undecodable history hides the error: it returns an empty history and no HistoryError, so the runtime replays from scratch instead of poisoning the instance",
+		File:        "orchestrator.go",
+		Func:        "Provider.lockAndBuild",
+		Original:    "if herr != \"\" {\n\t\titem.History = []duroxide.Event{}",
+		Replacement: "if herr != \"\" && p.mut.on(\"history_error_hidden\") {\n\t\thistory = []duroxide.Event{}\n\t\therr = \"\"\n\t}\n\tif herr != \"\" {\n\t\titem.History = []duroxide.Event{}",
+	},
+	{
+		Name:        "tag_match_case_insensitive",
+		Bug:         "tags match case-insensitively: a worker filtering on \"gpu\" takes items tagged \"GPU\"",
+		File:        "worker.go",
+		Func:        "workerQueue.add",
+		Original:    `class: tagClass(item.Tag)`,
+		Replacement: `class: mutFoldClass(w.mut.on("tag_match_case_insensitive"), tagClass(item.Tag))`,
+		More: []Point{{
+			File:        "worker.go",
+			Func:        "Provider.tryFetchWork",
+			Original:    `best := w.firstPlain(classes)`,
+			Replacement: "if p.mut.on(\"tag_match_case_insensitive\") && classes != nil {\n\t\tfolded := make([]string, len(classes))\n\t\tfor i, c := range classes {\n\t\t\tfolded[i] = mutFoldClass(true, c)\n\t\t}\n\t\tclasses = folded\n\t}\n\tbest := w.firstPlain(classes)",
+		}},
+		Helper: `
+// mutFoldClass lower-cases an ASCII tag class when on.
+func mutFoldClass(on bool, class string) string {
+	if !on {
+		return class
+	}
+	b := []byte(class)
+	for i, c := range b {
+		if 'A' <= c && c <= 'Z' {
+			b[i] = c + 'a' - 'A'
+		}
+	}
+	return string(b)
+}`,
+	},
+	{
+		Name:        "delayed_enqueue_no_wake",
+		Bug:         "a delayed enqueue does not wake long polls: a fetch that planned to look again later (at its poll timeout, or a later deadline) misses the message when it becomes visible and returns only at its own timer",
+		File:        "state.go",
+		Func:        "Provider.addOrchMsg",
+		Original:    `p.wakeAt(visibleAt)`,
+		Replacement: "if !p.mut.on(\"delayed_enqueue_no_wake\") {\n\t\t\tp.wakeAt(visibleAt)\n\t\t}",
 	},
 
 	// --- Management ---

@@ -12,7 +12,9 @@
 //	custom_status_version_not_bumped
 //	fetch_reads_first_execution
 //	history_aliased
+//	history_error_hidden
 //	ignore_attempt_ignored
+//	kv_empty_value_deletes
 //	kv_not_merged_on_completion
 //	kv_snapshot_includes_current_execution
 //	orphan_queue_messages_kept
@@ -187,6 +189,7 @@ func (p *Provider) lockAndBuild(in *instance, now int64, lockTimeout time.Durati
 	p.orchLocks.ReplaceOrInsert(in.lockKey())
 	p.orchTokens.put(token, in)
 	p.refreshReady(in)
+	p.wakeAt(in.lock.until)
 
 	item := &duroxide.LockedOrchestrationItem{LockToken: token}
 	item.Instance = in.id
@@ -219,6 +222,10 @@ func (p *Provider) lockAndBuild(in *instance, now int64, lockTimeout time.Durati
 		item.ExecutionID = duroxide.InitialExecutionID
 	}
 	history, herr := decodedHistory(in, in.execByID(item.ExecutionID))
+	if herr != "" && p.mut.on("history_error_hidden") {
+		history = []duroxide.Event{}
+		herr = ""
+	}
 	if herr != "" {
 		item.History = []duroxide.Event{}
 		item.HistoryError = herr
@@ -411,6 +418,9 @@ func (p *Provider) applyMetadata(in *instance, a duroxide.OrchestrationAck, now 
 	}
 	p.applyCustomStatus(in, a.HistoryDelta)
 	applyKV(in, a.HistoryDelta, now)
+	if p.mut.on("kv_empty_value_deletes") {
+		mutEmptyValuesDeleted(in)
+	}
 	if md.Status.IsTerminal() && !p.mut.on("kv_not_merged_on_completion") {
 		mergeKV(in)
 	}
@@ -540,6 +550,7 @@ func (p *Provider) RenewOrchestrationItemLock(ctx context.Context, lockToken str
 		in.lock.until = addNs(now, extendFor)
 	}
 	p.orchLocks.ReplaceOrInsert(in.lockKey())
+	p.wakeAt(in.lock.until) // a shorter lock frees the instance earlier
 	return nil
 }
 

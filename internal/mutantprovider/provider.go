@@ -56,6 +56,10 @@ type Provider struct {
 	seq     uint64        // last enqueue sequence number (messages and worker items)
 	tokens  uint64        // last token number
 	changed chan struct{} // closed when work may have become available; nil when nobody waits
+	// waitUntil is the latest instant at which a long poll waiting on
+	// changed has armed its timer (math.MinInt64 when none waits): work
+	// that becomes due before it must wake the waiters (see wakeAt).
+	waitUntil int64
 
 	instances map[string]*instance
 
@@ -76,6 +80,7 @@ func New(opts ...Option) *Provider {
 		clock:       fakeclock.Real(),
 		longPoll:    true,
 		tokenPrefix: "mp-" + hex.EncodeToString(b[:]) + "-",
+		waitUntil:   math.MinInt64,
 		instances:   make(map[string]*instance),
 		orchReady:   btree.NewG(btreeDegree, readyLess),
 		orchFuture:  btree.NewG(btreeDegree, futureLess),
@@ -126,6 +131,18 @@ func (p *Provider) signal() {
 		close(p.changed)
 		p.changed = nil
 	}
+	p.waitUntil = math.MinInt64
+}
+
+// wakeAt is called by every change that makes something happen at instant
+// at without a further call (a message becomes visible, a lock expires, a
+// lease lapses). If a waiting long poll planned to look again only later, it
+// wakes them all, so each re-arms its timer for the new earliest instant.
+// Caller holds p.mu.
+func (p *Provider) wakeAt(at int64) {
+	if at < p.waitUntil {
+		p.signal()
+	}
 }
 
 // addNs returns t+d, saturating instead of overflowing.
@@ -160,7 +177,9 @@ func (p *Provider) poll(ctx context.Context, op string, pollTimeout time.Duratio
 			p.changed = make(chan struct{})
 		}
 		changed := p.changed
-		timer := p.clock.NewTimerAt(time.Unix(0, min(deadline, wake)))
+		at := min(deadline, wake)
+		p.waitUntil = max(p.waitUntil, at)
+		timer := p.clock.NewTimerAt(time.Unix(0, at))
 		p.mu.Unlock()
 		select {
 		case <-changed:

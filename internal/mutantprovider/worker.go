@@ -7,6 +7,7 @@
 //	session_lease_never_expires
 //	session_lease_not_refreshed_by_owner
 //	tag_filter_ignored
+//	tag_match_case_insensitive
 //	worker_abandon_ignores_delay
 //	worker_ack_ignores_expiry
 //	worker_ack_keeps_item
@@ -265,7 +266,7 @@ func (w *workerQueue) setPart(q *sessQueue, part string) {
 // visibleAt.
 func (w *workerQueue) add(seq uint64, boxed duroxide.WorkItem, visibleAt, now int64) {
 	item := boxed.(duroxide.ActivityExecuteItem)
-	e := &workEntry{seq: seq, item: item, boxed: boxed, class: tagClass(item.Tag), visibleAt: visibleAt}
+	e := &workEntry{seq: seq, item: item, boxed: boxed, class: mutFoldClass(w.mut.on("tag_match_case_insensitive"), tagClass(item.Tag)), visibleAt: visibleAt}
 	w.count++
 	key := activityKey{item.Instance, item.ExecutionID, item.ID}
 	if head := w.byActivity[key]; head != nil {
@@ -537,6 +538,13 @@ func (p *Provider) tryFetchWork(now int64, lockTimeout time.Duration, cfg *durox
 	if p.mut.on("tag_filter_ignored") {
 		classes = nil
 	}
+	if p.mut.on("tag_match_case_insensitive") && classes != nil {
+		folded := make([]string, len(classes))
+		for i, c := range classes {
+			folded[i] = mutFoldClass(true, c)
+		}
+		classes = folded
+	}
 	best := w.firstPlain(classes)
 	if cfg != nil {
 		for _, part := range p.mutSessionPartitions(cfg.OwnerID) {
@@ -562,10 +570,13 @@ func (p *Provider) tryFetchWork(now int64, lockTimeout time.Duration, cfg *durox
 	best.state = workLocked
 	w.locks.ReplaceOrInsert(best)
 	w.tokens.put(best.token, best)
+	p.wakeAt(best.until)
 	if best.session != "" {
+		until := addNs(now, cfg.LockTimeout)
 		if r := w.rows[best.session]; !p.mut.on("session_lease_not_refreshed_by_owner") || r == nil || r.owner != cfg.OwnerID || r.until <= now {
-			w.lease(best.session, cfg.OwnerID, addNs(now, cfg.LockTimeout), now)
+			w.lease(best.session, cfg.OwnerID, until, now)
 		}
+		p.wakeAt(until)
 	}
 	return &duroxide.LockedWorkItem{
 		Item:         duroxide.CloneWorkItem(best.boxed),
@@ -733,6 +744,7 @@ func (p *Provider) RenewWorkItemLock(ctx context.Context, lockToken string, exte
 	}
 	e.state = workLocked
 	p.worker.locks.ReplaceOrInsert(e)
+	p.wakeAt(e.until) // a shorter lock frees the item earlier
 	p.touchSession(e, now)
 	return nil
 }
@@ -765,6 +777,7 @@ func (p *Provider) AbandonWorkItem(ctx context.Context, lockToken string, delay 
 	if delay > 0 && !p.mut.on("worker_abandon_ignores_delay") {
 		e.state = workFuture
 		p.worker.future.ReplaceOrInsert(e)
+		p.wakeAt(e.visibleAt)
 	} else {
 		p.worker.setReady(e)
 		p.signal()
@@ -800,7 +813,9 @@ func (p *Provider) RenewSessionLock(ctx context.Context, ownerIDs []string, exte
 		seen[owner] = true
 		for r := range p.worker.byOwner[owner] {
 			if r.until > now && (r.lastActivity > cutoff || p.mut.on("renew_session_ignores_idle")) {
-				p.worker.extendLease(r, addNs(now, extendFor))
+				until := addNs(now, extendFor)
+				p.worker.extendLease(r, until)
+				p.wakeAt(until) // a shorter lease frees the session earlier
 				n++
 			}
 		}
