@@ -156,29 +156,37 @@ func (d *driver) longPoll(t *rapid.T) {
 	scribbleResult(&got)
 }
 
+// wakeDelays are the delays calls made while a fetch waits draw: short, so
+// that the work they delay is due before the fetch's poll timeout.
+var wakeDelays = []time.Duration{time.Millisecond, 500 * time.Millisecond, time.Second, 2 * time.Second}
+
 // concurrentWithPoll issues, while a fetch waits, one call that may make
-// work visible before the fetch planned to look again, or nothing.
+// work visible before the fetch planned to look again, or nothing: an
+// enqueue (a random one, or a start due after a short delay), a delayed
+// abandon, a renewal (often shortening the lock), an ack.
 func (d *driver) concurrentWithPoll(t *rapid.T, orch bool) {
-	switch rapid.IntRange(0, 6).Draw(t, "whileWaiting") {
-	case 0:
+	switch rapid.IntRange(0, 9).Draw(t, "whileWaiting") {
+	case 0, 1:
 		d.enqueueOrch(t)
-	case 1:
+	case 2, 8:
+		id := pick(t, "instance", instances)
+		d.do(t, op{kind: opEnqueueOrch, dur: pick(t, "delay", wakeDelays),
+			item: duroxide.StartOrchestrationItem{Instance: id, Orchestration: "Orch", Input: d.nextUID(), ExecutionID: 1}})
+	case 3:
 		d.enqueueWorker(t)
-	case 2:
-		token := d.drawToken(t, orch)
+	case 4:
 		kind := opAbandonWork
 		if orch {
 			kind = opAbandonOrch
 		}
-		d.do(t, abandonOp(t, kind, token))
-	case 3:
-		token := d.drawToken(t, orch)
+		d.do(t, op{kind: kind, token: d.drawToken(t, orch), dur: pick(t, "delay", wakeDelays), ignore: rapid.Bool().Draw(t, "ignoreAttempt")})
+	case 5:
 		kind := opRenewWork
 		if orch {
 			kind = opRenewOrch
 		}
-		d.do(t, op{kind: kind, token: token, dur: pick(t, "extendFor", []time.Duration{0, time.Millisecond, time.Second, 30 * time.Second})})
-	case 4:
+		d.do(t, op{kind: kind, token: d.drawToken(t, orch), dur: pick(t, "extendFor", append([]time.Duration{0}, wakeDelays...))})
+	case 6:
 		if orch {
 			token := d.drawToken(t, true)
 			d.do(t, op{kind: opAckOrch, token: token, ack: d.genAck(t, token, true)})
@@ -186,7 +194,7 @@ func (d *driver) concurrentWithPoll(t *rapid.T, orch bool) {
 			token := d.drawToken(t, false)
 			d.do(t, op{kind: opAckWork, token: token, item: d.genCompletion(t, token)})
 		}
-	case 5:
+	case 7:
 		d.enqueueOrch(t)
 		d.enqueueWorker(t)
 	}

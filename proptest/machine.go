@@ -183,7 +183,7 @@ var opTable = []struct {
 	{"admin", 4, (*driver).adminOp},
 	{"expiryProbe", 4, (*driver).expiryProbe},
 	{"sessionProbe", 2, (*driver).sessionProbe},
-	{"longPoll", 4, (*driver).longPoll},
+	{"longPoll", 6, (*driver).longPoll},
 	{"corruptHistory", 1, (*driver).corruptHistory},
 	{"stepBack", 2, (*driver).stepBack},
 }
