@@ -262,13 +262,12 @@ func (p *Provider) promoteOrch(now int64) {
 	}
 	for {
 		k, ok := p.orchLocks.Min()
-		in := k.in
-		if !ok || in.lock.until > now {
+		if !ok || k.until > now {
 			break
 		}
 		p.orchLocks.DeleteMin()
-		in.lock.indexed = false
-		p.refreshReady(in)
+		k.in.lock.indexed = false
+		p.refreshReady(k.in)
 	}
 }
 

@@ -92,6 +92,15 @@ func (p *Provider) mutAppendHistoryOnly(in *instance, a duroxide.OrchestrationAc
 		Replacement: "if !p.mut.on(\"custom_status_version_not_bumped\") {\n\t\t\t\tin.meta.statusVersion++\n\t\t\t}",
 	},
 
+	{
+		Name:        "enqueue_retains_caller_item",
+		Bug:         "enqueue_for_orchestrator stores the caller's item without a deep copy: changing its pointer fields afterwards rewrites the queued message",
+		File:        "orchestrator.go",
+		Func:        "Provider.EnqueueForOrchestrator",
+		Original:    `c := duroxide.CloneWorkItem(item)`,
+		Replacement: "c := duroxide.CloneWorkItem(item)\n\tif p.mut.on(\"enqueue_retains_caller_item\") {\n\t\tc = item\n\t}",
+	},
+
 	// --- Orchestrator queue: fetch ---
 	{
 		Name:        "lock_expiry_ignored",

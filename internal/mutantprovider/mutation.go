@@ -31,6 +31,7 @@ var mutations = []Mutation{
 	{Name: "current_execution_not_advanced", Bug: "ack never raises the instance's current execution id: after continue-as-new, fetches keep loading the old execution", Where: "orchestrator.go: Provider.applyMetadata"},
 	{Name: "kv_not_merged_on_completion", Bug: "a terminal ack (Completed, Failed, ContinuedAsNew) does not merge the execution's key/value writes into the store", Where: "orchestrator.go: Provider.applyMetadata"},
 	{Name: "custom_status_version_not_bumped", Bug: "a custom status update is stored without bumping its version, so pollers never see it", Where: "orchestrator.go: Provider.applyCustomStatus"},
+	{Name: "enqueue_retains_caller_item", Bug: "enqueue_for_orchestrator stores the caller's item without a deep copy: changing its pointer fields afterwards rewrites the queued message", Where: "orchestrator.go: Provider.EnqueueForOrchestrator"},
 	{Name: "lock_expiry_ignored", Bug: "an expired instance lock is never reclaimed: the instance stays locked forever", Where: "state.go: Provider.promoteOrch"},
 	{Name: "superseded_token_accepted", Bug: "a fetch that reclaims an expired lock keeps its token instead of issuing a new one: the superseded holder can still ack and renew the new holder's turn", Where: "orchestrator.go: Provider.lockAndBuild"},
 	{Name: "attempt_count_not_incremented", Bug: "redelivery does not increment the attempt count (it is set to 1 on every fetch), so poison messages are never detected", Where: "orchestrator.go: Provider.lockAndBuild"},

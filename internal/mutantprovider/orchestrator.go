@@ -10,6 +10,7 @@
 //	capability_filter_after_lock
 //	current_execution_not_advanced
 //	custom_status_version_not_bumped
+//	enqueue_retains_caller_item
 //	fetch_reads_first_execution
 //	history_aliased
 //	history_error_hidden
@@ -49,6 +50,9 @@ func (p *Provider) EnqueueForOrchestrator(ctx context.Context, item duroxide.Wor
 		return err
 	}
 	c := duroxide.CloneWorkItem(item)
+	if p.mut.on("enqueue_retains_caller_item") {
+		c = item
+	}
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	now := p.now()
