@@ -107,8 +107,8 @@ func (p *Provider) mutAppendHistoryOnly(in *instance, a duroxide.OrchestrationAc
 		Bug:         "an expired instance lock is never reclaimed: the instance stays locked forever",
 		File:        "state.go",
 		Func:        "Provider.promoteOrch",
-		Original:    `if !ok || in.lock.until > now {`,
-		Replacement: `if !ok || in.lock.until > now || p.mut.on("lock_expiry_ignored") {`,
+		Original:    `if !ok || k.until > now {`,
+		Replacement: `if !ok || k.until > now || p.mut.on("lock_expiry_ignored") {`,
 	},
 	{
 		Name:     "superseded_token_accepted",

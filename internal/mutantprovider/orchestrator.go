@@ -173,7 +173,18 @@ func (p *Provider) startable(in *instance) bool {
 		in.parked = true
 	}
 	p.refreshReady(in)
+	p.forgetIfEmpty(in)
 	return false
+}
+
+// forgetIfEmpty deletes in's entry when it holds nothing (no record,
+// execution, message, lock or key/value state), so that messages dropped
+// for ids that never existed leave nothing behind. Caller holds p.mu and
+// has taken in out of the indexes.
+func (p *Provider) forgetIfEmpty(in *instance) {
+	if in.meta == nil && len(in.execs) == 0 && len(in.msgs) == 0 && in.lock == nil && in.kv == nil && in.kvDelta == nil {
+		delete(p.instances, in.id)
+	}
 }
 
 // lockAndBuild locks in, tags its visible messages as the batch, and returns
@@ -547,13 +558,17 @@ func (p *Provider) RenewOrchestrationItemLock(ctx context.Context, lockToken str
 	if in.lock.until <= now {
 		return duroxide.Permanent(op, duroxide.ErrLockExpired, "Instance lock expired for instance %q (token %q)", in.id, lockToken)
 	}
-	p.orchLocks.Delete(in.lockKey())
+	if in.lock.indexed {
+		p.orchLocks.Delete(in.lockKey())
+	}
 	if p.mut.on("renew_extends_old_expiry") {
 		in.lock.until = addNs(in.lock.until, extendFor)
 	} else {
 		in.lock.until = addNs(now, extendFor)
 	}
+	in.lock.indexed = true // now restores the index after a step back; this keeps renew right on its own
 	p.orchLocks.ReplaceOrInsert(in.lockKey())
+	p.refreshReady(in)
 	p.wakeAt(in.lock.until) // a shorter lock frees the instance earlier
 	return nil
 }

@@ -269,13 +269,12 @@ func (p *Provider) promoteOrch(now int64) {
 	}
 	for {
 		k, ok := p.orchLocks.Min()
-		in := k.in
-		if !ok || in.lock.until > now || p.mut.on("lock_expiry_ignored") {
+		if !ok || k.until > now || p.mut.on("lock_expiry_ignored") {
 			break
 		}
 		p.orchLocks.DeleteMin()
-		in.lock.indexed = false
-		p.refreshReady(in)
+		k.in.lock.indexed = false
+		p.refreshReady(k.in)
 	}
 }
 

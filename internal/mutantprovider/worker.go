@@ -371,14 +371,44 @@ func (w *workerQueue) lease(id, owner string, until, now int64) {
 	}
 }
 
-// extendLease moves an active lease's expiry.
+// extendLease moves an active lease's expiry. A lease that promotion took
+// out of the index (seen expired before the clock stepped back) gets its
+// owner's partition back too.
 func (w *workerQueue) extendLease(r *session, until int64) {
 	if r.leased {
 		w.leases.Delete(r)
+	} else {
+		w.setPart(w.queues[r.id], r.owner)
 	}
 	r.until = until
 	r.leased = true
 	w.leases.ReplaceOrInsert(r)
+}
+
+// unexpire re-locks every ready item whose token's lock has not expired by
+// now, and re-activates every lease that has not, with its owner's
+// partition: the state before an earlier reading, later than now, saw them
+// expire. O(items + sessions); see Provider.unexpire.
+func (w *workerQueue) unexpire(now int64) {
+	var relock []*workEntry
+	collect := func(e *workEntry) bool {
+		if e.token != "" && e.until > now {
+			relock = append(relock, e)
+		}
+		return true
+	}
+	w.plainAll.Ascend(collect)
+	w.sessItems.Ascend(collect)
+	for _, e := range relock {
+		w.unindex(e)
+		e.state = workLocked
+		w.locks.ReplaceOrInsert(e)
+	}
+	for _, r := range w.rows {
+		if !r.leased && r.until > now {
+			w.extendLease(r, r.until)
+		}
+	}
 }
 
 // dropRow deletes a session row.
@@ -803,7 +833,7 @@ func (p *Provider) RenewSessionLock(ctx context.Context, ownerIDs []string, exte
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	now := p.now()
-	cutoff := now - int64(idleTimeout)
+	cutoff := subNs(now, idleTimeout)
 	n := 0
 	seen := make(map[string]bool, len(ownerIDs))
 	for _, owner := range ownerIDs {
