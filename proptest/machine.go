@@ -1104,7 +1104,7 @@ func (d *driver) checkAdmin(t *rapid.T, ids []string) {
 				bad("GetInstanceInfo(%q): %v", id, err)
 			case !instanceInfoEqual(info, want):
 				bad("GetInstanceInfo(%q) = %+v (output %s parent %s), want %+v (output %s parent %s)", id, info, strp(info.Output), strp(info.ParentInstanceID), want, strp(want.Output), strp(want.ParentInstanceID))
-			case info.UpdatedAt > unixMs(m.latest) || (m.latest == m.now && info.UpdatedAt < info.CreatedAt):
+			case info.UpdatedAt > unixMs(m.latest) || (!m.steppedBack && info.UpdatedAt < info.CreatedAt):
 				bad("GetInstanceInfo(%q): UpdatedAt %d outside [CreatedAt %d, latest clock %d]", id, info.UpdatedAt, info.CreatedAt, unixMs(m.latest))
 			}
 		}

@@ -65,15 +65,18 @@ import (
 //     before now and that no worker item references.
 //   - Expiry is strict everywhere: a deadline equal to now has passed.
 type model struct {
-	now     int64  // the provider's clock, Unix nanoseconds
-	start   int64  // the clock when the model was built
-	latest  int64  // the latest the clock has been (now, unless it stepped back)
-	seq     uint64 // enqueue order, shared by both queues
-	created uint64 // instance-record creation order
-	orchQ   []qmsg // the orchestrator queue, in enqueue order
-	workQ   []witem
-	insts   map[string]*minst
-	sess    map[string]msession
+	now    int64 // the provider's clock, Unix nanoseconds
+	start  int64 // the clock when the model was built
+	latest int64 // the latest the clock has been (now, unless it stepped back)
+	// steppedBack says the clock stepped back at least once: timestamps
+	// written later may be earlier than ones written before.
+	steppedBack bool
+	seq         uint64 // enqueue order, shared by both queues
+	created     uint64 // instance-record creation order
+	orchQ       []qmsg // the orchestrator queue, in enqueue order
+	workQ       []witem
+	insts       map[string]*minst
+	sess        map[string]msession
 	// tokens is every lock token a provider handed out, with its fate
 	// (used for uniqueness and to name the rule a failure breaks).
 	tokens map[string]string
@@ -177,17 +180,18 @@ func newModel(now time.Time) *model {
 // shared).
 func (m *model) clone() *model {
 	c := &model{
-		now:     m.now,
-		start:   m.start,
-		latest:  m.latest,
-		seq:     m.seq,
-		created: m.created,
-		orchQ:   slices.Clone(m.orchQ),
-		workQ:   slices.Clone(m.workQ),
-		insts:   make(map[string]*minst, len(m.insts)),
-		sess:    maps.Clone(m.sess),
-		tokens:  maps.Clone(m.tokens),
-		fp:      m.fp,
+		now:         m.now,
+		start:       m.start,
+		latest:      m.latest,
+		seq:         m.seq,
+		steppedBack: m.steppedBack,
+		created:     m.created,
+		orchQ:       slices.Clone(m.orchQ),
+		workQ:       slices.Clone(m.workQ),
+		insts:       make(map[string]*minst, len(m.insts)),
+		sess:        maps.Clone(m.sess),
+		tokens:      maps.Clone(m.tokens),
+		fp:          m.fp,
 	}
 	for id, in := range m.insts {
 		ci := *in

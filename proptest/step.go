@@ -71,6 +71,7 @@ func (m *model) step(o op, got result) string {
 			return fmt.Sprintf("stepping the fake clock back failed: %v", got.err)
 		}
 		m.now -= int64(o.dur)
+		m.steppedBack = true
 		return ""
 	case opCorrupt:
 		if got.err != nil {
