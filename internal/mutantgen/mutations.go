@@ -485,6 +485,15 @@ func mutFoldClass(on bool, class string) string {
 		Replacement: "if !p.mut.on(\"delayed_enqueue_no_wake\") {\n\t\t\tp.wakeAt(visibleAt)\n\t\t}",
 	},
 
+	{
+		Name:        "clock_step_back_ignored",
+		Bug:         "a clock that steps back is not noticed: a lock or lease a call saw expired stays reclaimable although it is valid again by the clock, so a second worker takes what its holder still holds",
+		File:        "provider.go",
+		Func:        "Provider.now",
+		Original:    `p.unexpire(n)`,
+		Replacement: "if !p.mut.on(\"clock_step_back_ignored\") {\n\t\t\tp.unexpire(n)\n\t\t}",
+	},
+
 	// --- Management ---
 	{
 		Name:        "delete_leaves_worker_items",

@@ -67,6 +67,7 @@ var mutations = []Mutation{
 	{Name: "history_error_hidden", Bug: "a fetch of undecodable history hides the error: it returns an empty history and no HistoryError, so the runtime replays from scratch instead of poisoning the instance", Where: "orchestrator.go: Provider.lockAndBuild"},
 	{Name: "tag_match_case_insensitive", Bug: "tags match case-insensitively: a worker filtering on \"gpu\" takes items tagged \"GPU\"", Where: "worker.go: workerQueue.add"},
 	{Name: "delayed_enqueue_no_wake", Bug: "a delayed enqueue does not wake long polls: a fetch that planned to look again later (at its poll timeout, or a later deadline) misses the message when it becomes visible and returns only at its own timer", Where: "state.go: Provider.addOrchMsg"},
+	{Name: "clock_step_back_ignored", Bug: "a clock that steps back is not noticed: a lock or lease a call saw expired stays reclaimable although it is valid again by the clock, so a second worker takes what its holder still holds", Where: "provider.go: Provider.now"},
 	{Name: "delete_leaves_worker_items", Bug: "deleting an instance leaves its queued and locked work items behind", Where: "admin.go: Provider.deleteAtomic"},
 	{Name: "delete_keeps_instance_lock", Bug: "deleting an instance does not release its lock: an in-flight ack with the old token succeeds", Where: "admin.go: Provider.deleteAtomic"},
 	{Name: "delete_ignores_running", Bug: "a non-forced delete deletes running instances", Where: "admin.go: Provider.deleteAtomic"},
