@@ -69,6 +69,10 @@ func (d *driver) longPoll(t *rapid.T) {
 		d.finish(t, o, got)
 		return
 	case <-waiting:
+	case <-time.After(stallTimeout):
+		cancel()
+		got := <-res
+		d.fail(t, fmt.Sprintf("wake-up: a long poll neither returned nor armed a timer on Harness.Clock within %v of real time (does it wait on the real clock?)", stallTimeout), o, got)
 	}
 	t.Logf("[%d] %s waiting since %s", d.step, o, d.m.at(start))
 	if d.hasWork(o) {
