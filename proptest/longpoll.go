@@ -138,7 +138,7 @@ func (d *driver) longPoll(t *rapid.T) {
 		if at < deadline {
 			why = "the model has work for it"
 		}
-		d.fail(t, fmt.Sprintf("wake-up: a long poll waiting since %s (poll timeout %v) did not return at %s, when %s (missed wake-up; still waiting after %v of real time)",
+		d.fail(t, fmt.Sprintf("wake-up: a long poll waiting since %s (poll timeout %v) did not return at %s, when %s (a missed wake-up, or the provider disagrees that work is due then; still waiting after %v of real time)",
 			d.m.at(start), o.poll, d.m.at(at), why, stallTimeout), o, got)
 	}
 	t.Logf("[%d] ... %s -> %s (at %s)", d.step, o, got, d.m.at(at))
