@@ -731,7 +731,8 @@ func (d *driver) genCompletion(t *rapid.T, token string) duroxide.WorkItem {
 	case 0, 1:
 		return nil
 	case 8:
-		return duroxide.ActivityFailedItem{Instance: id, ExecutionID: exec, ID: aid, Details: maybePointer(t, duroxide.ErrorDetails(duroxide.Application{Kind: duroxide.AppActivityFailed{}, Message: d.nextUID()}))}
+		kind := maybePointer(t, duroxide.AppErrorKind(duroxide.AppActivityFailed{}))
+		return duroxide.ActivityFailedItem{Instance: id, ExecutionID: exec, ID: aid, Details: maybePointer(t, duroxide.ErrorDetails(duroxide.Application{Kind: kind, Message: d.nextUID()}))}
 	case 9:
 		return duroxide.ExternalRaisedItem{Instance: id, Name: "ev", Data: d.nextUID()}
 	case 10:

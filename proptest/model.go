@@ -3,7 +3,6 @@ package proptest
 import (
 	"fmt"
 	"maps"
-	"reflect"
 	"slices"
 	"time"
 
@@ -265,19 +264,12 @@ func (m *model) visibleMsgs(id string) []qmsg {
 	return out
 }
 
-// validOrchItem reports whether w may go to the orchestrator queue.
+// validOrchItem reports whether w may go to the orchestrator queue: a
+// value variant (duroxide.ValidateWorkItem, which also checks its error
+// details) routed to a non-empty instance.
 func validOrchItem(w duroxide.WorkItem) bool {
 	id, ok := duroxide.OrchestratorInstance(w)
-	return ok && id != "" && validDetails(w)
-}
-
-// validDetails reports whether the failure details a completion carries (if
-// any) are a variant's value, not a pointer to one.
-func validDetails(w duroxide.WorkItem) bool {
-	if f, ok := w.(duroxide.ActivityFailedItem); ok && f.Details != nil {
-		return reflect.ValueOf(f.Details).Kind() != reflect.Pointer
-	}
-	return true
+	return ok && id != "" && duroxide.ValidateWorkItem(w) == nil
 }
 
 // validWorkerItem reports whether w may go to the worker queue.
@@ -286,11 +278,11 @@ func validWorkerItem(w duroxide.WorkItem) bool {
 	return ok && a.Instance != "" && (a.SessionID == nil || *a.SessionID != "")
 }
 
-// validKind reports whether k is an event kind a provider may store: a
-// variant's value, never nil and never a pointer to a variant (pointer
-// variants satisfy EventKind but are not part of the contract's sum type).
+// validKind reports whether k is an event kind a provider may store: one
+// of the contract's value variants (duroxide.ValidateEvent), never nil, a
+// pointer to a variant or a foreign type.
 func validKind(k duroxide.EventKind) bool {
-	return k != nil && reflect.ValueOf(k).Kind() != reflect.Pointer
+	return duroxide.ValidateEvent(duroxide.Event{Kind: k}) == nil
 }
 
 // eventsErr returns the error kinds appending events to existing raises

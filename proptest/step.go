@@ -605,7 +605,7 @@ func (m *model) stepAckWork(o op, got result) string {
 		case duroxide.ActivityFailedItem:
 			target = c.Instance
 		}
-		if target == "" || !validDetails(o.item) {
+		if target == "" || duroxide.ValidateWorkItem(o.item) != nil {
 			allowed = appendErr(allowed, duroxide.ErrInvalidArgument)
 			why += "; bad completion " + describeItem(o.item)
 		}
