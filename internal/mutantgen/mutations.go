@@ -476,23 +476,7 @@ func mutFoldClass(on bool, class string) string {
 	return string(b)
 }`,
 	},
-	{
-		Name:        "delayed_enqueue_no_wake",
-		Bug:         "a delayed enqueue does not wake long polls: a fetch that planned to look again later (at its poll timeout, or a later deadline) misses the message when it becomes visible and returns only at its own timer",
-		File:        "state.go",
-		Func:        "Provider.addOrchMsg",
-		Original:    `p.wakeAt(visibleAt)`,
-		Replacement: "if !p.mut.on(\"delayed_enqueue_no_wake\") {\n\t\t\tp.wakeAt(visibleAt)\n\t\t}",
-	},
 
-	{
-		Name:        "clock_step_back_ignored",
-		Bug:         "a clock that steps back is not noticed: a lock or lease a call saw expired stays reclaimable although it is valid again by the clock, so a second worker takes what its holder still holds",
-		File:        "provider.go",
-		Func:        "Provider.now",
-		Original:    `p.unexpire(n)`,
-		Replacement: "if !p.mut.on(\"clock_step_back_ignored\") {\n\t\t\tp.unexpire(n)\n\t\t}",
-	},
 
 	// --- Management ---
 	{
@@ -526,5 +510,23 @@ func mutFoldClass(on bool, class string) string {
 		Func:        "Provider.prune",
 		Original:    `e.status == duroxide.StatusRunning ||`,
 		Replacement: `(e.status == duroxide.StatusRunning && !p.mut.on("prune_deletes_running_executions")) ||`,
+	},
+
+	// --- Time ---
+	{
+		Name:        "long_poll_not_rearmed",
+		Bug:         "a call that makes work due before a waiting long poll planned to look again (a delayed enqueue or abandon, a renew that shortens a lock or lease) does not wake it: the poll sleeps out its plan",
+		File:        "provider.go",
+		Func:        "Provider.wakeAt",
+		Original:    `if at < p.waitUntil {`,
+		Replacement: `if at < p.waitUntil && !p.mut.on("long_poll_not_rearmed") {`,
+	},
+	{
+		Name:        "clock_step_back_not_repaired",
+		Bug:         "a lock or lease seen expired stays expired after the clock steps back: another dispatcher takes what it holds while it is valid by the clock",
+		File:        "provider.go",
+		Func:        "Provider.now",
+		Original:    `if n < p.lastNow {`,
+		Replacement: `if n < p.lastNow && !p.mut.on("clock_step_back_not_repaired") {`,
 	},
 }

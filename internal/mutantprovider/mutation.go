@@ -66,12 +66,12 @@ var mutations = []Mutation{
 	{Name: "kv_empty_value_deletes", Bug: "a key/value write of the empty string is stored as a deletion (as a store that maps \"\" to NULL would): the key reads as absent", Where: "orchestrator.go: Provider.applyMetadata"},
 	{Name: "history_error_hidden", Bug: "a fetch of undecodable history hides the error: it returns an empty history and no HistoryError, so the runtime replays from scratch instead of poisoning the instance", Where: "orchestrator.go: Provider.lockAndBuild"},
 	{Name: "tag_match_case_insensitive", Bug: "tags match case-insensitively: a worker filtering on \"gpu\" takes items tagged \"GPU\"", Where: "worker.go: workerQueue.add"},
-	{Name: "delayed_enqueue_no_wake", Bug: "a delayed enqueue does not wake long polls: a fetch that planned to look again later (at its poll timeout, or a later deadline) misses the message when it becomes visible and returns only at its own timer", Where: "state.go: Provider.addOrchMsg"},
-	{Name: "clock_step_back_ignored", Bug: "a clock that steps back is not noticed: a lock or lease a call saw expired stays reclaimable although it is valid again by the clock, so a second worker takes what its holder still holds", Where: "provider.go: Provider.now"},
 	{Name: "delete_leaves_worker_items", Bug: "deleting an instance leaves its queued and locked work items behind", Where: "admin.go: Provider.deleteAtomic"},
 	{Name: "delete_keeps_instance_lock", Bug: "deleting an instance does not release its lock: an in-flight ack with the old token succeeds", Where: "admin.go: Provider.deleteAtomic"},
 	{Name: "delete_ignores_running", Bug: "a non-forced delete deletes running instances", Where: "admin.go: Provider.deleteAtomic"},
 	{Name: "prune_deletes_running_executions", Bug: "pruning deletes old executions that are still running", Where: "admin.go: Provider.prune"},
+	{Name: "long_poll_not_rearmed", Bug: "a call that makes work due before a waiting long poll planned to look again (a delayed enqueue or abandon, a renew that shortens a lock or lease) does not wake it: the poll sleeps out its plan", Where: "provider.go: Provider.wakeAt"},
+	{Name: "clock_step_back_not_repaired", Bug: "a lock or lease seen expired stays expired after the clock steps back: another dispatcher takes what it holds while it is valid by the clock", Where: "provider.go: Provider.now"},
 }
 
 // Mutations returns every mutation of this package, in catalog order.
