@@ -46,10 +46,24 @@ func (d *driver) longPoll(t *rapid.T) {
 	start := d.m.now
 	deadline := start + int64(o.poll)
 	ctx, cancel := context.WithCancel(d.ctx)
-	defer cancel()
 	base := d.h.Clock.Waiters()
 	res := make(chan result, 1)
-	go func() { res <- exec(ctx, d.h, o) }()
+	finished := make(chan struct{})
+	go func() {
+		defer close(finished)
+		res <- exec(ctx, d.h, o)
+	}()
+	defer func() {
+		// Also on a failure: end the fetch before scribbling what the
+		// calls made meanwhile passed and got.
+		cancel()
+		select {
+		case <-finished:
+			d.scribbleDeferred()
+		case <-time.After(stallTimeout):
+			d.deferScribbles, d.unscribbled = false, nil // it ignores its context
+		}
+	}()
 
 	waiting := make(chan struct{})
 	go func() {
@@ -86,6 +100,7 @@ func (d *driver) longPoll(t *rapid.T) {
 		d.fail(t, p, o, result{})
 	}
 
+	d.deferScribbles = true
 	d.concurrentWithPoll(t, orch)
 
 	// A try at the current instant after the concurrent call is optional
@@ -142,6 +157,7 @@ func (d *driver) longPoll(t *rapid.T) {
 			d.m.at(start), o.poll, d.m.at(at), why, stallTimeout), o, got)
 	}
 	t.Logf("[%d] ... %s -> %s (at %s)", d.step, o, got, d.m.at(at))
+	d.scribbleDeferred()
 	problem := ""
 	for i, v := range variants {
 		if p := v.step(o, got); p == "" {
@@ -158,6 +174,15 @@ func (d *driver) longPoll(t *rapid.T) {
 	d.record(got)
 	scribbleOp(&o)
 	scribbleResult(&got)
+}
+
+// scribbleDeferred runs the scribbles held back while a long poll ran.
+func (d *driver) scribbleDeferred() {
+	d.deferScribbles = false
+	for _, f := range d.unscribbled {
+		f()
+	}
+	d.unscribbled = nil
 }
 
 // wakeDelays are the delays calls made while a fetch waits draw: short, so

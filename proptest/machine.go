@@ -151,6 +151,13 @@ type driver struct {
 	workTokens []string          // worker lock tokens seen, in issue order
 	tokenExec  map[string]uint64 // instance lock token -> execution id its fetch reported
 	counts     *counters
+	// deferScribbles holds back the ownership scribbles of calls issued
+	// while a long poll runs in another goroutine (unscribbled runs them
+	// once it returned): a provider that retains an argument or aliases a
+	// result would otherwise race with its own fetch instead of failing a
+	// later comparison.
+	deferScribbles bool
+	unscribbled    []func()
 }
 
 // opTable is the state machine's action table: each step draws one name
@@ -243,6 +250,10 @@ func (d *driver) do(t *rapid.T, o op) result {
 		d.fail(t, p, o, got)
 	}
 	d.record(got)
+	if d.deferScribbles {
+		d.unscribbled = append(d.unscribbled, func() { scribbleOp(&o); scribbleResult(&got) })
+		return got
+	}
 	scribbleOp(&o)
 	scribbleResult(&got)
 	return got
