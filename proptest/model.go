@@ -63,6 +63,15 @@ import (
 //     activity within idle; cleanup deletes leases that ended strictly
 //     before now and that no worker item references.
 //   - Expiry is strict everywhere: a deadline equal to now has passed.
+//     Deadlines are absolute: when the clock steps back, a lock or lease
+//     whose expiry is after the new now is held again.
+//   - Corrupt history (the harness hook): reads of an execution holding
+//     undecodable events fail with ErrCorruptData; a fetch returns the
+//     batch with HistoryError, no history and an empty snapshot.
+//   - Values a provider must refuse with ErrInvalidArgument: work items,
+//     event kinds and error details that the contract's validators
+//     (duroxide.ValidateWorkItem, duroxide.ValidateEvent) refuse, such as
+//     pointer variants.
 type model struct {
 	now    int64 // the provider's clock, Unix nanoseconds
 	start  int64 // the clock when the model was built
