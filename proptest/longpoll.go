@@ -103,27 +103,17 @@ func (d *driver) longPoll(t *rapid.T) {
 	d.deferScribbles = true
 	d.concurrentWithPoll(t, orch)
 
-	// A try at the current instant after the concurrent call is optional
-	// (a provider may or may not wake for it); it matters only when it
-	// would drop orphans. Keep both models; the answer must fit one.
-	variants := []*model{d.m.clone()}
-	if orch && d.m.now < deadline {
-		if p := d.m.planOrchFetch(o.filter); p.chosen == "" && len(p.drops) > 0 {
-			tried := d.m.clone()
-			tried.applyOrchFetch(p, o.dur, "")
-			variants = append(variants, tried)
-		}
-	}
+	// When work becomes due. Whether some fetch finds work does not depend
+	// on orphan drops (they remove only messages of instances no fetch can
+	// take), so one model answers it.
 	at := deadline
-	for _, ts := range append([]int64{d.m.now}, variants[0].deadlines()...) {
-		if ts > deadline || ts < d.m.now {
-			continue
-		}
-		if slices.ContainsFunc(variants, func(v *model) bool { return v.hasWorkAt(o, ts) }) {
+	for _, ts := range append([]int64{d.m.now}, d.m.deadlines()...) {
+		if ts >= d.m.now && ts <= deadline && d.m.hasWorkAt(o, ts) {
 			at = ts
 			break
 		}
 	}
+	variants := d.m.pollVariants(o, at, orch)
 	if at > d.m.now {
 		select {
 		case got := <-res:
@@ -174,6 +164,55 @@ func (d *driver) longPoll(t *rapid.T) {
 	d.record(got)
 	scribbleOp(&o)
 	scribbleResult(&got)
+}
+
+// maxTryInstants bounds the instants whose optional tries pollVariants
+// enumerates (2^n variants).
+const maxTryInstants = 6
+
+// pollVariants returns the states a waiting fetch o may have left by the
+// time it finds work (or times out) at instant at. A waiting provider may
+// try again at the current instant (after the concurrent call) and at any
+// deadline before at (its timer fires there, and the fake clock passes
+// through each timer's deadline while it advances), or not; an
+// orchestration try that finds nothing drops orphans, so each set of tries
+// may leave a different state. The answer must fit one of them. Worker
+// tries that find nothing change nothing: one state.
+func (m *model) pollVariants(o op, at int64, orch bool) []*model {
+	if !orch {
+		return []*model{m.clone()}
+	}
+	var instants []int64
+	for _, ts := range append([]int64{m.now}, m.deadlines()...) {
+		if ts >= m.now && ts < at && !slices.Contains(instants, ts) {
+			instants = append(instants, ts)
+		}
+	}
+	if len(instants) > maxTryInstants {
+		instants = instants[:maxTryInstants]
+	}
+	var out []*model
+	seen := map[string]bool{}
+	for mask := range 1 << len(instants) {
+		v := m.clone()
+		for i, ts := range instants {
+			if mask&(1<<i) == 0 {
+				continue
+			}
+			saved := v.now
+			v.now = ts
+			if p := v.planOrchFetch(o.filter); p.chosen == "" && len(p.drops) > 0 {
+				v.applyOrchFetch(p, o.dur, "")
+			}
+			v.now = saved
+		}
+		v.fp = ""
+		if fp := v.fingerprint(); !seen[fp] {
+			seen[fp] = true
+			out = append(out, v)
+		}
+	}
+	return out
 }
 
 // scribbleDeferred runs the scribbles held back while a long poll ran.
