@@ -477,7 +477,6 @@ func mutFoldClass(on bool, class string) string {
 }`,
 	},
 
-
 	// --- Management ---
 	{
 		Name:        "delete_leaves_worker_items",
