@@ -27,7 +27,15 @@
 // renewal and cleanup; AppendWithExecution; reads; management deletes,
 // bulk deletes and prunes; calls on an ended context or with negative
 // durations; and moves of the fake clock to just before, exactly on or just
-// after the model's next lock, lease or visibility deadline. Every answer is
+// after the model's next lock, lease or visibility deadline. The draws also
+// cover case-variant and empty-string tags, empty key/value values, pointer
+// variants of work items, event kinds and error details (which must be
+// refused), corrupt histories when the harness has Hooks (HistoryError,
+// ErrCorruptData), long polls when Harness.LongPolling is set (a fetch
+// waits in a goroutine while a concurrent call makes work due; it must
+// return when the model says work is due: no missed wake-up), and clock
+// steps back when Harness.ClockStepsBack is set (deadlines are absolute: a
+// lock seen expired is valid again before its expiry). Every answer is
 // compared with the model, and after every step everything readable
 // (histories of every execution, key/value state, custom status, and with a
 // management API instance and execution records, children, parents,
@@ -53,7 +61,10 @@
 //     after each check, so a provider that retains or aliases them is
 //     caught by a later answer.
 //
-// Time comes only from the harness's fake clock; nothing sleeps. Shrunk
+// Time comes only from the harness's fake clock; nothing sleeps. A long
+// poll that has not returned 3 s of real time after the fake clock says it
+// must is reported as a missed wake-up (a liveness bound that only a
+// failing run reaches). Shrunk
 // failures are saved by rapid under testdata/rapid/<TestName>/ of the
 // calling package and replayed first by every later run. The action table
 // and the draws inside each action define what a fail file means:
@@ -74,8 +85,8 @@
 // # What it is not
 //
 // It is not the specification (package spec holds the example-based cases,
-// including long polling, corrupt history and real-time mode, which
-// proptest does not exercise), not a fault injector (package
+// including real-time mode, which proptest does not exercise), not a fault
+// injector (package
 // proptest/faults), not a benchmark. It needs a harness with a fake Clock.
 //
 // See docs/proptest.md for budgets, long runs, reproducing a failure and

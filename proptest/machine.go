@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"maps"
+	"reflect"
 	"slices"
 	"strings"
 	"sync/atomic"
@@ -101,7 +102,7 @@ var (
 	instances    = []string{"i1", "i2", "i3"}
 	owners       = []string{"o1", "o2"}
 	sessionIDs   = []string{"s1", "s2"}
-	tagValues    = []string{"t1", "t2", ""} // "" is a real tag, distinct from untagged
+	tagValues    = []string{"t1", "t2", "", "T1"} // "" is a real tag, distinct from untagged; "T1" is not "t1"
 	kvKeys       = []string{"k1", "k2", "k3"}
 	lockTimeouts = []time.Duration{time.Second, 2 * time.Second, 5 * time.Second, 30 * time.Second}
 	delays       = []time.Duration{0, 0, time.Second, 2 * time.Second, 5 * time.Second}
@@ -127,6 +128,7 @@ var (
 			duroxide.FilterDefaultOnly(), duroxide.FilterAny(), duroxide.FilterNone(),
 			must(duroxide.FilterTags("t1")), must(duroxide.FilterTags("t1", "t2")), must(duroxide.FilterTags("")),
 			must(duroxide.FilterDefaultAnd("t1")), must(duroxide.FilterDefaultAnd("t2", "")),
+			must(duroxide.FilterTags("T1")), must(duroxide.FilterDefaultAnd("T1", "t2")),
 		}
 	}()
 )
@@ -149,6 +151,13 @@ type driver struct {
 	workTokens []string          // worker lock tokens seen, in issue order
 	tokenExec  map[string]uint64 // instance lock token -> execution id its fetch reported
 	counts     *counters
+	// deferScribbles holds back the ownership scribbles of calls issued
+	// while a long poll runs in another goroutine (unscribbled runs them
+	// once it returned): a provider that retains an argument or aliases a
+	// result would otherwise race with its own fetch instead of failing a
+	// later comparison.
+	deferScribbles bool
+	unscribbled    []func()
 }
 
 // opTable is the state machine's action table: each step draws one name
@@ -181,6 +190,9 @@ var opTable = []struct {
 	{"admin", 4, (*driver).adminOp},
 	{"expiryProbe", 4, (*driver).expiryProbe},
 	{"sessionProbe", 2, (*driver).sessionProbe},
+	{"longPoll", 6, (*driver).longPoll},
+	{"corruptHistory", 1, (*driver).corruptHistory},
+	{"stepBack", 2, (*driver).stepBack},
 }
 
 // opNamesWeighted is opTable expanded by weight, round-robin (every action
@@ -224,19 +236,31 @@ func (d *driver) actions() map[string]func(*rapid.T) {
 // copies). The returned result keeps its error and lock token only.
 func (d *driver) do(t *rapid.T, o op) result {
 	t.Helper()
-	if o.kind != opAdvance && rapid.IntRange(0, 39).Draw(t, "cancelCtx") == 0 {
+	if o.kind < opAdvance && rapid.IntRange(0, 39).Draw(t, "cancelCtx") == 0 {
 		o.cancelled = true
 	}
-	if o.kind != opAdvance && rapid.IntRange(0, 39).Draw(t, "negativeDuration") == 0 {
+	if o.kind < opAdvance && rapid.IntRange(0, 39).Draw(t, "negativeDuration") == 0 {
 		o.dur = -time.Second
 	}
 	d.step++
 	d.counts.ops.Add(1)
-	got := exec(d.ctx, d.p, d.h.Clock, o)
+	got := exec(d.ctx, d.h, o)
 	t.Logf("[%d] %s -> %s", d.step, o, got)
 	if p := d.m.step(o, got); p != "" {
 		d.fail(t, p, o, got)
 	}
+	d.record(got)
+	if d.deferScribbles {
+		d.unscribbled = append(d.unscribbled, func() { scribbleOp(&o); scribbleResult(&got) })
+		return got
+	}
+	scribbleOp(&o)
+	scribbleResult(&got)
+	return got
+}
+
+// record remembers the lock token a successful fetch returned.
+func (d *driver) record(got result) {
 	if got.err == nil {
 		switch {
 		case got.orch != nil:
@@ -246,9 +270,6 @@ func (d *driver) do(t *rapid.T, o op) result {
 			d.workTokens = append(d.workTokens, got.work.LockToken)
 		}
 	}
-	scribbleOp(&o)
-	scribbleResult(&got)
-	return got
 }
 
 // fail stops the test case. Each rule fails from its own line so that rapid,
@@ -270,6 +291,10 @@ func (d *driver) fail(t *rapid.T, problem string, o op, got result) {
 	case "attempt counts":
 		t.Fatalf("%s", msg)
 	case "history":
+		t.Fatalf("%s", msg)
+	case "history error":
+		t.Fatalf("%s", msg)
+	case "wake-up":
 		t.Fatalf("%s", msg)
 	case "single ack":
 		t.Fatalf("%s", msg)
@@ -395,6 +420,24 @@ func (d *driver) breakEvents(t *rapid.T, id string, exec uint64, events []duroxi
 	return broken
 }
 
+// pointerEvent makes one event of events (a fresh one when there is none)
+// carry a pointer to its kind, which a provider must refuse.
+func (d *driver) pointerEvent(t *rapid.T, id string, exec uint64, events []duroxide.Event) []duroxide.Event {
+	bad := slices.Clone(events)
+	if len(bad) == 0 {
+		next := uint64(1)
+		if in := d.m.insts[id]; in != nil {
+			if ev := in.execs[exec].events; len(ev) > 0 {
+				next = ev[len(ev)-1].EventID + 1
+			}
+		}
+		bad = append(bad, d.genEvent(t, id, exec, next))
+	}
+	i := rapid.IntRange(0, len(bad)-1).Draw(t, "pointerEvent")
+	bad[i].Kind = pointerTo(bad[i].Kind)
+	return bad
+}
+
 // genEvent draws one event with id eid.
 func (d *driver) genEvent(t *rapid.T, id string, exec, eid uint64) duroxide.Event {
 	u := d.nextUID()
@@ -417,6 +460,9 @@ func (d *driver) genEvent(t *rapid.T, id string, exec, eid uint64) duroxide.Even
 			e.Kind = duroxide.CustomStatusUpdated{Status: &u}
 		}
 	case 4, 8:
+		if rapid.IntRange(0, 3).Draw(t, "emptyValue") == 0 {
+			u = "" // an empty value is a value, not a deletion
+		}
 		e.Kind = duroxide.KeyValueSet{Key: pick(t, "key", kvKeys), Value: u, LastUpdatedAtMs: d.nowMs()}
 	case 5:
 		e.Kind = duroxide.KeyValueCleared{Key: pick(t, "key", kvKeys)}
@@ -516,7 +562,15 @@ func (d *driver) genAck(t *rapid.T, token string, clean bool) duroxide.Orchestra
 		a.CancelledActivities = append(a.CancelledActivities, pick(t, "cancelled", known))
 	}
 	if !clean && rapid.IntRange(0, 3).Draw(t, "faulty") == 0 {
-		switch rapid.IntRange(0, 3).Draw(t, "fault") {
+		switch rapid.IntRange(0, 5).Draw(t, "fault") {
+		case 4:
+			a.HistoryDelta = d.pointerEvent(t, id, exec, a.HistoryDelta)
+		case 5:
+			if len(a.OrchestratorItems) > 0 && rapid.Bool().Draw(t, "pointerOrchItem") {
+				a.OrchestratorItems[0] = pointerTo(a.OrchestratorItems[0])
+			} else {
+				a.WorkerItems = append(a.WorkerItems, pointerTo(duroxide.WorkItem(d.genActivity(t, id, exec))))
+			}
 		case 0:
 			a.HistoryDelta = d.breakEvents(t, id, exec, a.HistoryDelta)
 		case 1:
@@ -576,12 +630,32 @@ func (d *driver) drawToken(t *rapid.T, orch bool) string {
 
 func (d *driver) enqueueOrch(t *rapid.T) {
 	id := pick(t, "instance", instances)
-	d.do(t, op{kind: opEnqueueOrch, item: d.genOrchItem(t, id), dur: pick(t, "delay", delays)})
+	d.do(t, op{kind: opEnqueueOrch, item: maybePointer(t, d.genOrchItem(t, id)), dur: pick(t, "delay", delays)})
 }
 
 func (d *driver) enqueueWorker(t *rapid.T) {
 	id := pick(t, "instance", instances)
-	d.do(t, op{kind: opEnqueueWorker, item: d.genActivity(t, id, 1)})
+	d.do(t, op{kind: opEnqueueWorker, item: maybePointer(t, duroxide.WorkItem(d.genActivity(t, id, 1)))})
+}
+
+// maybePointer returns, one time in twenty, a pointer to v instead of v: a
+// pointer variant satisfies the contract's sealed interfaces (WorkItem,
+// EventKind, ErrorDetails) but is not one of their variants, so a provider
+// must refuse it with ErrInvalidArgument and change nothing.
+func maybePointer[V any](t *rapid.T, v V) V {
+	if rapid.IntRange(0, 19).Draw(t, "pointerVariant") > 0 {
+		return v
+	}
+	return pointerTo(v)
+}
+
+// pointerTo returns a pointer to a copy of v, as a V (v must be a non-nil
+// interface value whose pointer type implements V).
+func pointerTo[V any](v V) V {
+	rv := reflect.ValueOf(v)
+	pv := reflect.New(rv.Type())
+	pv.Elem().Set(rv)
+	return pv.Interface().(V)
 }
 
 func (d *driver) drawFetchOrch(t *rapid.T) op {
@@ -664,13 +738,16 @@ func (d *driver) genCompletion(t *rapid.T, token string) duroxide.WorkItem {
 		w := d.m.workQ[i].item
 		id, exec, aid = w.Instance, w.ExecutionID, w.ID
 	}
-	switch rapid.IntRange(0, 9).Draw(t, "completion") {
+	switch rapid.IntRange(0, 10).Draw(t, "completion") {
 	case 0, 1:
 		return nil
 	case 8:
-		return duroxide.ActivityFailedItem{Instance: id, ExecutionID: exec, ID: aid, Details: duroxide.Application{Kind: duroxide.AppActivityFailed{}, Message: d.nextUID()}}
+		kind := maybePointer(t, duroxide.AppErrorKind(duroxide.AppActivityFailed{}))
+		return duroxide.ActivityFailedItem{Instance: id, ExecutionID: exec, ID: aid, Details: maybePointer(t, duroxide.ErrorDetails(duroxide.Application{Kind: kind, Message: d.nextUID()}))}
 	case 9:
 		return duroxide.ExternalRaisedItem{Instance: id, Name: "ev", Data: d.nextUID()}
+	case 10:
+		return pointerTo(duroxide.WorkItem(duroxide.ActivityCompletedItem{Instance: id, ExecutionID: exec, ID: aid, Result: d.nextUID()}))
 	}
 	return duroxide.ActivityCompletedItem{Instance: id, ExecutionID: exec, ID: aid, Result: d.nextUID()}
 }
@@ -737,8 +814,11 @@ func (d *driver) appendHistory(t *rapid.T) {
 	id := pick(t, "instance", instances)
 	exec := uint64(rapid.IntRange(1, 3).Draw(t, "exec"))
 	events := d.genEvents(t, id, exec)
-	if rapid.IntRange(0, 3).Draw(t, "faulty") == 0 {
+	switch rapid.IntRange(0, 7).Draw(t, "faulty") {
+	case 0, 1:
 		events = d.breakEvents(t, id, exec, events)
+	case 2:
+		events = d.pointerEvent(t, id, exec, events)
 	}
 	d.do(t, op{kind: opAppend, instance: id, exec: exec, events: events})
 }
@@ -884,6 +964,71 @@ func (d *driver) expiryProbe(t *rapid.T) {
 	}
 }
 
+// corruptHistory makes an instance's stored history undecodable through the
+// harness's hooks (a no-op without them): from then on reads of its
+// executions that hold events fail with ErrCorruptData and fetches report
+// HistoryError, while acks may still append (the runtime's poison path).
+func (d *driver) corruptHistory(t *rapid.T) {
+	if d.h.Hooks == nil {
+		return
+	}
+	d.do(t, op{kind: opCorrupt, instance: pick(t, "instance", instances)})
+}
+
+// stepBack steps the fake clock back, as NTP steps a wall clock, when the
+// harness says the provider survives it (Harness.ClockStepsBack; a no-op
+// otherwise). Deadlines are absolute: a lock or lease that had expired is
+// valid again while the clock is before its expiry, so its holder may renew
+// and ack it and nobody else may take what it holds. The step is mostly to
+// just before a lock or lease expiry the clock has passed, so that
+// expired-then-valid-again locks are common; it never crosses a
+// message's visibility time (whether a message once visible hides again
+// is left to the provider), nor goes before the start.
+func (d *driver) stepBack(t *rapid.T) {
+	if !d.h.ClockStepsBack {
+		return
+	}
+	floor := d.m.start
+	for _, q := range d.m.orchQ {
+		if q.visibleAt <= d.m.now {
+			floor = max(floor, q.visibleAt)
+		}
+	}
+	for _, w := range d.m.workQ {
+		if w.visibleAt <= d.m.now {
+			floor = max(floor, w.visibleAt)
+		}
+	}
+	var past []int64
+	for _, in := range d.m.insts {
+		if in.lockToken != "" && in.lockUntil <= d.m.now && in.lockUntil > floor {
+			past = append(past, in.lockUntil)
+		}
+	}
+	for _, w := range d.m.workQ {
+		if w.token != "" && w.until <= d.m.now && w.until > floor {
+			past = append(past, w.until)
+		}
+	}
+	for _, s := range d.m.sess {
+		if s.until <= d.m.now && s.until > floor {
+			past = append(past, s.until)
+		}
+	}
+	slices.Sort(past)
+	var to int64
+	if len(past) > 0 && rapid.IntRange(0, 3).Draw(t, "backToExpiry") > 0 {
+		to = pick(t, "expiry", past) - int64(time.Millisecond)*int64(rapid.IntRange(1, 1000).Draw(t, "beforeMs"))
+	} else {
+		to = d.m.now - int64(rapid.IntRange(1, 10).Draw(t, "backHalfSeconds"))*int64(500*time.Millisecond)
+	}
+	to = max(to, floor)
+	if to >= d.m.now {
+		return
+	}
+	d.do(t, op{kind: opStepBack, dur: time.Duration(d.m.now - to)})
+}
+
 // sessionProbe moves the clock to just before, on or after a session's
 // lease expiry and fetches session work as one of the owners.
 func (d *driver) sessionProbe(t *rapid.T) {
@@ -933,7 +1078,7 @@ func (d *driver) check(t *rapid.T) {
 // observe issues a read for the invariant check, without logging it.
 func (d *driver) observe(t *rapid.T, o op) {
 	t.Helper()
-	got := exec(d.ctx, d.p, d.h.Clock, o)
+	got := exec(d.ctx, d.h, o)
 	if p := d.m.step(o, got); p != "" {
 		d.fail(t, p+" (found by the invariant check after step "+fmt.Sprint(d.step)+")", o, got)
 	}
@@ -971,8 +1116,8 @@ func (d *driver) checkAdmin(t *rapid.T, ids []string) {
 				bad("GetInstanceInfo(%q): %v", id, err)
 			case !instanceInfoEqual(info, want):
 				bad("GetInstanceInfo(%q) = %+v (output %s parent %s), want %+v (output %s parent %s)", id, info, strp(info.Output), strp(info.ParentInstanceID), want, strp(want.Output), strp(want.ParentInstanceID))
-			case info.UpdatedAt < info.CreatedAt || info.UpdatedAt > unixMs(m.now):
-				bad("GetInstanceInfo(%q): UpdatedAt %d outside [CreatedAt %d, now %d]", id, info.UpdatedAt, info.CreatedAt, unixMs(m.now))
+			case info.UpdatedAt > unixMs(m.latest) || (!m.steppedBack && info.UpdatedAt < info.CreatedAt):
+				bad("GetInstanceInfo(%q): UpdatedAt %d outside [CreatedAt %d, latest clock %d]", id, info.UpdatedAt, info.CreatedAt, unixMs(m.latest))
 			}
 		}
 		latest := duroxide.InitialExecutionID

@@ -63,14 +63,28 @@ import (
 //     activity within idle; cleanup deletes leases that ended strictly
 //     before now and that no worker item references.
 //   - Expiry is strict everywhere: a deadline equal to now has passed.
+//     Deadlines are absolute: when the clock steps back, a lock or lease
+//     whose expiry is after the new now is held again.
+//   - Corrupt history (the harness hook): reads of an execution holding
+//     undecodable events fail with ErrCorruptData; a fetch returns the
+//     batch with HistoryError, no history and an empty snapshot.
+//   - Values a provider must refuse with ErrInvalidArgument: work items,
+//     event kinds and error details that the contract's validators
+//     (duroxide.ValidateWorkItem, duroxide.ValidateEvent) refuse, such as
+//     pointer variants.
 type model struct {
-	now     int64  // the provider's clock, Unix nanoseconds
-	seq     uint64 // enqueue order, shared by both queues
-	created uint64 // instance-record creation order
-	orchQ   []qmsg // the orchestrator queue, in enqueue order
-	workQ   []witem
-	insts   map[string]*minst
-	sess    map[string]msession
+	now    int64 // the provider's clock, Unix nanoseconds
+	start  int64 // the clock when the model was built
+	latest int64 // the latest the clock has been (now, unless it stepped back)
+	// steppedBack says the clock stepped back at least once: timestamps
+	// written later may be earlier than ones written before.
+	steppedBack bool
+	seq         uint64 // enqueue order, shared by both queues
+	created     uint64 // instance-record creation order
+	orchQ       []qmsg // the orchestrator queue, in enqueue order
+	workQ       []witem
+	insts       map[string]*minst
+	sess        map[string]msession
 	// tokens is every lock token a provider handed out, with its fate
 	// (used for uniqueness and to name the rule a failure breaks).
 	tokens map[string]string
@@ -137,6 +151,11 @@ type mexec struct {
 	completedAt *int64
 	pinned      *duroxide.Semver
 	events      []duroxide.Event // ascending event id
+	// corrupt says some stored event of the execution is undecodable (the
+	// harness's CorruptInstanceHistory hook): reads fail with
+	// ErrCorruptData and a fetch reports HistoryError, until the execution
+	// is pruned or deleted. Events acked or appended later do not cure it.
+	corrupt bool
 }
 
 // Token fates.
@@ -157,6 +176,8 @@ const (
 func newModel(now time.Time) *model {
 	return &model{
 		now:    now.UnixNano(),
+		start:  now.UnixNano(),
+		latest: now.UnixNano(),
 		insts:  map[string]*minst{},
 		sess:   map[string]msession{},
 		tokens: map[string]string{},
@@ -167,15 +188,18 @@ func newModel(now time.Time) *model {
 // shared).
 func (m *model) clone() *model {
 	c := &model{
-		now:     m.now,
-		seq:     m.seq,
-		created: m.created,
-		orchQ:   slices.Clone(m.orchQ),
-		workQ:   slices.Clone(m.workQ),
-		insts:   make(map[string]*minst, len(m.insts)),
-		sess:    maps.Clone(m.sess),
-		tokens:  maps.Clone(m.tokens),
-		fp:      m.fp,
+		now:         m.now,
+		start:       m.start,
+		latest:      m.latest,
+		seq:         m.seq,
+		steppedBack: m.steppedBack,
+		created:     m.created,
+		orchQ:       slices.Clone(m.orchQ),
+		workQ:       slices.Clone(m.workQ),
+		insts:       make(map[string]*minst, len(m.insts)),
+		sess:        maps.Clone(m.sess),
+		tokens:      maps.Clone(m.tokens),
+		fp:          m.fp,
 	}
 	for id, in := range m.insts {
 		ci := *in
@@ -249,16 +273,25 @@ func (m *model) visibleMsgs(id string) []qmsg {
 	return out
 }
 
-// validOrchItem reports whether w may go to the orchestrator queue.
+// validOrchItem reports whether w may go to the orchestrator queue: a
+// value variant (duroxide.ValidateWorkItem, which also checks its error
+// details) routed to a non-empty instance.
 func validOrchItem(w duroxide.WorkItem) bool {
 	id, ok := duroxide.OrchestratorInstance(w)
-	return ok && id != ""
+	return ok && id != "" && duroxide.ValidateWorkItem(w) == nil
 }
 
 // validWorkerItem reports whether w may go to the worker queue.
 func validWorkerItem(w duroxide.WorkItem) bool {
 	a, ok := w.(duroxide.ActivityExecuteItem)
 	return ok && a.Instance != "" && (a.SessionID == nil || *a.SessionID != "")
+}
+
+// validKind reports whether k is an event kind a provider may store: one
+// of the contract's value variants (duroxide.ValidateEvent), never nil, a
+// pointer to a variant or a foreign type.
+func validKind(k duroxide.EventKind) bool {
+	return duroxide.ValidateEvent(duroxide.Event{Kind: k}) == nil
 }
 
 // eventsErr returns the error kinds appending events to existing raises
@@ -271,7 +304,7 @@ func eventsErr(existing, events []duroxide.Event) []error {
 	}
 	seen := map[uint64]bool{}
 	for _, e := range events {
-		if e.EventID == 0 || e.Kind == nil {
+		if e.EventID == 0 || !validKind(e.Kind) {
 			errs = appendErr(errs, duroxide.ErrInvalidArgument)
 			continue
 		}
@@ -425,6 +458,12 @@ func (m *model) expectOrchItem(id string) *duroxide.LockedOrchestrationItem {
 				break
 			}
 		}
+	}
+	if in.execs[it.ExecutionID].corrupt {
+		it.History = []duroxide.Event{}
+		it.HistoryError = "undecodable history"
+		it.KVSnapshot = map[string]duroxide.KvEntry{}
+		return it
 	}
 	it.History = slices.Clone(in.execs[it.ExecutionID].events)
 	if !in.record {

@@ -258,3 +258,78 @@ func TestClassify(t *testing.T) {
 		t.Fatalf("a ProviderError without sentinel")
 	}
 }
+
+// TestModelWidenedDraws checks the rules behind the widened generators: a
+// corrupt history, an empty key/value value, pointer variants, and when a
+// long poll has work.
+func TestModelWidenedDraws(t *testing.T) {
+	started := func(m *model, id, token string) {
+		t.Helper()
+		enqueue(t, m, start(id, "in"))
+		mustStep(t, m, op{kind: opFetchOrch, dur: time.Minute}, fetched(m, id, token))
+		ack := duroxide.OrchestrationAck{ExecutionID: 1,
+			HistoryDelta: []duroxide.Event{
+				{EventID: 1, InstanceID: id, ExecutionID: 1, Kind: duroxide.OrchestrationStarted{Name: "Orch", Version: "1.0.0"}},
+				{EventID: 2, InstanceID: id, ExecutionID: 1, Kind: duroxide.KeyValueSet{Key: "k", Value: ""}},
+			},
+			Metadata: duroxide.ExecutionMetadata{OrchestrationName: ptr("Orch"), OrchestrationVersion: ptr("1.0.0")}}
+		mustStep(t, m, op{kind: opAckOrch, token: token, ack: ack}, ok())
+	}
+
+	t.Run("corrupt history", func(t *testing.T) {
+		m := newModel(t0)
+		started(m, "i", "T1")
+		mustStep(t, m, op{kind: opCorrupt, instance: "i"}, ok())
+		read := op{kind: opRead, instance: "i"}
+		wantProblem(t, m, read, result{events: []duroxide.Event{}}, "history error")
+		mustStep(t, m, read, fails(duroxide.ErrCorruptData))
+
+		enqueue(t, m, duroxide.ExternalRaisedItem{Instance: "i", Name: "ev"})
+		fetch := op{kind: opFetchOrch, dur: time.Second}
+		good := fetched(m, "i", "T2")
+		if good.orch.HistoryError == "" || len(good.orch.History) != 0 || good.orch.KVSnapshot == nil {
+			t.Fatalf("expected item of a corrupt history = %s; want HistoryError, no history, an empty non-nil snapshot", good)
+		}
+		hidden := fetched(m, "i", "T2")
+		hidden.orch.HistoryError = ""
+		wantProblem(t, m, fetch, hidden, "history error")
+		nilSnapshot := fetched(m, "i", "T2")
+		nilSnapshot.orch.KVSnapshot = nil
+		wantProblem(t, m, fetch, nilSnapshot, "history error")
+		mustStep(t, m, fetch, good)
+	})
+
+	t.Run("empty value is a value", func(t *testing.T) {
+		m := newModel(t0)
+		started(m, "i", "T1")
+		get := op{kind: opGetKV, instance: "i", key: "k"}
+		wantProblem(t, m, get, result{}, "key/value")
+		mustStep(t, m, get, result{ok: true})
+	})
+
+	t.Run("pointer variants are refused", func(t *testing.T) {
+		m := newModel(t0)
+		for _, o := range []op{
+			{kind: opEnqueueOrch, item: &duroxide.StartOrchestrationItem{Instance: "i", Orchestration: "Orch"}},
+			{kind: opEnqueueWorker, item: &duroxide.ActivityExecuteItem{Instance: "i", Name: "Act"}},
+			{kind: opEnqueueOrch, item: duroxide.ActivityFailedItem{Instance: "i", Details: &duroxide.Application{Kind: duroxide.AppActivityFailed{}}}},
+			{kind: opAppend, instance: "i", exec: 1, events: []duroxide.Event{{EventID: 1, Kind: &duroxide.KeyValueSet{Key: "k"}}}},
+		} {
+			wantProblem(t, m, o, ok(), "want an error wrapping one of [invalid argument]")
+			mustStep(t, m, o, fails(duroxide.ErrInvalidArgument))
+		}
+	})
+
+	t.Run("long poll sees work due later", func(t *testing.T) {
+		m := newModel(t0)
+		mustStep(t, m, op{kind: opEnqueueOrch, item: start("i", "in"), dur: 2 * time.Second}, ok())
+		fetch := op{kind: opFetchOrch, dur: time.Second, poll: 5 * time.Second}
+		due := t0.Add(2 * time.Second).UnixNano()
+		if m.hasWorkAt(fetch, due-int64(time.Millisecond)) || !m.hasWorkAt(fetch, due) {
+			t.Fatalf("hasWorkAt: want work exactly from %s", m.at(due))
+		}
+		if m.now != t0.UnixNano() {
+			t.Fatalf("hasWorkAt moved the model's clock to %s", m.at(m.now))
+		}
+	})
+}

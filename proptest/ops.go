@@ -9,7 +9,7 @@ import (
 	"time"
 
 	"github.com/duroxide-go/duroxide"
-	"github.com/duroxide-go/duroxide/fakeclock"
+	"github.com/duroxide-go/duroxide/spec"
 )
 
 // opKind names one provider call (or a move of the fake clock).
@@ -40,6 +40,8 @@ const (
 	opPrune
 	opDeleteBulk
 	opAdvance
+	opCorrupt
+	opStepBack
 )
 
 var opNames = [...]string{
@@ -66,6 +68,8 @@ var opNames = [...]string{
 	opPrune:           "PruneExecutions",
 	opDeleteBulk:      "DeleteInstanceBulk",
 	opAdvance:         "AdvanceClock",
+	opCorrupt:         "CorruptInstanceHistory",
+	opStepBack:        "StepClockBack",
 }
 
 func (k opKind) String() string {
@@ -85,7 +89,8 @@ type op struct {
 	key      string
 	item     duroxide.WorkItem
 	token    string
-	dur      time.Duration // delay, lock timeout, extend-for, or clock advance
+	dur      time.Duration // delay, lock timeout, extend-for, or clock move
+	poll     time.Duration // poll timeout of a fetch (long polling)
 	dur2     time.Duration // idle timeout (sessions)
 	ignore   bool          // ignoreAttempt
 	force    bool
@@ -118,7 +123,7 @@ func (o op) String() string {
 	case opEnqueueWorker:
 		fmt.Fprintf(&b, "%s", describeItem(o.item))
 	case opFetchOrch:
-		fmt.Fprintf(&b, "lock=%v, filter=%s", o.dur, describeFilter(o.filter))
+		fmt.Fprintf(&b, "lock=%v, poll=%v, filter=%s", o.dur, o.poll, describeFilter(o.filter))
 	case opAckOrch:
 		fmt.Fprintf(&b, "token=%q, %s", o.token, describeAck(o.ack))
 	case opAbandonOrch, opAbandonWork:
@@ -130,7 +135,7 @@ func (o op) String() string {
 		if o.session != nil {
 			s = fmt.Sprintf("{owner=%s lease=%v}", o.session.OwnerID, o.session.LockTimeout)
 		}
-		fmt.Fprintf(&b, "lock=%v, session=%s, tags=%s", o.dur, s, o.tags)
+		fmt.Fprintf(&b, "lock=%v, poll=%v, session=%s, tags=%s", o.dur, o.poll, s, o.tags)
 	case opAckWork:
 		c := "nil"
 		if o.item != nil {
@@ -143,7 +148,7 @@ func (o op) String() string {
 		fmt.Fprintf(&b, "idle=%v", o.dur2)
 	case opAppend:
 		fmt.Fprintf(&b, "%q, exec=%d, events=%s", o.instance, o.exec, describeEvents(o.events))
-	case opRead, opGetKVAll:
+	case opRead, opGetKVAll, opCorrupt:
 		fmt.Fprintf(&b, "%q", o.instance)
 	case opReadExec:
 		fmt.Fprintf(&b, "%q, exec=%d", o.instance, o.exec)
@@ -163,7 +168,7 @@ func (o op) String() string {
 			ids = fmt.Sprintf("%q", o.bulk.InstanceIDs)
 		}
 		fmt.Fprintf(&b, "ids=%s, completedBefore=%v, limit=%v", ids, deref(o.bulk.CompletedBefore), deref(o.bulk.Limit))
-	case opAdvance:
+	case opAdvance, opStepBack:
 		fmt.Fprintf(&b, "%v", o.dur)
 	}
 	b.WriteString(")")
@@ -246,10 +251,12 @@ func classify(err error) error {
 	return errOther
 }
 
-// exec issues o against p (and clock, for opAdvance) and returns what it
-// returned. Fetches never wait (poll timeout 0).
-func exec(ctx context.Context, p duroxide.Provider, clock *fakeclock.Fake, o op) result {
+// exec issues o against h's provider (its clock for opAdvance and
+// opStepBack, its hooks for opCorrupt) and returns what it returned.
+// Fetches wait up to o.poll (0: they never wait).
+func exec(ctx context.Context, h *spec.Harness, o op) result {
 	var r result
+	p := h.Provider
 	if o.cancelled {
 		c, cancel := context.WithCancel(ctx)
 		cancel()
@@ -261,7 +268,7 @@ func exec(ctx context.Context, p duroxide.Provider, clock *fakeclock.Fake, o op)
 	case opEnqueueWorker:
 		r.err = p.EnqueueForWorker(ctx, o.item)
 	case opFetchOrch:
-		r.orch, r.err = p.FetchOrchestrationItem(ctx, o.dur, 0, o.filter)
+		r.orch, r.err = p.FetchOrchestrationItem(ctx, o.dur, o.poll, o.filter)
 	case opAckOrch:
 		r.err = p.AckOrchestrationItem(ctx, o.token, o.ack)
 	case opAbandonOrch:
@@ -269,7 +276,7 @@ func exec(ctx context.Context, p duroxide.Provider, clock *fakeclock.Fake, o op)
 	case opRenewOrch:
 		r.err = p.RenewOrchestrationItemLock(ctx, o.token, o.dur)
 	case opFetchWork:
-		r.work, r.err = p.FetchWorkItem(ctx, o.dur, 0, o.session, o.tags)
+		r.work, r.err = p.FetchWorkItem(ctx, o.dur, o.poll, o.session, o.tags)
 	case opAckWork:
 		r.err = p.AckWorkItem(ctx, o.token, o.item)
 	case opAbandonWork:
@@ -314,7 +321,14 @@ func exec(ctx context.Context, p duroxide.Provider, clock *fakeclock.Fake, o op)
 			r.deleted, r.err = a.DeleteInstanceBulk(ctx, o.bulk)
 		}
 	case opAdvance:
-		r.err = clock.Advance(o.dur)
+		r.err = h.Clock.Advance(o.dur)
+	case opStepBack:
+		r.err = h.Clock.StepBack(o.dur)
+	case opCorrupt:
+		r.err = errors.New("the harness has no hooks")
+		if h.Hooks != nil {
+			r.err = h.Hooks.CorruptInstanceHistory(ctx, o.instance)
+		}
 	}
 	r.errKind = classify(r.err)
 	return r

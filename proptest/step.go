@@ -64,6 +64,27 @@ func (m *model) step(o op, got result) string {
 			return fmt.Sprintf("advancing the fake clock failed: %v", got.err)
 		}
 		m.now += int64(o.dur)
+		m.latest = max(m.latest, m.now)
+		return ""
+	case opStepBack:
+		if got.err != nil {
+			return fmt.Sprintf("stepping the fake clock back failed: %v", got.err)
+		}
+		m.now -= int64(o.dur)
+		m.steppedBack = true
+		return ""
+	case opCorrupt:
+		if got.err != nil {
+			return fmt.Sprintf("the harness's CorruptInstanceHistory hook failed: %v", got.err)
+		}
+		if in := m.insts[o.instance]; in != nil {
+			for id, e := range in.execs {
+				if len(e.events) > 0 {
+					e.corrupt = true
+					in.execs[id] = e
+				}
+			}
+		}
 		return ""
 	}
 	return fmt.Sprintf("unknown op %v", o.kind)
@@ -218,8 +239,17 @@ func (m *model) compareOrchItem(want, got *duroxide.LockedOrchestrationItem) str
 	if got.AttemptCount != want.AttemptCount {
 		return fmt.Sprintf("attempt counts: fetch of %q returned AttemptCount %d, want %d (the batch maximum after this delivery)", id, got.AttemptCount, want.AttemptCount)
 	}
-	if got.HistoryError != "" {
-		return fmt.Sprintf("history: fetch of %q reported HistoryError %q for readable history", id, got.HistoryError)
+	if want.HistoryError != "" {
+		switch {
+		case got.HistoryError == "":
+			return fmt.Sprintf("history error: fetch of %q execution %d, whose stored history is undecodable, returned no HistoryError (history %s)", id, want.ExecutionID, describeEvents(got.History))
+		case len(got.History) > 0:
+			return fmt.Sprintf("history error: fetch of %q reported HistoryError %q but returned history %s; want it empty", id, got.HistoryError, describeEvents(got.History))
+		case got.KVSnapshot == nil || len(got.KVSnapshot) > 0:
+			return fmt.Sprintf("history error: fetch of %q reported HistoryError %q with snapshot %v; want an empty, non-nil map", id, got.HistoryError, got.KVSnapshot)
+		}
+	} else if got.HistoryError != "" {
+		return fmt.Sprintf("history error: fetch of %q reported HistoryError %q for readable history", id, got.HistoryError)
 	}
 	if got.OrchestrationName != want.OrchestrationName || got.Version != want.Version || got.ExecutionID != want.ExecutionID {
 		return fmt.Sprintf("identity: fetch of %q returned name %q version %q execution %d, want %q %q %d (record: %v)",
@@ -575,7 +605,7 @@ func (m *model) stepAckWork(o op, got result) string {
 		case duroxide.ActivityFailedItem:
 			target = c.Instance
 		}
-		if target == "" {
+		if target == "" || duroxide.ValidateWorkItem(o.item) != nil {
 			allowed = appendErr(allowed, duroxide.ErrInvalidArgument)
 			why += "; bad completion " + describeItem(o.item)
 		}
@@ -712,10 +742,23 @@ func (m *model) stepRead(o op, got result) string {
 	if o.instance == "" {
 		allowed = []error{duroxide.ErrInvalidArgument}
 	}
+	in := m.insts[o.instance]
+	if in != nil && (o.kind == opRead || o.kind == opReadExec) {
+		exec := o.exec
+		if o.kind == opRead {
+			exec = latestExec(in)
+		}
+		if in.execs[exec].corrupt {
+			p, _ := outcome(o, []error{duroxide.ErrCorruptData}, got, fmt.Sprintf("execution %d holds undecodable history", exec))
+			if p != "" {
+				return "history error: " + p
+			}
+			return ""
+		}
+	}
 	if p, failed := outcome(o, allowed, got, "empty instance id"); p != "" || failed {
 		return p
 	}
-	in := m.insts[o.instance]
 	switch o.kind {
 	case opRead, opReadExec:
 		var want []duroxide.Event
@@ -902,7 +945,12 @@ func (m *model) stepDeleteBulk(o op, got result) string {
 			roots = append(roots, id)
 		}
 	}
-	slices.SortFunc(roots, func(a, b string) int { return cmp.Compare(m.insts[a].createdOrder, m.insts[b].createdOrder) })
+	slices.SortFunc(roots, func(a, b string) int {
+		if c := cmp.Compare(m.insts[a].createdAt, m.insts[b].createdAt); c != 0 {
+			return c // by creation time: after the clock stepped back, a later creation may be older
+		}
+		return cmp.Compare(m.insts[a].createdOrder, m.insts[b].createdOrder)
+	})
 	limit := duroxide.DefaultBulkLimit
 	if f.Limit != nil {
 		limit = *f.Limit

@@ -422,6 +422,61 @@ func (p *Provider) mutSessionPartitions(owner string) []string {
 		Replacement: `if err := checkKinds(op, "events", events); err != nil && !p.mut.on("append_stores_pointer_kinds") {`,
 	},
 
+	{
+		Name:        "kv_empty_value_deletes",
+		Bug:         "a key/value write of the empty string is stored as a deletion (as a store that maps \"\" to NULL would): the key reads as absent",
+		File:        "orchestrator.go",
+		Func:        "Provider.applyMetadata",
+		Original:    `applyKV(in, a.HistoryDelta, now)`,
+		Replacement: "applyKV(in, a.HistoryDelta, now)\n\tif p.mut.on(\"kv_empty_value_deletes\") {\n\t\tmutEmptyValuesDeleted(in)\n\t}",
+		Helper: `
+// mutEmptyValuesDeleted turns the current execution's empty-string writes
+// into tombstones.
+func mutEmptyValuesDeleted(in *instance) {
+	for key, d := range in.kvDelta {
+		if d.value != nil && *d.value == "" {
+			in.kvDelta[key] = kvDelta{at: d.at}
+		}
+	}
+}`,
+	},
+	{
+		Name:        "history_error_hidden",
+		Bug:         "a fetch of undecodable history hides the error: it returns an empty history and no HistoryError, so the runtime replays from scratch instead of poisoning the instance",
+		File:        "orchestrator.go",
+		Func:        "Provider.lockAndBuild",
+		Original:    "if herr != \"\" {\n\t\titem.History = []duroxide.Event{}",
+		Replacement: "if herr != \"\" && p.mut.on(\"history_error_hidden\") {\n\t\thistory = []duroxide.Event{}\n\t\therr = \"\"\n\t}\n\tif herr != \"\" {\n\t\titem.History = []duroxide.Event{}",
+	},
+	{
+		Name:        "tag_match_case_insensitive",
+		Bug:         "tags match case-insensitively: a worker filtering on \"gpu\" takes items tagged \"GPU\"",
+		File:        "worker.go",
+		Func:        "workerQueue.add",
+		Original:    `class: tagClass(item.Tag)`,
+		Replacement: `class: mutFoldClass(w.mut.on("tag_match_case_insensitive"), tagClass(item.Tag))`,
+		More: []Point{{
+			File:        "worker.go",
+			Func:        "Provider.tryFetchWork",
+			Original:    `best := w.firstPlain(classes)`,
+			Replacement: "if p.mut.on(\"tag_match_case_insensitive\") && classes != nil {\n\t\tfolded := make([]string, len(classes))\n\t\tfor i, c := range classes {\n\t\t\tfolded[i] = mutFoldClass(true, c)\n\t\t}\n\t\tclasses = folded\n\t}\n\tbest := w.firstPlain(classes)",
+		}},
+		Helper: `
+// mutFoldClass lower-cases an ASCII tag class when on.
+func mutFoldClass(on bool, class string) string {
+	if !on {
+		return class
+	}
+	b := []byte(class)
+	for i, c := range b {
+		if 'A' <= c && c <= 'Z' {
+			b[i] = c + 'a' - 'A'
+		}
+	}
+	return string(b)
+}`,
+	},
+
 	// --- Management ---
 	{
 		Name:        "delete_leaves_worker_items",

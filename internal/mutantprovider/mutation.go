@@ -63,6 +63,9 @@ var mutations = []Mutation{
 	{Name: "worker_ack_stores_pointer_details", Bug: "worker ack does not validate its completion: an ActivityFailed whose ErrorDetails is a pointer (&Infrastructure{}) is stored, sharing the caller's value, and no JSON-backed provider could store it", Where: "worker.go: Provider.AckWorkItem"},
 	{Name: "kv_tombstones_ignored", Bug: "client key/value reads ignore the current execution's deletions and return the stored value", Where: "history.go: Provider.GetKVValue"},
 	{Name: "append_stores_pointer_kinds", Bug: "append_with_execution does not validate event kinds: a pointer kind (&KeyValueSet{}) is appended, sharing the caller's value, and no JSON-backed provider could store it", Where: "history.go: Provider.AppendWithExecution"},
+	{Name: "kv_empty_value_deletes", Bug: "a key/value write of the empty string is stored as a deletion (as a store that maps \"\" to NULL would): the key reads as absent", Where: "orchestrator.go: Provider.applyMetadata"},
+	{Name: "history_error_hidden", Bug: "a fetch of undecodable history hides the error: it returns an empty history and no HistoryError, so the runtime replays from scratch instead of poisoning the instance", Where: "orchestrator.go: Provider.lockAndBuild"},
+	{Name: "tag_match_case_insensitive", Bug: "tags match case-insensitively: a worker filtering on \"gpu\" takes items tagged \"GPU\"", Where: "worker.go: workerQueue.add"},
 	{Name: "delete_leaves_worker_items", Bug: "deleting an instance leaves its queued and locked work items behind", Where: "admin.go: Provider.deleteAtomic"},
 	{Name: "delete_keeps_instance_lock", Bug: "deleting an instance does not release its lock: an in-flight ack with the old token succeeds", Where: "admin.go: Provider.deleteAtomic"},
 	{Name: "delete_ignores_running", Bug: "a non-forced delete deletes running instances", Where: "admin.go: Provider.deleteAtomic"},
@@ -152,4 +155,30 @@ func (p *Provider) mutSessionPartitions(owner string) []string {
 		}
 	}
 	return parts
+}
+
+// Helper of mutation "kv_empty_value_deletes".
+// mutEmptyValuesDeleted turns the current execution's empty-string writes
+// into tombstones.
+func mutEmptyValuesDeleted(in *instance) {
+	for key, d := range in.kvDelta {
+		if d.value != nil && *d.value == "" {
+			in.kvDelta[key] = kvDelta{at: d.at}
+		}
+	}
+}
+
+// Helper of mutation "tag_match_case_insensitive".
+// mutFoldClass lower-cases an ASCII tag class when on.
+func mutFoldClass(on bool, class string) string {
+	if !on {
+		return class
+	}
+	b := []byte(class)
+	for i, c := range b {
+		if 'A' <= c && c <= 'Z' {
+			b[i] = c + 'a' - 'A'
+		}
+	}
+	return string(b)
 }

@@ -13,7 +13,9 @@
 //	enqueue_retains_caller_item
 //	fetch_reads_first_execution
 //	history_aliased
+//	history_error_hidden
 //	ignore_attempt_ignored
+//	kv_empty_value_deletes
 //	kv_not_merged_on_completion
 //	kv_snapshot_includes_current_execution
 //	orphan_queue_messages_kept
@@ -235,6 +237,10 @@ func (p *Provider) lockAndBuild(in *instance, now int64, lockTimeout time.Durati
 		item.ExecutionID = duroxide.InitialExecutionID
 	}
 	history, herr := decodedHistory(in, in.execByID(item.ExecutionID))
+	if herr != "" && p.mut.on("history_error_hidden") {
+		history = []duroxide.Event{}
+		herr = ""
+	}
 	if herr != "" {
 		item.History = []duroxide.Event{}
 		item.HistoryError = herr
@@ -427,6 +433,9 @@ func (p *Provider) applyMetadata(in *instance, a duroxide.OrchestrationAck, now 
 	}
 	p.applyCustomStatus(in, a.HistoryDelta)
 	applyKV(in, a.HistoryDelta, now)
+	if p.mut.on("kv_empty_value_deletes") {
+		mutEmptyValuesDeleted(in)
+	}
 	if md.Status.IsTerminal() && !p.mut.on("kv_not_merged_on_completion") {
 		mergeKV(in)
 	}

@@ -7,6 +7,7 @@
 //	session_lease_never_expires
 //	session_lease_not_refreshed_by_owner
 //	tag_filter_ignored
+//	tag_match_case_insensitive
 //	worker_abandon_ignores_delay
 //	worker_ack_ignores_expiry
 //	worker_ack_keeps_item
@@ -265,7 +266,7 @@ func (w *workerQueue) setPart(q *sessQueue, part string) {
 // visibleAt.
 func (w *workerQueue) add(seq uint64, boxed duroxide.WorkItem, visibleAt, now int64) {
 	item := boxed.(duroxide.ActivityExecuteItem)
-	e := &workEntry{seq: seq, item: item, boxed: boxed, class: tagClass(item.Tag), visibleAt: visibleAt}
+	e := &workEntry{seq: seq, item: item, boxed: boxed, class: mutFoldClass(w.mut.on("tag_match_case_insensitive"), tagClass(item.Tag)), visibleAt: visibleAt}
 	w.count++
 	key := activityKey{item.Instance, item.ExecutionID, item.ID}
 	if head := w.byActivity[key]; head != nil {
@@ -566,6 +567,13 @@ func (p *Provider) tryFetchWork(now int64, lockTimeout time.Duration, cfg *durox
 	classes := filterClasses(filter)
 	if p.mut.on("tag_filter_ignored") {
 		classes = nil
+	}
+	if p.mut.on("tag_match_case_insensitive") && classes != nil {
+		folded := make([]string, len(classes))
+		for i, c := range classes {
+			folded[i] = mutFoldClass(true, c)
+		}
+		classes = folded
 	}
 	best := w.firstPlain(classes)
 	if cfg != nil {
