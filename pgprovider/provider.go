@@ -1,0 +1,329 @@
+package pgprovider
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"math"
+	"regexp"
+	"strconv"
+	"strings"
+	"sync/atomic"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
+	"github.com/jackc/pgx/v5/pgxpool"
+
+	"github.com/duroxide-go/duroxide"
+	"github.com/duroxide-go/duroxide/fakeclock"
+)
+
+// Version is pgprovider's version string.
+const Version = "0.1.0"
+
+// DefaultSchema is the schema a Provider uses unless [WithSchema] names
+// another.
+const DefaultSchema = "duroxide"
+
+// maxTxAttempts bounds how often a transaction that failed with a deadlock,
+// serialization failure or stale cached plan is retried before the call
+// returns a retryable error.
+const maxTxAttempts = 5
+
+// Option configures a Provider.
+//
+// Options are applied by New, in order, before the provider is shared.
+type Option func(*config)
+
+type config struct {
+	schema   string
+	clock    fakeclock.Clock
+	longPoll bool
+}
+
+// WithSchema makes the provider keep its tables in schema (default
+// [DefaultSchema]), so several stores can share one database. The name must
+// be 1 to 50 characters of lower-case ASCII letters, digits and
+// underscores, start with a letter or underscore, and not start with "pg_".
+func WithSchema(schema string) Option { return func(c *config) { c.schema = schema } }
+
+// WithClock makes the provider read all time from c and pass it into every
+// statement, instead of using the database's now(). It exists for tests on
+// a [fakeclock.Fake]: in production, leave the database's clock in charge,
+// so that machines whose clocks disagree cannot steal each other's locks.
+// Long polls wait on c's timers either way.
+func WithClock(c fakeclock.Clock) Option { return func(cfg *config) { cfg.clock = c } }
+
+// WithShortPolling makes fetches ignore their poll timeout and return at
+// once when there is no work; the provider then opens no listening
+// connection.
+func WithShortPolling() Option { return func(c *config) { c.longPoll = false } }
+
+// Provider is a durable duroxide provider on PostgreSQL. It implements
+// [duroxide.Provider] and [duroxide.ProviderAdmin].
+//
+// A Provider is safe for concurrent use by multiple goroutines, and several
+// Providers (in one process or many) may share one schema: every call is
+// one or a few transactions whose row locks follow the order documented in
+// the package doc. The pool belongs to the caller and must outlive the
+// Provider; [Provider.Close] releases what the Provider owns (its listening
+// connection). The zero value is not usable; call [New].
+type Provider struct {
+	pool     *pgxpool.Pool
+	schema   string
+	clock    fakeclock.Clock // nil: the database's now()
+	wait     fakeclock.Clock // long-poll timers: clock, or the wall clock
+	longPoll bool
+	channel  string // NOTIFY channel
+	sql      statements
+
+	tokenPrefix string
+	tokens      atomic.Uint64
+
+	listener *listener
+}
+
+// schemaName is what WithSchema accepts.
+var schemaName = regexp.MustCompile(`^[a-z_][a-z0-9_]{0,49}$`)
+
+// New returns a provider on pool, after migrating its schema to the newest
+// version this code knows (see [Migrate]). It fails with [ErrSchemaTooNew]
+// when the schema was migrated by newer code. ctx bounds the migration
+// only.
+func New(ctx context.Context, pool *pgxpool.Pool, opts ...Option) (*Provider, error) {
+	if pool == nil {
+		return nil, duroxide.Permanent("new", duroxide.ErrInvalidArgument, "invalid argument: nil pool")
+	}
+	cfg := config{schema: DefaultSchema, longPoll: true}
+	for _, o := range opts {
+		o(&cfg)
+	}
+	if err := checkSchemaName(cfg.schema); err != nil {
+		return nil, err
+	}
+	if err := Migrate(ctx, pool, cfg.schema); err != nil {
+		return nil, err
+	}
+	var b [8]byte
+	_, _ = rand.Read(b[:]) // never fails (crypto/rand panics on a broken system source)
+	p := &Provider{
+		pool:        pool,
+		schema:      cfg.schema,
+		clock:       cfg.clock,
+		wait:        cfg.clock,
+		longPoll:    cfg.longPoll,
+		channel:     cfg.schema + "_duroxide",
+		tokenPrefix: "pg-" + hex.EncodeToString(b[:]) + "-",
+	}
+	if p.wait == nil {
+		p.wait = fakeclock.Real()
+	}
+	p.sql = buildStatements(quoteIdent(cfg.schema))
+	if p.longPoll {
+		p.listener = newListener(pool, p.channel)
+	}
+	return p, nil
+}
+
+// checkSchemaName validates a schema name.
+func checkSchemaName(s string) error {
+	if !schemaName.MatchString(s) || strings.HasPrefix(s, "pg_") {
+		return duroxide.Permanent("new", duroxide.ErrInvalidArgument,
+			"invalid argument: schema name %q: want 1-50 of [a-z0-9_], not starting with a digit or pg_", s)
+	}
+	return nil
+}
+
+// quoteIdent quotes an identifier for SQL.
+func quoteIdent(s string) string { return `"` + strings.ReplaceAll(s, `"`, `""`) + `"` }
+
+var (
+	_ duroxide.Provider      = (*Provider)(nil)
+	_ duroxide.ProviderAdmin = (*Provider)(nil)
+)
+
+// Close stops the provider's listening connection and waits for its
+// goroutine. Calls in progress may fail; the pool is left open (it is the
+// caller's). Close is idempotent.
+func (p *Provider) Close() {
+	if p.listener != nil {
+		p.listener.close()
+	}
+}
+
+// Schema returns the provider's schema name.
+func (p *Provider) Schema() string { return p.schema }
+
+// Name returns "pgprovider".
+func (p *Provider) Name() string { return "pgprovider" }
+
+// Version returns [Version].
+func (p *Provider) Version() string { return Version }
+
+// AsManagementCapability returns p itself.
+func (p *Provider) AsManagementCapability() duroxide.ProviderAdmin { return p }
+
+// now returns the value every statement of one transaction receives as its
+// time parameter: the injected clock's time, or nil for the database's
+// now().
+func (p *Provider) now() any {
+	if p.clock == nil {
+		return nil
+	}
+	return p.clock.Now()
+}
+
+// newToken returns a fresh lock token, unique across providers.
+func (p *Provider) newToken() string {
+	var buf [64]byte
+	b := append(buf[:0], p.tokenPrefix...)
+	return string(strconv.AppendUint(b, p.tokens.Add(1), 36))
+}
+
+// us converts a duration to whole microseconds, the unit statements take.
+func us(d time.Duration) int64 { return int64(d / time.Microsecond) }
+
+// maxFireMs bounds fire times so that visibility stays inside timestamptz's
+// range (about year 290000).
+const maxFireMs = 8_000_000_000_000_000
+
+// fireAt converts a timer's fire_at_ms to a bounded int64.
+func fireAt(ms uint64) int64 { return int64(min(ms, maxFireMs)) }
+
+// maxID is the largest execution or event id a bigint column holds.
+const maxID = math.MaxInt64
+
+// inTx runs f in a transaction, retrying the whole transaction when it fails
+// with a deadlock (40P01), a serialization failure (40001) or a cached plan
+// invalidated by a schema change (0A000). f must be safe to run again; it
+// receives the transaction's time parameter. Errors f returns that are
+// already ProviderErrors pass through; database errors are classified.
+func (p *Provider) inTx(ctx context.Context, op string, f func(tx pgx.Tx, now any) error) error {
+	var err error
+	for attempt := 1; ; attempt++ {
+		err = p.tryTx(ctx, f)
+		if err == nil {
+			return nil
+		}
+		if !isRetryableTx(err) || attempt >= maxTxAttempts || ctx.Err() != nil {
+			break
+		}
+	}
+	return classify(op, err)
+}
+
+func (p *Provider) tryTx(ctx context.Context, f func(tx pgx.Tx, now any) error) (err error) {
+	tx, err := p.pool.Begin(ctx)
+	if err != nil {
+		return err
+	}
+	defer func() {
+		if err != nil {
+			_ = tx.Rollback(context.WithoutCancel(ctx))
+		}
+	}()
+	if err = f(tx, p.now()); err != nil {
+		return err
+	}
+	return tx.Commit(ctx)
+}
+
+// isRetryableTx reports whether a failed transaction may simply be run
+// again.
+func isRetryableTx(err error) bool {
+	var pe *pgconn.PgError
+	if errors.As(err, &pe) {
+		switch pe.Code {
+		case "40P01", "40001", "0A000":
+			return true
+		}
+	}
+	return false
+}
+
+// classify turns an error into a ProviderError: ProviderErrors pass
+// through; context ends, lost connections, deadlocks, serialization
+// failures, stale plans and resource shortages are retryable
+// ErrUnavailable; anything else is permanent.
+func classify(op string, err error) error {
+	if err == nil {
+		return nil
+	}
+	var pe *duroxide.ProviderError
+	if errors.As(err, &pe) {
+		return err
+	}
+	if errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) {
+		return duroxide.Retryable(op, err, "context ended: %v", err)
+	}
+	var pg *pgconn.PgError
+	if errors.As(err, &pg) {
+		switch {
+		case isRetryableTx(err),
+			strings.HasPrefix(pg.Code, "08"), // connection exception
+			strings.HasPrefix(pg.Code, "53"), // insufficient resources
+			strings.HasPrefix(pg.Code, "57"), // operator intervention (shutdown, cancel)
+			pg.Code == "55P03":               // lock not available
+			return duroxide.Retryable(op, fmt.Errorf("%w: %w", duroxide.ErrUnavailable, err), "database unavailable: %v", err)
+		}
+		return duroxide.Permanent(op, err, "database error: %v", err)
+	}
+	// Network errors, a closed pool, a connection lost mid-statement.
+	return duroxide.Retryable(op, fmt.Errorf("%w: %w", duroxide.ErrUnavailable, err), "database unavailable: %v", err)
+}
+
+// checkCtx returns a retryable error when ctx has already ended.
+func checkCtx(ctx context.Context, op string) error {
+	if err := ctx.Err(); err != nil {
+		return duroxide.Retryable(op, err, "context ended: %v", err)
+	}
+	return nil
+}
+
+// invalid returns a permanent ErrInvalidArgument error.
+func invalid(op, format string, args ...any) error {
+	return duroxide.Permanent(op, duroxide.ErrInvalidArgument, "invalid argument: "+format, args...)
+}
+
+// checkDuration refuses negative durations.
+func checkDuration(op, name string, d time.Duration) error {
+	if d < 0 {
+		return invalid(op, "%s must not be negative, got %v", name, d)
+	}
+	return nil
+}
+
+// checkInstance validates the context and an instance id.
+func checkInstance(ctx context.Context, op, instance string) error {
+	if err := checkCtx(ctx, op); err != nil {
+		return err
+	}
+	if instance == "" {
+		return invalid(op, "empty instance id")
+	}
+	return nil
+}
+
+// checkID refuses ids a bigint cannot hold.
+func checkID(op, name string, id uint64) error {
+	if id > maxID {
+		return invalid(op, "%s %d is too large (max %d)", name, id, int64(maxID))
+	}
+	return nil
+}
+
+// ms converts a database time to Unix milliseconds (0 before 1970).
+func ms(t time.Time) uint64 { return uint64(max(t.UnixMilli(), 0)) }
+
+func cloneStr(s *string) *string {
+	if s == nil {
+		return nil
+	}
+	v := *s
+	return &v
+}
+
+func formatUint(v uint64) string { return strconv.FormatUint(v, 10) }
