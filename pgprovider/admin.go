@@ -19,7 +19,7 @@ func notFound(op, instance string) error {
 // strings runs a query returning one text column.
 func (p *Provider) strings(ctx context.Context, op, sql string, args ...any) ([]string, error) {
 	var out []string
-	err := p.inTx(ctx, op, func(tx pgx.Tx, _ any) error {
+	err := p.autocommit(ctx, op, func(tx *txn, _ any) error {
 		rows, _ := tx.Query(ctx, sql, args...)
 		var err error
 		out, err = pgx.CollectRows(rows, pgx.RowTo[string])
@@ -57,7 +57,7 @@ func (p *Provider) ListExecutions(ctx context.Context, instance string) ([]uint6
 		return nil, err
 	}
 	ids := []uint64{}
-	err := p.inTx(ctx, op, func(tx pgx.Tx, _ any) error {
+	err := p.autocommit(ctx, op, func(tx *txn, _ any) error {
 		ids = ids[:0]
 		rows, _ := tx.Query(ctx, p.sql.ListExecutions, instance)
 		var id int64
@@ -88,7 +88,7 @@ func (p *Provider) LatestExecutionID(ctx context.Context, instance string) (uint
 		return 0, err
 	}
 	var id int64
-	err := p.inTx(ctx, op, func(tx pgx.Tx, _ any) error {
+	err := p.autocommit(ctx, op, func(tx *txn, _ any) error {
 		return tx.QueryRow(ctx, p.sql.LatestExecution, instance).Scan(&id)
 	})
 	return uint64(id), err
@@ -101,7 +101,7 @@ func (p *Provider) GetInstanceInfo(ctx context.Context, instance string) (duroxi
 		return duroxide.InstanceInfo{}, err
 	}
 	var info duroxide.InstanceInfo
-	err := p.inTx(ctx, op, func(tx pgx.Tx, _ any) error {
+	err := p.autocommit(ctx, op, func(tx *txn, _ any) error {
 		var exec int64
 		var status *string
 		var created, updated time.Time
@@ -135,7 +135,7 @@ func (p *Provider) GetExecutionInfo(ctx context.Context, instance string, execut
 		return duroxide.ExecutionInfo{}, invalid(op, "execution_id must not be 0")
 	}
 	var info duroxide.ExecutionInfo
-	err := p.inTx(ctx, op, func(tx pgx.Tx, _ any) error {
+	err := p.autocommit(ctx, op, func(tx *txn, _ any) error {
 		var status string
 		var started time.Time
 		var completed *time.Time
@@ -167,7 +167,7 @@ func (p *Provider) GetSystemMetrics(ctx context.Context) (duroxide.SystemMetrics
 		return duroxide.SystemMetrics{}, err
 	}
 	var m duroxide.SystemMetrics
-	err := p.inTx(ctx, op, func(tx pgx.Tx, _ any) error {
+	err := p.autocommit(ctx, op, func(tx *txn, _ any) error {
 		var c [6]int64
 		if err := tx.QueryRow(ctx, p.sql.SystemMetrics).Scan(&c[0], &c[1], &c[2], &c[3], &c[4], &c[5]); err != nil {
 			return err
@@ -189,7 +189,7 @@ func (p *Provider) GetQueueDepths(ctx context.Context) (duroxide.QueueDepths, er
 		return duroxide.QueueDepths{}, err
 	}
 	var d duroxide.QueueDepths
-	err := p.inTx(ctx, op, func(tx pgx.Tx, now any) error {
+	err := p.autocommit(ctx, op, func(tx *txn, now any) error {
 		var o, w int64
 		if err := tx.QueryRow(ctx, p.sql.QueueDepths, now).Scan(&o, &w); err != nil {
 			return err
@@ -216,7 +216,7 @@ func (p *Provider) GetParentID(ctx context.Context, instance string) (*string, e
 		return nil, err
 	}
 	var parent *string
-	err := p.inTx(ctx, op, func(tx pgx.Tx, _ any) error {
+	err := p.autocommit(ctx, op, func(tx *txn, _ any) error {
 		err := tx.QueryRow(ctx, p.sql.ParentID, instance).Scan(&parent)
 		if errors.Is(err, pgx.ErrNoRows) {
 			return notFound(op, instance)
@@ -228,7 +228,7 @@ func (p *Provider) GetParentID(ctx context.Context, instance string) (*string, e
 
 // tree returns root and its descendants, depth first, root first, the
 // largest child id first (as memprovider).
-func (p *Provider) tree(ctx context.Context, tx pgx.Tx, root string) ([]string, error) {
+func (p *Provider) tree(ctx context.Context, tx *txn, root string) ([]string, error) {
 	rows, _ := tx.Query(ctx, p.sql.Descendants, root)
 	children := map[string][]string{}
 	var id, parent string
@@ -264,7 +264,7 @@ func (p *Provider) GetInstanceTree(ctx context.Context, instance string) (duroxi
 		return duroxide.InstanceTree{}, err
 	}
 	var all []string
-	err := p.inTx(ctx, op, func(tx pgx.Tx, _ any) error {
+	err := p.autocommit(ctx, op, func(tx *txn, _ any) error {
 		var err error
 		all, err = p.tree(ctx, tx, instance)
 		return err
@@ -281,7 +281,7 @@ func (p *Provider) DeleteInstance(ctx context.Context, instance string, force bo
 		return duroxide.DeleteInstanceResult{}, err
 	}
 	var res duroxide.DeleteInstanceResult
-	err := p.inTx(ctx, op, func(tx pgx.Tx, _ any) error {
+	err := p.inTx(ctx, op, func(tx *txn, _ any) error {
 		ids, err := p.tree(ctx, tx, instance)
 		if err != nil {
 			return err
@@ -308,7 +308,7 @@ func (p *Provider) DeleteInstance(ctx context.Context, instance string, force bo
 }
 
 // lockSorted locks the instance rows of ids in id order.
-func (p *Provider) lockSorted(ctx context.Context, tx pgx.Tx, ids []string) error {
+func (p *Provider) lockSorted(ctx context.Context, tx *txn, ids []string) error {
 	rows, _ := tx.Query(ctx, p.sql.LockInstancesSorted, ids)
 	rows.Close()
 	return rows.Err()
@@ -332,7 +332,7 @@ func (p *Provider) DeleteInstancesAtomic(ctx context.Context, ids []string, forc
 	}
 	list := slices.Compact(slices.Sorted(slices.Values(ids)))
 	var res duroxide.DeleteInstanceResult
-	err := p.inTx(ctx, op, func(tx pgx.Tx, _ any) error {
+	err := p.inTx(ctx, op, func(tx *txn, _ any) error {
 		if err := p.lockSorted(ctx, tx, list); err != nil {
 			return err
 		}
@@ -344,7 +344,7 @@ func (p *Provider) DeleteInstancesAtomic(ctx context.Context, ids []string, forc
 }
 
 // deleteLocked checks and deletes ids, whose rows tx holds.
-func (p *Provider) deleteLocked(ctx context.Context, tx pgx.Tx, op string, ids []string, force bool) (duroxide.DeleteInstanceResult, error) {
+func (p *Provider) deleteLocked(ctx context.Context, tx *txn, op string, ids []string, force bool) (duroxide.DeleteInstanceResult, error) {
 	var res duroxide.DeleteInstanceResult
 	if !force {
 		var id string
@@ -371,7 +371,7 @@ func (p *Provider) deleteLocked(ctx context.Context, tx pgx.Tx, op string, ids [
 		p.sql.DeleteExecutionsOf, p.sql.DeleteKVOf, p.sql.DeleteKVDeltaOf, p.sql.DeleteInstancesOf} {
 		b.Queue(s, ids)
 	}
-	br := tx.SendBatch(ctx, b)
+	br := tx.Batch(ctx, b, true)
 	defer br.Close()
 	var n [7]int64
 	for i := range n {
@@ -390,7 +390,7 @@ func (p *Provider) deleteLocked(ctx context.Context, tx pgx.Tx, op string, ids [
 
 // selectInstances returns instances with a record matching f, oldest
 // first; terminalRoots keeps only terminal roots.
-func (p *Provider) selectInstances(ctx context.Context, tx pgx.Tx, f duroxide.InstanceFilter, terminalRoots bool) ([]string, error) {
+func (p *Provider) selectInstances(ctx context.Context, tx *txn, f duroxide.InstanceFilter, terminalRoots bool) ([]string, error) {
 	if f.InstanceIDs != nil && len(f.InstanceIDs) == 0 {
 		return nil, nil
 	}
@@ -417,7 +417,7 @@ func (p *Provider) DeleteInstanceBulk(ctx context.Context, filter duroxide.Insta
 		return duroxide.DeleteInstanceResult{}, err
 	}
 	var total duroxide.DeleteInstanceResult
-	err := p.inTx(ctx, op, func(tx pgx.Tx, _ any) error {
+	err := p.inTx(ctx, op, func(tx *txn, _ any) error {
 		total = duroxide.DeleteInstanceResult{}
 		roots, err := p.selectInstances(ctx, tx, filter, true)
 		if err != nil {
@@ -452,7 +452,7 @@ func (p *Provider) PruneExecutions(ctx context.Context, instance string, opts du
 		return duroxide.PruneResult{}, err
 	}
 	var res duroxide.PruneResult
-	err := p.inTx(ctx, op, func(tx pgx.Tx, _ any) error {
+	err := p.inTx(ctx, op, func(tx *txn, _ any) error {
 		var err error
 		res, err = p.prune(ctx, tx, op, instance, opts)
 		return err
@@ -462,7 +462,7 @@ func (p *Provider) PruneExecutions(ctx context.Context, instance string, opts du
 
 // prune deletes an instance's prunable executions; the instance row is
 // locked first.
-func (p *Provider) prune(ctx context.Context, tx pgx.Tx, op, instance string, opts duroxide.PruneOptions) (duroxide.PruneResult, error) {
+func (p *Provider) prune(ctx context.Context, tx *txn, op, instance string, opts duroxide.PruneOptions) (duroxide.PruneResult, error) {
 	var current int64
 	err := tx.QueryRow(ctx, p.sql.LockInstanceRow, instance).Scan(&current)
 	if errors.Is(err, pgx.ErrNoRows) {
@@ -504,7 +504,7 @@ func (p *Provider) prune(ctx context.Context, tx pgx.Tx, op, instance string, op
 		b.Queue(p.sql.PruneExecution, instance, e.id)
 	}
 	if b.Len() > 0 {
-		if err := tx.SendBatch(ctx, b).Close(); err != nil {
+		if err := tx.Batch(ctx, b, false).Close(); err != nil {
 			return duroxide.PruneResult{}, err
 		}
 	}
@@ -519,7 +519,7 @@ func (p *Provider) PruneExecutionsBulk(ctx context.Context, filter duroxide.Inst
 		return duroxide.PruneResult{}, err
 	}
 	var total duroxide.PruneResult
-	err := p.inTx(ctx, op, func(tx pgx.Tx, _ any) error {
+	err := p.inTx(ctx, op, func(tx *txn, _ any) error {
 		total = duroxide.PruneResult{}
 		ids, err := p.selectInstances(ctx, tx, filter, false)
 		if err != nil {

@@ -3,7 +3,6 @@ package pgprovider
 import (
 	"context"
 	"errors"
-	"slices"
 
 	"github.com/jackc/pgx/v5"
 
@@ -39,20 +38,23 @@ func (p *Provider) ReadWithExecution(ctx context.Context, instance string, execu
 // statement.
 func (p *Provider) readEvents(ctx context.Context, op, instance string, executionID uint64) ([]duroxide.Event, error) {
 	var out []duroxide.Event
-	err := p.inTx(ctx, op, func(tx pgx.Tx, _ any) error {
+	err := p.autocommit(ctx, op, func(tx *txn, _ any) error {
 		var rows pgx.Rows
 		if executionID == 0 {
 			rows, _ = tx.Query(ctx, p.sql.ReadLatest, instance)
 		} else {
 			rows, _ = tx.Query(ctx, p.sql.ReadExecution, instance, int64(executionID))
 		}
-		events, err := decodeRows(rows, instance, executionID)
-		var ce *corruptError
-		if errors.As(err, &ce) {
-			return duroxide.Permanent(op, duroxide.ErrCorruptData, "%s", ce.msg)
+		stored, err := pgx.CollectRows(rows, scanStoredEvent)
+		if err != nil {
+			return err
+		}
+		events, herr := decodeEvents(stored, instance, executionID)
+		if herr != "" {
+			return duroxide.Permanent(op, duroxide.ErrCorruptData, "%s", herr)
 		}
 		out = events
-		return err
+		return nil
 	})
 	return out, err
 }
@@ -78,28 +80,18 @@ func (p *Provider) AppendWithExecution(ctx context.Context, instance string, exe
 	if len(events) == 0 {
 		return nil
 	}
-	return p.inTx(ctx, op, func(tx pgx.Tx, _ any) error {
+	return p.inTx(ctx, op, func(tx *txn, _ any) error {
 		b := &pgx.Batch{}
 		b.Queue(p.sql.EnsureInstance, instance)
-		b.Queue(p.sql.AppendHistory, instance, int64(executionID), w.eventIDs, w.events)
+		b.Queue(p.sql.InsertHistory, instance, int64(executionID), w.eventIDs, w.events)
 		b.Queue(p.sql.Notify, p.channel)
-		br := tx.SendBatch(ctx, b)
+		br := tx.Batch(ctx, b, true)
 		defer br.Close()
 		if _, err := br.Exec(); err != nil {
 			return err
 		}
-		rows, _ := br.Query()
-		inserted, err := pgx.CollectRows(rows, pgx.RowTo[int64])
-		if err != nil {
-			return err
-		}
-		if len(inserted) < len(w.eventIDs) {
-			slices.Sort(inserted)
-			for _, id := range w.eventIDs {
-				if _, found := slices.BinarySearch(inserted, id); !found {
-					return duroxide.Permanent(op, duroxide.ErrDuplicateEvent, "Failed to append history: event_id %d already exists in execution %d", id, executionID)
-				}
-			}
+		if _, err := br.Exec(); err != nil {
+			return duplicateEvent(op, err, executionID)
 		}
 		return br.Close()
 	})
@@ -113,7 +105,7 @@ func (p *Provider) GetCustomStatus(ctx context.Context, instance string, lastSee
 	}
 	var status *string
 	var version int64
-	err := p.inTx(ctx, op, func(tx pgx.Tx, _ any) error {
+	err := p.autocommit(ctx, op, func(tx *txn, _ any) error {
 		err := tx.QueryRow(ctx, p.sql.CustomStatus, instance).Scan(&status, &version)
 		if errors.Is(err, pgx.ErrNoRows) {
 			version = 0
@@ -136,7 +128,7 @@ func (p *Provider) GetKVValue(ctx context.Context, instance, key string) (string
 	}
 	var inDelta bool
 	var delta, store *string
-	err := p.inTx(ctx, op, func(tx pgx.Tx, _ any) error {
+	err := p.autocommit(ctx, op, func(tx *txn, _ any) error {
 		return tx.QueryRow(ctx, p.sql.KvGet, instance, key).Scan(&inDelta, &delta, &store)
 	})
 	if err != nil {
@@ -159,12 +151,12 @@ func (p *Provider) GetKVAllValues(ctx context.Context, instance string) (map[str
 		return nil, err
 	}
 	out := make(map[string]string)
-	err := p.inTx(ctx, op, func(tx pgx.Tx, _ any) error {
+	err := p.autocommit(ctx, op, func(tx *txn, _ any) error {
 		clear(out)
 		b := &pgx.Batch{}
 		b.Queue(p.sql.KvAllStore, instance)
 		b.Queue(p.sql.KvAllDelta, instance)
-		br := tx.SendBatch(ctx, b)
+		br := tx.Batch(ctx, b, false)
 		defer br.Close()
 		var key string
 		var value *string

@@ -1,6 +1,7 @@
 package pgprovider
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -33,7 +34,7 @@ func (p *Provider) EnqueueForOrchestrator(ctx context.Context, item duroxide.Wor
 	if err != nil {
 		return invalid(op, "%v", err)
 	}
-	return p.inTx(ctx, op, func(tx pgx.Tx, now any) error {
+	return p.autocommit(ctx, op, func(tx *txn, now any) error {
 		_, err := tx.Exec(ctx, p.sql.EnqueueOrch, now, id, item.Variant(), string(b), us(delay), p.channel)
 		return err
 	})
@@ -108,7 +109,7 @@ func (p *Provider) FetchOrchestrationItem(ctx context.Context, lockTimeout, poll
 	var out *duroxide.LockedOrchestrationItem
 	err := p.poll(ctx, op, pollTimeout, func() (pollResult, error) {
 		var r pollResult
-		err := p.inTx(ctx, op, func(tx pgx.Tx, now any) error {
+		err := p.inTx(ctx, op, func(tx *txn, now any) error {
 			out, r = nil, pollResult{wakeUs: -1, now: nowTime(now)}
 			item, err := p.tryFetchOrch(ctx, tx, now, lockTimeout, filter != nil, ranges)
 			if err != nil || item != nil {
@@ -116,7 +117,7 @@ func (p *Provider) FetchOrchestrationItem(ctx context.Context, lockTimeout, poll
 				return err
 			}
 			if pollTimeout > 0 && p.longPoll {
-				r.wakeUs, err = scanWake(tx.QueryRow(ctx, p.sql.OrchWake, now))
+				r.wakeUs, err = wakeAndCommit(ctx, tx, p.sql.OrchWake, now)
 			}
 			return err
 		})
@@ -154,8 +155,20 @@ func scanWake(row pgx.Row) (int64, error) {
 	return max(*us, 0), nil
 }
 
+// wakeAndCommit runs a wake query and commits, in one round trip.
+func wakeAndCommit(ctx context.Context, tx *txn, sql string, now any) (int64, error) {
+	b := &pgx.Batch{}
+	b.Queue(sql, now)
+	br := tx.Batch(ctx, b, true)
+	us, err := scanWake(br.QueryRow())
+	if cerr := br.Close(); err == nil {
+		err = cerr
+	}
+	return us, err
+}
+
 // tryFetchOrch is one fetch attempt inside tx.
-func (p *Provider) tryFetchOrch(ctx context.Context, tx pgx.Tx, now any, lockTimeout time.Duration, filtered bool, ranges [6][]string) (*duroxide.LockedOrchestrationItem, error) {
+func (p *Provider) tryFetchOrch(ctx context.Context, tx *txn, now any, lockTimeout time.Duration, filtered bool, ranges [6][]string) (*duroxide.LockedOrchestrationItem, error) {
 	skipped := []string{}
 	for {
 		var c candidate
@@ -185,7 +198,7 @@ func (p *Provider) tryFetchOrch(ctx context.Context, tx pgx.Tx, now any, lockTim
 
 // lockAndBuild writes the lock on c (whose row tx holds), tags its visible
 // messages as the batch and builds the item.
-func (p *Provider) lockAndBuild(ctx context.Context, tx pgx.Tx, now any, c candidate, lockTimeout time.Duration) (*duroxide.LockedOrchestrationItem, error) {
+func (p *Provider) lockAndBuild(ctx context.Context, tx *txn, now any, c candidate, lockTimeout time.Duration) (*duroxide.LockedOrchestrationItem, error) {
 	token := p.newToken()
 	item := &duroxide.LockedOrchestrationItem{LockToken: token}
 	item.Instance = c.id
@@ -202,7 +215,7 @@ func (p *Provider) lockAndBuild(ctx context.Context, tx pgx.Tx, now any, c candi
 	b.Queue(p.sql.TagBatch, now, c.id, token)
 	b.Queue(p.sql.ReadHistory, c.id, int64(item.ExecutionID))
 	b.Queue(p.sql.ReadKVStore, c.id)
-	br := tx.SendBatch(ctx, b)
+	br := tx.Batch(ctx, b, true)
 	defer br.Close()
 	if _, err := br.Exec(); err != nil {
 		return nil, err
@@ -221,7 +234,26 @@ func (p *Provider) lockAndBuild(ctx context.Context, tx pgx.Tx, now any, c candi
 	if err != nil {
 		return nil, err
 	}
-	slices.SortFunc(msgs, func(a, b msg) int { return int(a.id - b.id) })
+	rows, _ = br.Query()
+	events, err := pgx.CollectRows(rows, scanStoredEvent)
+	if err != nil {
+		return nil, err
+	}
+	rows, _ = br.Query()
+	kv := map[string]duroxide.KvEntry{}
+	var key, value string
+	var at int64
+	if _, err := pgx.ForEachRow(rows, []any{&key, &value, &at}, func() error {
+		kv[key] = duroxide.KvEntry{Value: value, LastUpdatedAtMs: uint64(max(at, 0))}
+		return nil
+	}); err != nil {
+		return nil, err
+	}
+	if err := br.Close(); err != nil { // commits
+		return nil, err
+	}
+
+	slices.SortFunc(msgs, func(a, b msg) int { return cmp.Compare(a.id, b.id) })
 	for _, m := range msgs {
 		item.AttemptCount = max(item.AttemptCount, uint32(m.attempts))
 		w, err := duroxide.UnmarshalWorkItem([]byte(m.item))
@@ -233,36 +265,16 @@ func (p *Provider) lockAndBuild(ctx context.Context, tx pgx.Tx, now any, c candi
 	if !c.hasRecord {
 		fallbackIdentity(item)
 	}
-
-	rows, _ = br.Query()
-	history, herr := decodeRows(rows, c.id, item.ExecutionID)
-	if herr != nil {
-		var ce *corruptError
-		if !errors.As(herr, &ce) {
-			return nil, herr
-		}
+	history, herr := decodeEvents(events, c.id, item.ExecutionID)
+	if herr != "" {
 		item.History = []duroxide.Event{}
-		item.HistoryError = ce.msg
+		item.HistoryError = herr
 		item.KVSnapshot = map[string]duroxide.KvEntry{}
-		if _, err := br.Query(); err != nil { // drain the key/value read
-			return nil, err
-		}
 		return item, nil
 	}
 	item.History = history
 	if !c.hasRecord {
 		nameFromHistory(item)
-	}
-	rows, _ = br.Query()
-	kv := map[string]duroxide.KvEntry{}
-	var key, value string
-	var at int64
-	_, err = pgx.ForEachRow(rows, []any{&key, &value, &at}, func() error {
-		kv[key] = duroxide.KvEntry{Value: value, LastUpdatedAtMs: uint64(max(at, 0))}
-		return nil
-	})
-	if err != nil {
-		return nil, err
 	}
 	if len(kv) > 0 {
 		item.KVSnapshot = kv
@@ -304,31 +316,30 @@ func nameFromHistory(item *duroxide.LockedOrchestrationItem) {
 	}
 }
 
-// corruptError is a history row that does not decode.
-type corruptError struct{ msg string }
+// storedEvent is a history row before decoding.
+type storedEvent struct {
+	id   int64
+	text string
+}
 
-func (e *corruptError) Error() string { return e.msg }
+func scanStoredEvent(r pgx.CollectableRow) (storedEvent, error) {
+	var e storedEvent
+	err := r.Scan(&e.id, &e.text)
+	return e, err
+}
 
-// decodeRows decodes (event_id, event) rows in order.
-func decodeRows(rows pgx.Rows, instance string, executionID uint64) ([]duroxide.Event, error) {
-	defer rows.Close()
-	out := []duroxide.Event{}
-	var id int64
-	var text string
-	for i := 0; rows.Next(); i++ {
-		if err := rows.Scan(&id, &text); err != nil {
-			return nil, err
-		}
-		var ev duroxide.Event
-		if err := ev.UnmarshalJSON([]byte(text)); err != nil {
-			rows.Close()
-			return nil, &corruptError{msg: fmt.Sprintf(
+// decodeEvents decodes history rows in order, or returns the text of the
+// first that does not decode.
+func decodeEvents(rows []storedEvent, instance string, executionID uint64) ([]duroxide.Event, string) {
+	out := make([]duroxide.Event, len(rows))
+	for i, r := range rows {
+		if err := out[i].UnmarshalJSON([]byte(r.text)); err != nil {
+			return nil, fmt.Sprintf(
 				"Failed to deserialize history: event at position %d (event_id %d) of instance %s execution %d is not decodable: %v",
-				i, id, instance, executionID, err)}
+				i, r.id, instance, executionID, err)
 		}
-		out = append(out, ev)
 	}
-	return out, rows.Err()
+	return out, ""
 }
 
 // AckOrchestrationItem implements [duroxide.Provider]. One transaction: it
@@ -353,7 +364,7 @@ func (p *Provider) AckOrchestrationItem(ctx context.Context, lockToken string, a
 	if err != nil {
 		return err
 	}
-	return p.inTx(ctx, op, func(tx pgx.Tx, now any) error {
+	return p.inTx(ctx, op, func(tx *txn, now any) error {
 		var instance string
 		var expired bool
 		err := tx.QueryRow(ctx, p.sql.AckLock, now, lockToken).Scan(&instance, &expired)
@@ -484,7 +495,7 @@ func clampID(id uint64) int64 {
 // applyAck queues every write of an ack in one batch, in lock order: the
 // instance's own rows (already locked), new target instance rows in id
 // order, then queue rows, then worker rows.
-func (p *Provider) applyAck(ctx context.Context, tx pgx.Tx, now any, op, instance, token string, a duroxide.OrchestrationAck, w *encodedAck) error {
+func (p *Provider) applyAck(ctx context.Context, tx *txn, now any, op, instance, token string, a duroxide.OrchestrationAck, w *encodedAck) error {
 	md := a.Metadata
 	named := md.OrchestrationName != nil && md.OrchestrationVersion != nil
 	var name, version string
@@ -506,7 +517,7 @@ func (p *Provider) applyAck(ctx context.Context, tx pgx.Tx, now any, op, instanc
 	exec := int64(a.ExecutionID)
 
 	b := &pgx.Batch{}
-	b.Queue(p.sql.AppendHistory, instance, exec, w.eventIDs, w.events)
+	b.Queue(p.sql.InsertHistory, instance, exec, w.eventIDs, w.events)
 	b.Queue(p.sql.AckDeleteBatch, instance, token)
 	b.Queue(p.sql.AckInstance, now, instance, named, name, version, md.ParentInstanceID, exec, w.csSet, w.cs)
 	b.Queue(p.sql.AckExecution, now, instance, exec, status, md.Output, md.PinnedDuroxideVersion != nil, pin[0], pin[1], pin[2])
@@ -538,25 +549,10 @@ func (p *Provider) applyAck(ctx context.Context, tx pgx.Tx, now any, op, instanc
 	}
 	b.Queue(p.sql.Notify, p.channel)
 
-	br := tx.SendBatch(ctx, b)
+	br := tx.Batch(ctx, b, true)
 	defer br.Close()
-	rows, _ := br.Query()
-	inserted, err := pgx.CollectRows(rows, pgx.RowTo[int64])
-	if err != nil {
-		return err
-	}
-	if len(inserted) < len(w.eventIDs) {
-		slices.Sort(inserted)
-		for _, id := range w.eventIDs {
-			if _, found := slices.BinarySearch(inserted, id); !found {
-				return duroxide.Permanent(op, duroxide.ErrDuplicateEvent, "Failed to append history: event_id %d already exists in execution %d", id, a.ExecutionID)
-			}
-		}
-	}
-	for range b.Len() - 1 {
-		if _, err := br.Exec(); err != nil {
-			return err
-		}
+	if _, err := br.Exec(); err != nil {
+		return duplicateEvent(op, err, a.ExecutionID)
 	}
 	return br.Close()
 }
@@ -572,7 +568,7 @@ func (p *Provider) AbandonOrchestrationItem(ctx context.Context, lockToken strin
 	if err := checkDuration(op, "delay", delay); err != nil {
 		return err
 	}
-	return p.inTx(ctx, op, func(tx pgx.Tx, now any) error {
+	return p.inTx(ctx, op, func(tx *txn, now any) error {
 		var instance string
 		err := tx.QueryRow(ctx, p.sql.AbandonOrch, lockToken).Scan(&instance)
 		if errors.Is(err, pgx.ErrNoRows) {
@@ -586,7 +582,7 @@ func (p *Provider) AbandonOrchestrationItem(ctx context.Context, lockToken strin
 			b.Queue(p.sql.AbandonOrchMsgs, now, instance, ignoreAttempt, us(delay))
 		}
 		b.Queue(p.sql.Notify, p.channel)
-		return tx.SendBatch(ctx, b).Close()
+		return tx.Batch(ctx, b, true).Close()
 	})
 }
 
@@ -599,7 +595,7 @@ func (p *Provider) RenewOrchestrationItemLock(ctx context.Context, lockToken str
 	if err := checkDuration(op, "extend_for", extendFor); err != nil {
 		return err
 	}
-	return p.inTx(ctx, op, func(tx pgx.Tx, now any) error {
+	return p.autocommit(ctx, op, func(tx *txn, now any) error {
 		var instance string
 		err := tx.QueryRow(ctx, p.sql.RenewOrch, now, lockToken, us(extendFor)).Scan(&instance)
 		if err == nil || !errors.Is(err, pgx.ErrNoRows) {

@@ -201,10 +201,21 @@ const maxID = math.MaxInt64
 // invalidated by a schema change (0A000). f must be safe to run again; it
 // receives the transaction's time parameter. Errors f returns that are
 // already ProviderErrors pass through; database errors are classified.
-func (p *Provider) inTx(ctx context.Context, op string, f func(tx pgx.Tx, now any) error) error {
+func (p *Provider) inTx(ctx context.Context, op string, f func(tx *txn, now any) error) error {
+	return p.run(ctx, op, false, f)
+}
+
+// autocommit runs f like inTx, but without a transaction: each statement
+// (or batch, which PostgreSQL runs as one implicit transaction) commits on
+// its own. For calls that are one statement or one batch, and reads.
+func (p *Provider) autocommit(ctx context.Context, op string, f func(tx *txn, now any) error) error {
+	return p.run(ctx, op, true, f)
+}
+
+func (p *Provider) run(ctx context.Context, op string, auto bool, f func(tx *txn, now any) error) error {
 	var err error
 	for attempt := 1; ; attempt++ {
-		err = p.tryTx(ctx, f)
+		err = p.tryTx(ctx, auto, f)
 		if err == nil {
 			return nil
 		}
@@ -215,20 +226,164 @@ func (p *Provider) inTx(ctx context.Context, op string, f func(tx pgx.Tx, now an
 	return classify(op, err)
 }
 
-func (p *Provider) tryTx(ctx context.Context, f func(tx pgx.Tx, now any) error) (err error) {
-	tx, err := p.pool.Begin(ctx)
+func (p *Provider) tryTx(ctx context.Context, auto bool, f func(tx *txn, now any) error) (err error) {
+	conn, err := p.pool.Acquire(ctx)
 	if err != nil {
 		return err
 	}
+	t := &txn{conn: conn.Conn(), auto: auto}
 	defer func() {
-		if err != nil {
-			_ = tx.Rollback(context.WithoutCancel(ctx))
+		if t.begun && !t.done {
+			if _, rerr := t.conn.Exec(context.WithoutCancel(ctx), "ROLLBACK"); rerr != nil {
+				_ = t.conn.Close(context.WithoutCancel(ctx)) // the pool drops a closed connection
+			}
 		}
+		conn.Release()
 	}()
-	if err = f(tx, p.now()); err != nil {
+	if err = f(t, p.now()); err != nil {
 		return err
 	}
-	return tx.Commit(ctx)
+	if t.begun && !t.done {
+		if _, err = t.conn.Exec(ctx, "COMMIT"); err != nil {
+			return err
+		}
+		t.done = true
+	}
+	return nil
+}
+
+// txn is a transaction on one connection whose BEGIN and COMMIT travel
+// with the first and last batch instead of costing round trips of their
+// own: [txn.Batch] prepends BEGIN when the transaction has not begun and
+// appends COMMIT when asked to. The other methods send BEGIN on their own
+// first. In autocommit mode it sends neither. Used by one goroutine.
+type txn struct {
+	conn  *pgx.Conn
+	auto  bool
+	begun bool // BEGIN sent
+	done  bool // COMMIT succeeded
+}
+
+func (t *txn) begin(ctx context.Context) error {
+	if t.auto || t.begun {
+		return nil
+	}
+	if _, err := t.conn.Exec(ctx, "BEGIN"); err != nil {
+		return err
+	}
+	t.begun = true
+	return nil
+}
+
+// Exec runs one statement (with BEGIN in the same round trip when the
+// transaction has not begun).
+func (t *txn) Exec(ctx context.Context, sql string, args ...any) (pgconn.CommandTag, error) {
+	if t.auto || t.begun {
+		return t.conn.Exec(ctx, sql, args...)
+	}
+	b := &pgx.Batch{}
+	b.Queue(sql, args...)
+	br := t.Batch(ctx, b, false)
+	tag, err := br.Exec()
+	if cerr := br.Close(); err == nil {
+		err = cerr
+	}
+	return tag, err
+}
+
+// Query runs one query.
+func (t *txn) Query(ctx context.Context, sql string, args ...any) (pgx.Rows, error) {
+	if err := t.begin(ctx); err != nil {
+		return nil, err
+	}
+	return t.conn.Query(ctx, sql, args...)
+}
+
+// QueryRow runs one query returning at most one row (with BEGIN in the
+// same round trip when the transaction has not begun).
+func (t *txn) QueryRow(ctx context.Context, sql string, args ...any) pgx.Row {
+	if t.auto || t.begun {
+		return t.conn.QueryRow(ctx, sql, args...)
+	}
+	b := &pgx.Batch{}
+	b.Queue(sql, args...)
+	return batchRow{t.Batch(ctx, b, false)}
+}
+
+// batchRow is the one row of a one-query batch.
+type batchRow struct{ br pgx.BatchResults }
+
+func (r batchRow) Scan(dest ...any) error {
+	err := r.br.QueryRow().Scan(dest...)
+	if cerr := r.br.Close(); err == nil {
+		err = cerr
+	}
+	return err
+}
+
+// Batch sends b in one round trip, with BEGIN in front when the
+// transaction has not begun and, when commit is set, COMMIT behind. The
+// caller reads b's results in order and must call Close, which reads the
+// COMMIT's result: the transaction is committed only when Close returns
+// nil. Any statement's failure makes the transaction roll back.
+func (t *txn) Batch(ctx context.Context, b *pgx.Batch, commit bool) pgx.BatchResults {
+	begin := !t.auto && !t.begun
+	if begin {
+		b.QueuedQueries = append([]*pgx.QueuedQuery{{SQL: "BEGIN"}}, b.QueuedQueries...)
+		t.begun = true
+	}
+	commit = commit && !t.auto
+	if commit {
+		b.Queue("COMMIT")
+	}
+	br := t.conn.SendBatch(ctx, b)
+	if begin {
+		if _, err := br.Exec(); err != nil {
+			_ = br.Close()
+			return errBatch{err}
+		}
+	}
+	return &txBatch{BatchResults: br, t: t, commit: commit}
+}
+
+// txBatch marks the transaction committed when its COMMIT succeeded.
+type txBatch struct {
+	pgx.BatchResults
+	t      *txn
+	commit bool
+}
+
+func (b *txBatch) Close() error {
+	err := b.BatchResults.Close()
+	if err == nil && b.commit {
+		b.t.done = true
+	}
+	return err
+}
+
+// errRow is a pgx.Row that fails with err.
+type errRow struct{ err error }
+
+func (r errRow) Scan(...any) error { return r.err }
+
+// errBatch is a pgx.BatchResults that fails with err.
+type errBatch struct{ err error }
+
+func (b errBatch) Exec() (pgconn.CommandTag, error) { return pgconn.CommandTag{}, b.err }
+func (b errBatch) Query() (pgx.Rows, error)         { return nil, b.err }
+func (b errBatch) QueryRow() pgx.Row                { return errRow(b) }
+func (b errBatch) Close() error                     { return b.err }
+func (b errBatch) Tx() pgx.Tx                       { return nil }
+
+// duplicateEvent turns a history primary-key violation into the contract's
+// duplicate-event error; other errors pass through.
+func duplicateEvent(op string, err error, executionID uint64) error {
+	var pe *pgconn.PgError
+	if errors.As(err, &pe) && pe.Code == "23505" && pe.ConstraintName == "history_pkey" {
+		return duroxide.Permanent(op, duroxide.ErrDuplicateEvent,
+			"Failed to append history: an event id already exists in execution %d (%s)", executionID, pe.Detail)
+	}
+	return err
 }
 
 // isRetryableTx reports whether a failed transaction may simply be run

@@ -15,14 +15,14 @@ func TestSpec(t *testing.T) {
 }
 
 // TestSpecRealTime runs the specification on the database's clock with
-// short durations (1 s locks, 150 ms slack), 8 cases at a time, each on its
+// short durations (1 s locks, 150 ms slack), 4 cases at a time, each on its
 // own schema: the cases mostly sleep.
 func TestSpecRealTime(t *testing.T) {
 	if testing.Short() {
 		t.Skip("real-time spec run sleeps; skipped in -short mode")
 	}
 	testPool(t)
-	results := spec.RunConcurrently(t, realHarness(t), 8, time.Minute)
+	results := spec.RunConcurrently(t, realHarness(t), 4, time.Minute)
 	for _, r := range results {
 		if r.Outcome == spec.Skipped {
 			t.Errorf("%s skipped: %v", r.Case, r.Messages)

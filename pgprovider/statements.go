@@ -33,7 +33,7 @@ type statements struct {
 	AckDeleteBatch     string
 	AckInstance        string
 	AckExecution       string
-	AppendHistory      string
+	InsertHistory      string
 	KvSet              string
 	KvClear            string
 	KvClearAllDelta    string
@@ -230,11 +230,11 @@ ON CONFLICT (instance_id, execution_id) DO UPDATE SET
   pinned_minor = CASE WHEN $6::boolean THEN $8::numeric ELSE x.pinned_minor END,
   pinned_patch = CASE WHEN $6::boolean THEN $9::numeric ELSE x.pinned_patch END`,
 
-	// $1 instance, $2 execution, $3 event ids, $4 events. Returns the ids
-	// inserted; a missing one already existed.
-	AppendHistory: `INSERT INTO @s.history (instance_id, execution_id, event_id, event)
-SELECT $1, $2, u.id, u.ev FROM unnest($3::bigint[], $4::text[]) u(id, ev)
-ON CONFLICT DO NOTHING RETURNING event_id`,
+	// $1 instance, $2 execution, $3 event ids, $4 events. An existing event
+	// id violates the primary key (history_pkey), which aborts the
+	// transaction.
+	InsertHistory: `INSERT INTO @s.history (instance_id, execution_id, event_id, event)
+SELECT $1, $2, u.id, u.ev FROM unnest($3::bigint[], $4::text[]) u(id, ev)`,
 
 	// $1 instance, $2 key, $3 value, $4 ms.
 	KvSet: `INSERT INTO @s.kv_delta (instance_id, key, value, last_updated_ms) VALUES ($1, $2, $3, $4)

@@ -49,7 +49,7 @@ func (p *Provider) EnqueueForWorker(ctx context.Context, item duroxide.WorkItem)
 	if err != nil {
 		return invalid(op, "%v", err)
 	}
-	return p.inTx(ctx, op, func(tx pgx.Tx, now any) error {
+	return p.autocommit(ctx, op, func(tx *txn, now any) error {
 		_, err := tx.Exec(ctx, p.sql.EnqueueWorker, now, a.Instance, int64(a.ExecutionID), int64(a.ID),
 			a.SessionID, a.Tag, string(b), p.channel)
 		return err
@@ -105,7 +105,7 @@ func (p *Provider) FetchWorkItem(ctx context.Context, lockTimeout, pollTimeout t
 	var out *duroxide.LockedWorkItem
 	err := p.poll(ctx, op, pollTimeout, func() (pollResult, error) {
 		var r pollResult
-		err := p.inTx(ctx, op, func(tx pgx.Tx, now any) error {
+		err := p.inTx(ctx, op, func(tx *txn, now any) error {
 			out, r = nil, pollResult{wakeUs: -1, now: nowTime(now)}
 			item, err := p.tryFetchWork(ctx, tx, now, lockTimeout, owner, lease, kind, tags)
 			if err != nil || item != nil {
@@ -113,7 +113,7 @@ func (p *Provider) FetchWorkItem(ctx context.Context, lockTimeout, pollTimeout t
 				return err
 			}
 			if pollTimeout > 0 && p.longPoll {
-				r.wakeUs, err = scanWake(tx.QueryRow(ctx, p.sql.WorkWake, now))
+				r.wakeUs, err = wakeAndCommit(ctx, tx, p.sql.WorkWake, now)
 			}
 			return err
 		})
@@ -126,7 +126,7 @@ func (p *Provider) FetchWorkItem(ctx context.Context, lockTimeout, pollTimeout t
 }
 
 // tryFetchWork is one worker fetch attempt inside tx.
-func (p *Provider) tryFetchWork(ctx context.Context, tx pgx.Tx, now any, lockTimeout time.Duration, owner *string, lease time.Duration, kind int32, tags []string) (*duroxide.LockedWorkItem, error) {
+func (p *Provider) tryFetchWork(ctx context.Context, tx *txn, now any, lockTimeout time.Duration, owner *string, lease time.Duration, kind int32, tags []string) (*duroxide.LockedWorkItem, error) {
 	skipped := []int64{}
 	for {
 		var id int64
@@ -152,7 +152,14 @@ func (p *Provider) tryFetchWork(ctx context.Context, tx pgx.Tx, now any, lockTim
 		token := p.newToken()
 		var text string
 		var attempts int32
-		if err := tx.QueryRow(ctx, p.sql.LockWork, now, id, token, us(lockTimeout)).Scan(&text, &attempts); err != nil {
+		b := &pgx.Batch{}
+		b.Queue(p.sql.LockWork, now, id, token, us(lockTimeout))
+		br := tx.Batch(ctx, b, true)
+		err = br.QueryRow().Scan(&text, &attempts)
+		if cerr := br.Close(); err == nil {
+			err = cerr // commits
+		}
+		if err != nil {
 			return nil, err
 		}
 		item, err := duroxide.UnmarshalWorkItem([]byte(text))
@@ -191,16 +198,26 @@ func (p *Provider) AckWorkItem(ctx context.Context, lockToken string, completion
 		}
 		text = string(b)
 	}
-	return p.inTx(ctx, op, func(tx pgx.Tx, now any) error {
-		if completion != nil {
-			if _, err := tx.Exec(ctx, p.sql.EnsureInstance, target); err != nil {
-				return err
-			}
-		}
+	return p.inTx(ctx, op, func(tx *txn, now any) error {
 		var id int64
 		var session *string
 		var expired bool
-		err := tx.QueryRow(ctx, p.sql.WorkLock, now, lockToken).Scan(&id, &session, &expired)
+		first := &pgx.Batch{}
+		if completion != nil {
+			first.Queue(p.sql.EnsureInstance, target) // lock order: instance rows first
+		}
+		first.Queue(p.sql.WorkLock, now, lockToken)
+		br := tx.Batch(ctx, first, false)
+		var err error
+		if completion != nil {
+			_, err = br.Exec()
+		}
+		if err == nil {
+			err = br.QueryRow().Scan(&id, &session, &expired)
+		}
+		if cerr := br.Close(); err == nil {
+			err = cerr
+		}
 		if errors.Is(err, pgx.ErrNoRows) {
 			return duroxide.Permanent(op, duroxide.ErrInvalidLockToken, "Invalid lock token %q: the work item was cancelled, deleted, acked or re-fetched", lockToken)
 		}
@@ -219,7 +236,7 @@ func (p *Provider) AckWorkItem(ctx context.Context, lockToken string, completion
 			b.Queue(p.sql.InsertOrchItems, now, []string{target}, []string{completion.Variant()}, []string{text}, []*int64{nil})
 			b.Queue(p.sql.Notify, p.channel)
 		}
-		return tx.SendBatch(ctx, b).Close()
+		return tx.Batch(ctx, b, true).Close()
 	})
 }
 
@@ -232,7 +249,7 @@ func (p *Provider) RenewWorkItemLock(ctx context.Context, lockToken string, exte
 	if err := checkDuration(op, "extend_for", extendFor); err != nil {
 		return err
 	}
-	return p.inTx(ctx, op, func(tx pgx.Tx, now any) error {
+	return p.inTx(ctx, op, func(tx *txn, now any) error {
 		var session *string
 		err := tx.QueryRow(ctx, p.sql.RenewWork, now, lockToken, us(extendFor)).Scan(&session)
 		if err == nil {
@@ -266,7 +283,7 @@ func (p *Provider) AbandonWorkItem(ctx context.Context, lockToken string, delay 
 	if err := checkDuration(op, "delay", delay); err != nil {
 		return err
 	}
-	return p.inTx(ctx, op, func(tx pgx.Tx, now any) error {
+	return p.inTx(ctx, op, func(tx *txn, now any) error {
 		var id int64
 		err := tx.QueryRow(ctx, p.sql.AbandonWork, now, lockToken, ignoreAttempt, us(delay)).Scan(&id)
 		if errors.Is(err, pgx.ErrNoRows) {
@@ -297,7 +314,7 @@ func (p *Provider) RenewSessionLock(ctx context.Context, ownerIDs []string, exte
 	}
 	owners := slices.Clone(ownerIDs)
 	var n int
-	err := p.inTx(ctx, op, func(tx pgx.Tx, now any) error {
+	err := p.autocommit(ctx, op, func(tx *txn, now any) error {
 		tag, err := tx.Exec(ctx, p.sql.RenewSessions, now, owners, us(extendFor), us(idleTimeout))
 		n = int(tag.RowsAffected())
 		return err
@@ -317,7 +334,7 @@ func (p *Provider) CleanupOrphanedSessions(ctx context.Context, idleTimeout time
 		return 0, err
 	}
 	var n int
-	err := p.inTx(ctx, op, func(tx pgx.Tx, now any) error {
+	err := p.autocommit(ctx, op, func(tx *txn, now any) error {
 		tag, err := tx.Exec(ctx, p.sql.CleanupSessions, now)
 		n = int(tag.RowsAffected())
 		return err
