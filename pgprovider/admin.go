@@ -19,7 +19,7 @@ func notFound(op, instance string) error {
 // strings runs a query returning one text column.
 func (p *Provider) strings(ctx context.Context, op, sql string, args ...any) ([]string, error) {
 	var out []string
-	err := p.autocommit(ctx, op, func(tx *txn, _ any) error {
+	err := p.read(ctx, op, func(tx *txn, _ any) error {
 		rows, _ := tx.Query(ctx, sql, args...)
 		var err error
 		out, err = pgx.CollectRows(rows, pgx.RowTo[string])
@@ -57,7 +57,7 @@ func (p *Provider) ListExecutions(ctx context.Context, instance string) ([]uint6
 		return nil, err
 	}
 	ids := []uint64{}
-	err := p.autocommit(ctx, op, func(tx *txn, _ any) error {
+	err := p.read(ctx, op, func(tx *txn, _ any) error {
 		ids = ids[:0]
 		rows, _ := tx.Query(ctx, p.sql.ListExecutions, instance)
 		var id int64
@@ -88,7 +88,7 @@ func (p *Provider) LatestExecutionID(ctx context.Context, instance string) (uint
 		return 0, err
 	}
 	var id int64
-	err := p.autocommit(ctx, op, func(tx *txn, _ any) error {
+	err := p.read(ctx, op, func(tx *txn, _ any) error {
 		return tx.QueryRow(ctx, p.sql.LatestExecution, instance).Scan(&id)
 	})
 	return uint64(id), err
@@ -101,7 +101,7 @@ func (p *Provider) GetInstanceInfo(ctx context.Context, instance string) (duroxi
 		return duroxide.InstanceInfo{}, err
 	}
 	var info duroxide.InstanceInfo
-	err := p.autocommit(ctx, op, func(tx *txn, _ any) error {
+	err := p.read(ctx, op, func(tx *txn, _ any) error {
 		var exec int64
 		var status *string
 		var created, updated time.Time
@@ -135,7 +135,7 @@ func (p *Provider) GetExecutionInfo(ctx context.Context, instance string, execut
 		return duroxide.ExecutionInfo{}, invalid(op, "execution_id must not be 0")
 	}
 	var info duroxide.ExecutionInfo
-	err := p.autocommit(ctx, op, func(tx *txn, _ any) error {
+	err := p.read(ctx, op, func(tx *txn, _ any) error {
 		var status string
 		var started time.Time
 		var completed *time.Time
@@ -167,7 +167,7 @@ func (p *Provider) GetSystemMetrics(ctx context.Context) (duroxide.SystemMetrics
 		return duroxide.SystemMetrics{}, err
 	}
 	var m duroxide.SystemMetrics
-	err := p.autocommit(ctx, op, func(tx *txn, _ any) error {
+	err := p.read(ctx, op, func(tx *txn, _ any) error {
 		var c [6]int64
 		if err := tx.QueryRow(ctx, p.sql.SystemMetrics).Scan(&c[0], &c[1], &c[2], &c[3], &c[4], &c[5]); err != nil {
 			return err
@@ -216,7 +216,7 @@ func (p *Provider) GetParentID(ctx context.Context, instance string) (*string, e
 		return nil, err
 	}
 	var parent *string
-	err := p.autocommit(ctx, op, func(tx *txn, _ any) error {
+	err := p.read(ctx, op, func(tx *txn, _ any) error {
 		err := tx.QueryRow(ctx, p.sql.ParentID, instance).Scan(&parent)
 		if errors.Is(err, pgx.ErrNoRows) {
 			return notFound(op, instance)
@@ -264,7 +264,7 @@ func (p *Provider) GetInstanceTree(ctx context.Context, instance string) (duroxi
 		return duroxide.InstanceTree{}, err
 	}
 	var all []string
-	err := p.autocommit(ctx, op, func(tx *txn, _ any) error {
+	err := p.read(ctx, op, func(tx *txn, _ any) error {
 		var err error
 		all, err = p.tree(ctx, tx, instance)
 		return err

@@ -38,7 +38,7 @@ func (p *Provider) ReadWithExecution(ctx context.Context, instance string, execu
 // statement.
 func (p *Provider) readEvents(ctx context.Context, op, instance string, executionID uint64) ([]duroxide.Event, error) {
 	var out []duroxide.Event
-	err := p.autocommit(ctx, op, func(tx *txn, _ any) error {
+	err := p.read(ctx, op, func(tx *txn, _ any) error {
 		var rows pgx.Rows
 		if executionID == 0 {
 			rows, _ = tx.Query(ctx, p.sql.ReadLatest, instance)
@@ -105,7 +105,7 @@ func (p *Provider) GetCustomStatus(ctx context.Context, instance string, lastSee
 	}
 	var status *string
 	var version int64
-	err := p.autocommit(ctx, op, func(tx *txn, _ any) error {
+	err := p.read(ctx, op, func(tx *txn, _ any) error {
 		err := tx.QueryRow(ctx, p.sql.CustomStatus, instance).Scan(&status, &version)
 		if errors.Is(err, pgx.ErrNoRows) {
 			version = 0
@@ -128,7 +128,7 @@ func (p *Provider) GetKVValue(ctx context.Context, instance, key string) (string
 	}
 	var inDelta bool
 	var delta, store *string
-	err := p.autocommit(ctx, op, func(tx *txn, _ any) error {
+	err := p.read(ctx, op, func(tx *txn, _ any) error {
 		return tx.QueryRow(ctx, p.sql.KvGet, instance, key).Scan(&inDelta, &delta, &store)
 	})
 	if err != nil {
@@ -151,7 +151,7 @@ func (p *Provider) GetKVAllValues(ctx context.Context, instance string) (map[str
 		return nil, err
 	}
 	out := make(map[string]string)
-	err := p.autocommit(ctx, op, func(tx *txn, _ any) error {
+	err := p.read(ctx, op, func(tx *txn, _ any) error {
 		clear(out)
 		b := &pgx.Batch{}
 		b.Queue(p.sql.KvAllStore, instance)

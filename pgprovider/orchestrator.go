@@ -517,6 +517,12 @@ func (p *Provider) applyAck(ctx context.Context, tx *txn, now any, op, instance,
 	exec := int64(a.ExecutionID)
 
 	b := &pgx.Batch{}
+	if len(w.orchInst) > 0 {
+		// Before this transaction updates its own instance row: a
+		// concurrent ack inserting that id with ON CONFLICT DO NOTHING
+		// would wait for an updated (not for a merely locked) row.
+		b.Queue(p.sql.EnsureInstances, w.orchTargets)
+	}
 	b.Queue(p.sql.InsertHistory, instance, exec, w.eventIDs, w.events)
 	b.Queue(p.sql.AckDeleteBatch, instance, token)
 	b.Queue(p.sql.AckInstance, now, instance, named, name, version, md.ParentInstanceID, exec, w.csSet, w.cs)
@@ -538,7 +544,6 @@ func (p *Provider) applyAck(ctx context.Context, tx *txn, now any, op, instance,
 		b.Queue(p.sql.KvMergeClear, instance)
 	}
 	if len(w.orchInst) > 0 {
-		b.Queue(p.sql.EnsureInstances, w.orchTargets)
 		b.Queue(p.sql.InsertOrchItems, now, w.orchInst, w.orchKind, w.orchItem, w.orchFire)
 	}
 	if len(w.wItem) > 0 {
@@ -551,6 +556,11 @@ func (p *Provider) applyAck(ctx context.Context, tx *txn, now any, op, instance,
 
 	br := tx.Batch(ctx, b, true)
 	defer br.Close()
+	if len(w.orchInst) > 0 {
+		if _, err := br.Exec(); err != nil {
+			return err
+		}
+	}
 	if _, err := br.Exec(); err != nil {
 		return duplicateEvent(op, err, a.ExecutionID)
 	}

@@ -84,6 +84,8 @@ type Provider struct {
 	tokens      atomic.Uint64
 
 	listener *listener
+
+	retried atomic.Uint64 // transactions retried after a deadlock, serialization failure or stale plan
 }
 
 // schemaName is what WithSchema accepts.
@@ -205,23 +207,44 @@ func (p *Provider) inTx(ctx context.Context, op string, f func(tx *txn, now any)
 	return p.run(ctx, op, false, f)
 }
 
-// autocommit runs f like inTx, but without a transaction: each statement
-// (or batch, which PostgreSQL runs as one implicit transaction) commits on
-// its own. For calls that are one statement or one batch, and reads.
+// autocommit runs f like inTx, but without a transaction on the
+// database's clock: each statement (or batch, which PostgreSQL runs as one
+// implicit transaction) commits on its own. For calls that are one
+// statement or one batch. On an injected clock it is inTx, so that the
+// commit can check that the clock did not move (see txn).
 func (p *Provider) autocommit(ctx context.Context, op string, f func(tx *txn, now any) error) error {
+	return p.run(ctx, op, p.clock == nil, f)
+}
+
+// read runs f, whose statements do not depend on the time, without a
+// transaction.
+func (p *Provider) read(ctx context.Context, op string, f func(tx *txn, now any) error) error {
 	return p.run(ctx, op, true, f)
 }
 
+// errClockMoved aborts a transaction whose injected clock moved while it
+// ran: it is retried with the new time.
+var errClockMoved = errors.New("pgprovider: the injected clock moved during the transaction")
+
+// maxClockRetries bounds the retries of transactions whose clock moved.
+const maxClockRetries = 100
+
 func (p *Provider) run(ctx context.Context, op string, auto bool, f func(tx *txn, now any) error) error {
 	var err error
-	for attempt := 1; ; attempt++ {
+	for attempt, moved := 1, 0; ; attempt++ {
 		err = p.tryTx(ctx, auto, f)
 		if err == nil {
 			return nil
 		}
+		if errors.Is(err, errClockMoved) && moved < maxClockRetries && ctx.Err() == nil {
+			attempt--
+			moved++
+			continue
+		}
 		if !isRetryableTx(err) || attempt >= maxTxAttempts || ctx.Err() != nil {
 			break
 		}
+		p.retried.Add(1)
 	}
 	return classify(op, err)
 }
@@ -231,7 +254,11 @@ func (p *Provider) tryTx(ctx context.Context, auto bool, f func(tx *txn, now any
 	if err != nil {
 		return err
 	}
-	t := &txn{conn: conn.Conn(), auto: auto}
+	now := p.now()
+	t := &txn{conn: conn.Conn(), auto: auto, clock: p.clock}
+	if p.clock != nil {
+		t.now = now.(time.Time)
+	}
 	defer func() {
 		if t.begun && !t.done {
 			if _, rerr := t.conn.Exec(context.WithoutCancel(ctx), "ROLLBACK"); rerr != nil {
@@ -240,10 +267,13 @@ func (p *Provider) tryTx(ctx context.Context, auto bool, f func(tx *txn, now any
 		}
 		conn.Release()
 	}()
-	if err = f(t, p.now()); err != nil {
+	if err = f(t, now); err != nil {
 		return err
 	}
 	if t.begun && !t.done {
+		if err = t.checkClock(); err != nil {
+			return err
+		}
 		if _, err = t.conn.Exec(ctx, "COMMIT"); err != nil {
 			return err
 		}
@@ -257,11 +287,30 @@ func (p *Provider) tryTx(ctx context.Context, auto bool, f func(tx *txn, now any
 // own: [txn.Batch] prepends BEGIN when the transaction has not begun and
 // appends COMMIT when asked to. The other methods send BEGIN on their own
 // first. In autocommit mode it sends neither. Used by one goroutine.
+//
+// On an injected clock, every statement receives the time read when the
+// transaction started; before committing, the transaction checks that the
+// clock still reads that time, and otherwise rolls back and runs again
+// (errClockMoved). So each call takes effect at an instant at which the
+// clock read the time it used, as with memprovider's mutex: a fake clock
+// advanced by another goroutine mid-call cannot make a lock start in the
+// past of an operation that already saw the advance.
 type txn struct {
 	conn  *pgx.Conn
 	auto  bool
 	begun bool // BEGIN sent
 	done  bool // COMMIT succeeded
+	clock fakeclock.Clock
+	now   time.Time
+}
+
+// checkClock fails with errClockMoved when the injected clock moved since
+// the transaction read it.
+func (t *txn) checkClock() error {
+	if t.clock != nil && !t.clock.Now().Equal(t.now) {
+		return errClockMoved
+	}
+	return nil
 }
 
 func (t *txn) begin(ctx context.Context) error {
@@ -327,12 +376,17 @@ func (r batchRow) Scan(dest ...any) error {
 // COMMIT's result: the transaction is committed only when Close returns
 // nil. Any statement's failure makes the transaction roll back.
 func (t *txn) Batch(ctx context.Context, b *pgx.Batch, commit bool) pgx.BatchResults {
+	commit = commit && !t.auto
+	if commit {
+		if err := t.checkClock(); err != nil {
+			return errBatch{err}
+		}
+	}
 	begin := !t.auto && !t.begun
 	if begin {
 		b.QueuedQueries = append([]*pgx.QueuedQuery{{SQL: "BEGIN"}}, b.QueuedQueries...)
 		t.begun = true
 	}
-	commit = commit && !t.auto
 	if commit {
 		b.Queue("COMMIT")
 	}

@@ -119,6 +119,18 @@ func buildStatements(q string) statements {
 	return s
 }
 
+// startable says whether an instance i without a record can be started:
+// its latest execution has history, or a visible message starts it.
+const startable = `(EXISTS (SELECT 1 FROM @s.history h WHERE h.instance_id = i.instance_id
+      AND h.execution_id = COALESCE((SELECT max(e.execution_id) FROM @s.executions e WHERE e.instance_id = i.instance_id), 1))
+    OR EXISTS (SELECT 1 FROM @s.orchestrator_queue m WHERE m.instance_id = i.instance_id AND m.visible_at <= @now
+      AND m.kind IN ('StartOrchestration', 'ContinueAsNew')))`
+
+// allQueue says whether every visible message of instance i is a
+// QueueMessage (orphans, when i cannot be started).
+const allQueue = `NOT EXISTS (SELECT 1 FROM @s.orchestrator_queue m WHERE m.instance_id = i.instance_id
+      AND m.visible_at <= @now AND m.kind <> 'QueueMessage')`
+
 // templates are the statements before the schema is filled in.
 var templates = statements{
 	// $1 now, $2 instance, $3 kind, $4 item, $5 delay, $6 channel.
@@ -139,27 +151,21 @@ SELECT $2, $3, $4, $5, $6, $7, @now FROM n`,
 	// (min major, minor, patch, max major, minor, patch). The oldest visible
 	// message of an instance that is unlocked (or whose lock expired) and
 	// passes the capability filter; its instance row is locked, skipping
-	// rows other fetches hold. For an instance without a record it says
-	// whether the batch can start it, and whether it is all QueueMessages.
+	// rows other fetches hold. Instances without a record are candidates
+	// only when the batch can start them or is all QueueMessages (orphans,
+	// which the fetch deletes); the others are skipped in SQL (head-of-line).
 	FetchOrchCandidate: `SELECT i.instance_id, i.has_record, COALESCE(i.name, ''), COALESCE(i.version, ''),
   COALESCE(i.current_execution_id, 0),
   COALESCE((SELECT max(e.execution_id) FROM @s.executions e WHERE e.instance_id = i.instance_id), 1),
-  CASE WHEN i.has_record THEN true ELSE
-    EXISTS (SELECT 1 FROM @s.history h WHERE h.instance_id = i.instance_id
-      AND h.execution_id = COALESCE((SELECT max(e.execution_id) FROM @s.executions e WHERE e.instance_id = i.instance_id), 1))
-    OR EXISTS (SELECT 1 FROM @s.orchestrator_queue m WHERE m.instance_id = i.instance_id AND m.visible_at <= @now
-      AND m.kind IN ('StartOrchestration', 'ContinueAsNew'))
-  END,
-  CASE WHEN i.has_record THEN false ELSE
-    NOT EXISTS (SELECT 1 FROM @s.orchestrator_queue m WHERE m.instance_id = i.instance_id AND m.visible_at <= @now
-      AND m.kind <> 'QueueMessage')
-  END
+  i.has_record OR ` + startable + `,
+  NOT i.has_record AND ` + allQueue + `
 FROM @s.orchestrator_queue q
 JOIN @s.instances i ON i.instance_id = q.instance_id
 LEFT JOIN @s.executions x ON i.has_record AND x.instance_id = i.instance_id AND x.execution_id = i.current_execution_id
 WHERE q.visible_at <= @now
   AND (i.lock_token IS NULL OR i.locked_until <= @now)
   AND i.instance_id <> ALL($2::text[])
+  AND (i.has_record OR ` + startable + ` OR ` + allQueue + `)
   AND (NOT $3::boolean OR x.pinned_major IS NULL OR EXISTS (
     SELECT 1 FROM unnest($4::numeric[], $5::numeric[], $6::numeric[], $7::numeric[], $8::numeric[], $9::numeric[]) r(a, b, c, d, e, f)
     WHERE (x.pinned_major, x.pinned_minor, x.pinned_patch) >= (r.a, r.b, r.c)
