@@ -119,7 +119,9 @@ func (l *listener) run(ctx context.Context) {
 func (l *listener) connect(ctx context.Context) (*pgx.Conn, error) {
 	cctx, cancel := context.WithTimeout(ctx, 10*time.Second)
 	defer cancel()
-	conn, err := pgx.ConnectConfig(cctx, l.pool.Config().ConnConfig)
+	cfg := l.pool.Config().ConnConfig // a copy
+	cfg.RuntimeParams["application_name"] = listenerAppName(l.channel)
+	conn, err := pgx.ConnectConfig(cctx, cfg)
 	if err != nil {
 		return nil, err
 	}
@@ -129,6 +131,10 @@ func (l *listener) connect(ctx context.Context) (*pgx.Conn, error) {
 	}
 	return conn, nil
 }
+
+// listenerAppName is the application_name of a listening connection, so
+// operators can tell it apart in pg_stat_activity.
+func listenerAppName(channel string) string { return "duroxide-listen:" + channel }
 
 // close stops the listener and waits for it.
 func (l *listener) close() {
