@@ -68,7 +68,10 @@
 //     (neither locked nor counted); orphan QueueMessage batches are deleted
 //     by the fetch that finds them, which moves on.
 //   - A fetch that loses a race for an instance or a session moves on to
-//     the next candidate.
+//     the next candidate; one whose candidate query comes back empty
+//     re-checks in a fresh snapshot before reporting no work.
+//   - Messages and items visible at once are stored with visible_at
+//     '-infinity' (a transaction's now() precedes its snapshot).
 //   - Capability filters accept an execution pinned in ANY of the ranges.
 //   - Ids (execution, event, activity) must fit in a bigint.
 //   - Bad input is a permanent [duroxide.ErrInvalidArgument] error and

@@ -124,7 +124,7 @@ func realHarness(tb testing.TB) spec.NewHarness {
 			Hooks:       hooks{p},
 			LongPolling: true,
 			LockTimeout: time.Second,
-			Slack:       150 * time.Millisecond,
+			Slack:       (150 + raceSlack) * time.Millisecond,
 		}
 	}
 }

@@ -167,16 +167,33 @@ func wakeAndCommit(ctx context.Context, tx *txn, sql string, now any) (int64, er
 	return us, err
 }
 
+// maxStaleRetries bounds how often a fetch whose candidate query came back
+// empty runs it again because a fresh snapshot shows candidates (rows
+// committed after the first snapshot, while the rows it saw were taken).
+const maxStaleRetries = 3
+
 // tryFetchOrch is one fetch attempt inside tx.
 func (p *Provider) tryFetchOrch(ctx context.Context, tx *txn, now any, lockTimeout time.Duration, filtered bool, ranges [6][]string) (*duroxide.LockedOrchestrationItem, error) {
 	skipped := []string{}
-	for {
+	for stale := 0; ; {
 		var c candidate
 		err := tx.QueryRow(ctx, p.sql.FetchOrchCandidate, now, skipped, filtered,
 			ranges[0], ranges[1], ranges[2], ranges[3], ranges[4], ranges[5]).
 			Scan(&c.id, &c.hasRecord, &c.name, &c.version, &c.currentExe, &c.latestExe, &c.startable, &c.allQueue)
 		if errors.Is(err, pgx.ErrNoRows) {
-			return nil, nil
+			// The snapshot may have been stale by the time rows were locked.
+			var more bool
+			if stale < maxStaleRetries {
+				if err := tx.QueryRow(ctx, p.sql.OrchExists, now, skipped, filtered,
+					ranges[0], ranges[1], ranges[2], ranges[3], ranges[4], ranges[5]).Scan(&more); err != nil {
+					return nil, err
+				}
+			}
+			if !more {
+				return nil, nil
+			}
+			stale++
+			continue
 		}
 		if err != nil {
 			return nil, err
@@ -366,16 +383,20 @@ func (p *Provider) AckOrchestrationItem(ctx context.Context, lockToken string, a
 	}
 	return p.inTx(ctx, op, func(tx *txn, now any) error {
 		var instance string
-		var expired bool
-		err := tx.QueryRow(ctx, p.sql.AckLock, now, lockToken).Scan(&instance, &expired)
+		err := tx.QueryRow(ctx, p.sql.AckLock, now, lockToken).Scan(&instance)
 		if errors.Is(err, pgx.ErrNoRows) {
-			return duroxide.Permanent(op, duroxide.ErrInvalidLockToken, "Invalid lock token %q: not held (never issued, already acked or abandoned, superseded, or its instance was deleted)", lockToken)
+			var expired bool
+			err = tx.QueryRow(ctx, p.sql.OrchTokenState, now, lockToken).Scan(&instance, &expired)
+			if errors.Is(err, pgx.ErrNoRows) {
+				return duroxide.Permanent(op, duroxide.ErrInvalidLockToken, "Invalid lock token %q: not held (never issued, already acked or abandoned, superseded, or its instance was deleted)", lockToken)
+			}
+			if err != nil {
+				return err
+			}
+			return duroxide.Permanent(op, duroxide.ErrLockExpired, "Instance lock expired for instance %q (token %q)", instance, lockToken)
 		}
 		if err != nil {
 			return err
-		}
-		if expired {
-			return duroxide.Permanent(op, duroxide.ErrLockExpired, "Instance lock expired for instance %q (token %q)", instance, lockToken)
 		}
 		return p.applyAck(ctx, tx, now, op, instance, lockToken, a, w)
 	})
@@ -544,10 +565,10 @@ func (p *Provider) applyAck(ctx context.Context, tx *txn, now any, op, instance,
 		b.Queue(p.sql.KvMergeClear, instance)
 	}
 	if len(w.orchInst) > 0 {
-		b.Queue(p.sql.InsertOrchItems, now, w.orchInst, w.orchKind, w.orchItem, w.orchFire)
+		b.Queue(p.sql.InsertOrchItems, w.orchInst, w.orchKind, w.orchItem, w.orchFire)
 	}
 	if len(w.wItem) > 0 {
-		b.Queue(p.sql.InsertWorkerItems, now, w.wInst, w.wExec, w.wAct, w.wSess, w.wTag, w.wItem)
+		b.Queue(p.sql.InsertWorkerItems, w.wInst, w.wExec, w.wAct, w.wSess, w.wTag, w.wItem)
 	}
 	if len(w.cInst) > 0 {
 		b.Queue(p.sql.CancelActivities, w.cInst, w.cExec, w.cAct)

@@ -5,7 +5,13 @@ import (
 	"strings"
 )
 
-// statements holds every SQL statement, with the schema filled in. In the
+// statements holds every SQL statement, with the schema filled in.
+//
+// A message or item visible at once is stored with visible_at '-infinity',
+// not the time: a transaction's now() is its start, and its snapshot is
+// taken later, so rows committed in between (stamped with their own, later
+// now()) would otherwise look not yet visible to it. Delayed rows carry
+// their time; being seen a few milliseconds late is harmless. In the
 // templates, @s. is the quoted schema and a dot, @now the transaction's time
 // (the injected clock's time passed as $1, or the database's now() when $1
 // is NULL) and @nowms that time in Unix milliseconds. Durations are bigint
@@ -22,6 +28,7 @@ type statements struct {
 	Notify        string
 
 	FetchOrchCandidate string
+	OrchExists         string
 	DeleteVisible      string
 	LockInstance       string
 	TagBatch           string
@@ -50,6 +57,7 @@ type statements struct {
 	RenewOrch          string
 	OrchTokenState     string
 	FetchWorkCandidate string
+	WorkExists         string
 	ClaimSession       string
 	LockWork           string
 	WorkWake           string
@@ -116,6 +124,12 @@ func buildStatements(q string) statements {
 	for i := range t.NumField() {
 		v.Field(i).SetString(r.Replace(t.Field(i).String()))
 	}
+	// Whether a candidate exists in a fresh snapshot, without locking: a
+	// candidate query can come back empty because every row its snapshot
+	// saw was taken or deleted before it could lock one, while rows
+	// committed since wait.
+	s.OrchExists = "SELECT EXISTS (" + strings.TrimSuffix(s.FetchOrchCandidate, "\nFOR UPDATE OF i SKIP LOCKED") + ")"
+	s.WorkExists = "SELECT EXISTS (" + strings.TrimSuffix(s.FetchWorkCandidate, "\nFOR UPDATE OF w SKIP LOCKED") + ")"
 	return s
 }
 
@@ -137,12 +151,12 @@ var templates = statements{
 	EnqueueOrch: `WITH ins AS (INSERT INTO @s.instances (instance_id) VALUES ($2) ON CONFLICT DO NOTHING),
 n AS (SELECT pg_notify($6, ''))
 INSERT INTO @s.orchestrator_queue (instance_id, kind, item, visible_at)
-SELECT $2, $3, $4, @now + $5::bigint @us FROM n`,
+SELECT $2, $3, $4, CASE WHEN $5::bigint > 0 THEN @now + $5::bigint @us ELSE '-infinity' END FROM n`,
 
-	// $1 now, $2 instance, $3 execution, $4 activity, $5 session, $6 tag, $7 item, $8 channel.
-	EnqueueWorker: `WITH n AS (SELECT pg_notify($8, ''))
+	// $1 instance, $2 execution, $3 activity, $4 session, $5 tag, $6 item, $7 channel.
+	EnqueueWorker: `WITH n AS (SELECT pg_notify($7, ''))
 INSERT INTO @s.worker_queue (instance_id, execution_id, activity_id, session_id, tag, item, visible_at)
-SELECT $2, $3, $4, $5, $6, $7, @now FROM n`,
+SELECT $1, $2, $3, $4, $5, $6, '-infinity' FROM n`,
 
 	// $1 channel.
 	Notify: `SELECT pg_notify($1, '')`,
@@ -197,8 +211,10 @@ WHERE instance_id = $2 AND visible_at <= @now RETURNING id, item, attempts`,
   (SELECT min(locked_until) FROM @s.instances WHERE lock_token IS NOT NULL AND locked_until > @now)
 ) - @now) * 1000000)::bigint`,
 
-	// $1 now, $2 token.
-	AckLock: `SELECT instance_id, locked_until <= @now FROM @s.instances WHERE lock_token = $2 FOR UPDATE`,
+	// $1 now, $2 token: locks the row of a held, unexpired lock. A token
+	// whose lock expired must not lock the row even briefly: a fetch would
+	// skip the instance (SKIP LOCKED) although it is free to take.
+	AckLock: `SELECT instance_id FROM @s.instances WHERE lock_token = $2 AND locked_until > @now FOR UPDATE`,
 
 	// $1 instance, $2 token.
 	AckDeleteBatch: `DELETE FROM @s.orchestrator_queue WHERE instance_id = $1 AND batch = $2`,
@@ -270,16 +286,16 @@ ON CONFLICT (instance_id, key) DO UPDATE SET value = EXCLUDED.value, last_update
 	EnsureInstances: `INSERT INTO @s.instances (instance_id) SELECT u.id FROM unnest($1::text[]) WITH ORDINALITY u(id, o)
 ORDER BY u.o ON CONFLICT DO NOTHING`,
 
-	// $1 now, $2 instances, $3 kinds, $4 items, $5 fire_at ms (NULL: now).
+	// $1 instances, $2 kinds, $3 items, $4 fire_at ms (NULL: at once).
 	InsertOrchItems: `INSERT INTO @s.orchestrator_queue (instance_id, kind, item, visible_at)
-SELECT u.i, u.k, u.it, COALESCE(timestamptz 'epoch' + u.f * interval '1 millisecond', @now)
-FROM unnest($2::text[], $3::text[], $4::text[], $5::bigint[]) WITH ORDINALITY u(i, k, it, f, o) ORDER BY u.o`,
+SELECT u.i, u.k, u.it, COALESCE(timestamptz 'epoch' + u.f * interval '1 millisecond', '-infinity')
+FROM unnest($1::text[], $2::text[], $3::text[], $4::bigint[]) WITH ORDINALITY u(i, k, it, f, o) ORDER BY u.o`,
 
-	// $1 now, $2 instances, $3 executions, $4 activities, $5 sessions, $6
-	// tags, $7 items.
+	// $1 instances, $2 executions, $3 activities, $4 sessions, $5 tags, $6
+	// items.
 	InsertWorkerItems: `INSERT INTO @s.worker_queue (instance_id, execution_id, activity_id, session_id, tag, item, visible_at)
-SELECT u.i, u.e, u.a, u.s, u.t, u.it, @now
-FROM unnest($2::text[], $3::bigint[], $4::bigint[], $5::text[], $6::text[], $7::text[]) WITH ORDINALITY u(i, e, a, s, t, it, o)
+SELECT u.i, u.e, u.a, u.s, u.t, u.it, '-infinity'
+FROM unnest($1::text[], $2::bigint[], $3::bigint[], $4::text[], $5::text[], $6::text[]) WITH ORDINALITY u(i, e, a, s, t, it, o)
 ORDER BY u.o`,
 
 	// $1 instances, $2 executions, $3 activities.
@@ -360,7 +376,7 @@ WHERE lock_token = $2 AND locked_until > @now RETURNING session_id`,
 	// $1 now, $2 token, $3 ignore attempt, $4 delay.
 	AbandonWork: `UPDATE @s.worker_queue SET lock_token = NULL, locked_until = NULL,
   attempts = CASE WHEN $3::boolean THEN greatest(attempts - 1, 0) ELSE attempts END,
-  visible_at = @now + $4::bigint @us
+  visible_at = CASE WHEN $4::bigint > 0 THEN @now + $4::bigint @us ELSE '-infinity' END
 WHERE lock_token = $2 RETURNING id`,
 
 	// $1 now, $2 owners, $3 extension, $4 idle timeout.

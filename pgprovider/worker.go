@@ -50,7 +50,7 @@ func (p *Provider) EnqueueForWorker(ctx context.Context, item duroxide.WorkItem)
 		return invalid(op, "%v", err)
 	}
 	return p.autocommit(ctx, op, func(tx *txn, now any) error {
-		_, err := tx.Exec(ctx, p.sql.EnqueueWorker, now, a.Instance, int64(a.ExecutionID), int64(a.ID),
+		_, err := tx.Exec(ctx, p.sql.EnqueueWorker, a.Instance, int64(a.ExecutionID), int64(a.ID),
 			a.SessionID, a.Tag, string(b), p.channel)
 		return err
 	})
@@ -128,12 +128,23 @@ func (p *Provider) FetchWorkItem(ctx context.Context, lockTimeout, pollTimeout t
 // tryFetchWork is one worker fetch attempt inside tx.
 func (p *Provider) tryFetchWork(ctx context.Context, tx *txn, now any, lockTimeout time.Duration, owner *string, lease time.Duration, kind int32, tags []string) (*duroxide.LockedWorkItem, error) {
 	skipped := []int64{}
-	for {
+	for stale := 0; ; {
 		var id int64
 		var session *string
 		err := tx.QueryRow(ctx, p.sql.FetchWorkCandidate, now, owner, skipped, kind, tags).Scan(&id, &session)
 		if errors.Is(err, pgx.ErrNoRows) {
-			return nil, nil
+			// The snapshot may have been stale by the time rows were locked.
+			var more bool
+			if stale < maxStaleRetries {
+				if err := tx.QueryRow(ctx, p.sql.WorkExists, now, owner, skipped, kind, tags).Scan(&more); err != nil {
+					return nil, err
+				}
+			}
+			if !more {
+				return nil, nil
+			}
+			stale++
+			continue
 		}
 		if err != nil {
 			return nil, err
@@ -233,7 +244,7 @@ func (p *Provider) AckWorkItem(ctx context.Context, lockToken string, completion
 		}
 		b.Queue(p.sql.WorkDelete, id)
 		if completion != nil {
-			b.Queue(p.sql.InsertOrchItems, now, []string{target}, []string{completion.Variant()}, []string{text}, []*int64{nil})
+			b.Queue(p.sql.InsertOrchItems, []string{target}, []string{completion.Variant()}, []string{text}, []*int64{nil})
 			b.Queue(p.sql.Notify, p.channel)
 		}
 		return tx.Batch(ctx, b, true).Close()
