@@ -189,7 +189,13 @@ LIMIT 1
 FOR UPDATE OF i SKIP LOCKED`,
 
 	// $1 now, $2 instance: drop an orphan batch (the caller holds the row).
-	DeleteVisible: `DELETE FROM @s.orchestrator_queue WHERE instance_id = $2 AND visible_at <= @now`,
+	// The orphan test is repeated in the statement's own snapshot: enqueues
+	// do not lock the instance row, and a message committed since the
+	// candidate query (a start, an activity completion) must neither be
+	// deleted nor let the QueueMessages go.
+	DeleteVisible: `DELETE FROM @s.orchestrator_queue q USING @s.instances i
+WHERE i.instance_id = $2 AND q.instance_id = i.instance_id AND q.visible_at <= @now AND q.kind = 'QueueMessage'
+  AND NOT (i.has_record OR ` + startable + `) AND ` + allQueue,
 
 	// $1 now, $2 instance, $3 token, $4 lock timeout.
 	LockInstance: `UPDATE @s.instances SET lock_token = $3, locked_until = @now + $4::bigint @us WHERE instance_id = $2`,
