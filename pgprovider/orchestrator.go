@@ -202,8 +202,14 @@ func (p *Provider) tryFetchOrch(ctx context.Context, tx *txn, now any, lockTimeo
 			// Head-of-line: a batch that can neither start the instance nor
 			// be dropped as orphans is skipped, neither locked nor counted.
 			if c.allQueue {
-				if _, err := tx.Exec(ctx, p.sql.DeleteVisible, now, c.id); err != nil {
+				tag, err := tx.Exec(ctx, p.sql.DeleteVisible, now, c.id)
+				if err != nil {
 					return nil, err
+				}
+				if tag.RowsAffected() == 0 {
+					// A message committed since the candidate query changed
+					// the instance (say, a start): look at it again.
+					continue
 				}
 			}
 			skipped = append(skipped, c.id)

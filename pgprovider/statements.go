@@ -363,8 +363,9 @@ WHERE id = $2 RETURNING item, attempts`,
   (SELECT min(locked_until) FROM @s.sessions WHERE locked_until > @now)
 ) - @now) * 1000000)::bigint`,
 
-	// $1 now, $2 token.
-	WorkLock: `SELECT id, session_id, locked_until <= @now FROM @s.worker_queue WHERE lock_token = $2 FOR UPDATE`,
+	// $1 now, $2 token: locks the row of a held, unexpired lock (an expired
+	// one must not lock it even briefly: a fetch would skip the item).
+	WorkLock: `SELECT id, session_id FROM @s.worker_queue WHERE lock_token = $2 AND locked_until > @now FOR UPDATE`,
 
 	// $1 now, $2 session.
 	WorkTouchSession: `UPDATE @s.sessions SET last_activity = @now WHERE session_id = $2 AND locked_until > @now`,

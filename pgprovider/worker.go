@@ -212,7 +212,6 @@ func (p *Provider) AckWorkItem(ctx context.Context, lockToken string, completion
 	return p.inTx(ctx, op, func(tx *txn, now any) error {
 		var id int64
 		var session *string
-		var expired bool
 		first := &pgx.Batch{}
 		if completion != nil {
 			first.Queue(p.sql.EnsureInstance, target) // lock order: instance rows first
@@ -224,19 +223,24 @@ func (p *Provider) AckWorkItem(ctx context.Context, lockToken string, completion
 			_, err = br.Exec()
 		}
 		if err == nil {
-			err = br.QueryRow().Scan(&id, &session, &expired)
+			err = br.QueryRow().Scan(&id, &session)
 		}
 		if cerr := br.Close(); err == nil {
 			err = cerr
 		}
 		if errors.Is(err, pgx.ErrNoRows) {
-			return duroxide.Permanent(op, duroxide.ErrInvalidLockToken, "Invalid lock token %q: the work item was cancelled, deleted, acked or re-fetched", lockToken)
+			var expired bool
+			err = tx.QueryRow(ctx, p.sql.WorkTokenState, now, lockToken).Scan(&expired)
+			if errors.Is(err, pgx.ErrNoRows) {
+				return duroxide.Permanent(op, duroxide.ErrInvalidLockToken, "Invalid lock token %q: the work item was cancelled, deleted, acked or re-fetched", lockToken)
+			}
+			if err != nil {
+				return err
+			}
+			return duroxide.Permanent(op, duroxide.ErrLockExpired, "work item lock expired (token %q)", lockToken)
 		}
 		if err != nil {
 			return err
-		}
-		if expired {
-			return duroxide.Permanent(op, duroxide.ErrLockExpired, "work item lock expired (token %q)", lockToken)
 		}
 		b := &pgx.Batch{}
 		if session != nil {
