@@ -1,0 +1,60 @@
+package pgprovider
+
+import (
+	"flag"
+	"os"
+	"testing"
+
+	"github.com/stretchr/testify/require"
+
+	"github.com/duroxide-go/duroxide/proptest"
+)
+
+// TestProptest checks pgprovider against proptest's model on the fake
+// clock: rapid.checks random operation sequences, each on a fresh schema.
+// Every operation is a database round trip or more, so unless
+// -rapid.checks is given the test runs 20 sequences (about 5,000
+// operations), not rapid's default 100. A long run:
+//
+//	.ci/pg go test ./pgprovider -run TestProptest -rapid.checks=1000
+func TestProptest(t *testing.T) {
+	testPool(t)
+	defaultFlag(t, "rapid.checks", "20")
+	proptest.Run(t, fakeHarness(t, true))
+}
+
+// defaultFlag sets a flag the command line did not set, for this test.
+func defaultFlag(t *testing.T, name, value string) {
+	t.Helper()
+	f := flag.Lookup(name)
+	require.NotNil(t, f, "flag -%s", name)
+	set := false
+	flag.Visit(func(f *flag.Flag) { set = set || f.Name == name })
+	if set {
+		return
+	}
+	old := f.Value.String()
+	require.NoError(t, f.Value.Set(value))
+	t.Cleanup(func() { _ = f.Value.Set(old) })
+}
+
+// TestLinearizability runs concurrent histories (3 clients × 30
+// operations; -proptest.histories of them, default 50, 10 with -short)
+// against pgprovider and checks each for linearizability against the
+// model.
+//
+// It is opt-in (DUROXIDE_PG_LIN=1, or an explicit -proptest.histories):
+// about one history in 360 is still not linearizable (cross-instance FIFO
+// when a fetch passes by an instance another transaction holds for a
+// moment, and queue ids that follow insertion rather than commit order; see
+// docs/pgprovider.md, Known limits), which would make a default run fail
+// about one time in eight.
+func TestLinearizability(t *testing.T) {
+	testPool(t)
+	explicit := false
+	flag.Visit(func(f *flag.Flag) { explicit = explicit || f.Name == "proptest.histories" })
+	if os.Getenv("DUROXIDE_PG_LIN") != "1" && !explicit {
+		t.Skip("opt-in until the known rare cross-instance FIFO violations are fixed: DUROXIDE_PG_LIN=1 .ci/pg go test ./pgprovider -run TestLinearizability")
+	}
+	proptest.RunLinearizability(t, fakeHarness(t, true))
+}
