@@ -10,7 +10,6 @@ import (
 	"slices"
 	"strconv"
 	"time"
-
 )
 
 // Names of the built-in system activities duroxide schedules for

@@ -52,9 +52,9 @@ type slot struct {
 	value   string
 	details duroxide.ErrorDetails
 
-	queueDone  bool // queue: value taken
-	completed  bool // code observed the future ready
-	cancelled  bool // code abandoned the future before it completed
+	queueDone bool // queue: value taken
+	completed bool // code observed the future ready
+	cancelled bool // code abandoned the future before it completed
 }
 
 // Awaitable is a durable future of any result type, for [Select] and [All].

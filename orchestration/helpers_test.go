@@ -45,7 +45,9 @@ func appErr(kind duroxide.AppErrorKind, msg string) duroxide.ErrorDetails {
 func actFail(id, src uint64, msg string) duroxide.Event {
 	return ev(id, u64(src), duroxide.ActivityFailed{Details: appErr(duroxide.AppActivityFailed{}, msg)})
 }
-func timerCreated(id, at uint64) duroxide.Event { return ev(id, nil, duroxide.TimerCreated{FireAtMs: at}) }
+func timerCreated(id, at uint64) duroxide.Event {
+	return ev(id, nil, duroxide.TimerCreated{FireAtMs: at})
+}
 func timerFired(id, src, at uint64) duroxide.Event {
 	return ev(id, u64(src), duroxide.TimerFired{FireAtMs: at})
 }
@@ -331,5 +333,5 @@ func runCases(t *testing.T, cases []engineCase) {
 	}
 }
 
-func h(events ...duroxide.Event) []duroxide.Event { return events }
+func h(events ...duroxide.Event) []duroxide.Event      { return events }
 func m(items ...duroxide.WorkItem) []duroxide.WorkItem { return items }
