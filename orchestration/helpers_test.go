@@ -3,6 +3,7 @@ package orchestration
 import (
 	"errors"
 	"fmt"
+	"log/slog"
 	"runtime"
 	"strings"
 	"testing"
@@ -216,6 +217,9 @@ func runEngineOpts(t *testing.T, history []duroxide.Event, msgs []duroxide.WorkI
 	if o.Now == nil {
 		o.Now = fixedNow
 	}
+	if o.Logger == nil {
+		o.Logger = slog.New(slog.DiscardHandler)
+	}
 	before := runtime.NumGoroutine()
 	e := NewEngine(testInstance, testExec, history, o)
 	if len(msgs) > 0 {
@@ -226,16 +230,15 @@ func runEngineOpts(t *testing.T, history []duroxide.Event, msgs []duroxide.WorkI
 	return run{e: e, r: r}
 }
 
-// requireNoLeak checks that the turn left no goroutine behind (the engine
-// waits for its orchestration goroutine's exit, so the count is back at
-// once; a short grace covers goroutines of other tests still exiting).
+// requireNoLeak checks that the turn left no goroutine behind. The engine
+// waits for its orchestration goroutine's last message; the goroutine then
+// finishes exiting on its own, so the count is polled for a short while.
 func requireNoLeak(t *testing.T, before int) {
 	t.Helper()
-	for range 100 {
-		if runtime.NumGoroutine() <= before {
-			return
-		}
+	deadline := time.Now().Add(2 * time.Second)
+	for runtime.NumGoroutine() > before && time.Now().Before(deadline) {
 		runtime.Gosched()
+		time.Sleep(100 * time.Microsecond)
 	}
 	require.LessOrEqual(t, runtime.NumGoroutine(), before, "goroutine leaked by the engine")
 }

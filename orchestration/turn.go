@@ -385,7 +385,7 @@ func unmatchedQueueMessages(history []duroxide.Event) []duroxide.CarriedEvent {
 			if consumed[k.Name] < active[k.Name] {
 				consumed[k.Name]++
 			} else {
-				out = append(out, duroxide.CarriedEvent{Name: k.Name, Data: k.Data})
+				out = append(out, duroxide.CarriedEvent(k))
 			}
 		}
 	}
