@@ -88,14 +88,8 @@ func newContext(instance string, executionID uint64, name, version string, now f
 	c := &Context{
 		instance: instance, executionID: executionID, name: name, version: version,
 		now: now, replaying: true, base: base,
-		byID:           map[uint64]*slot{},
-		extSubs:        map[string][]*slot{},
-		extArrivals:    map[string][]string{},
-		extCancelled:   map[uint64]bool{},
-		queueArrivals:  map[string][]string{},
-		queueCancelled: map[uint64]bool{},
-		kv:             map[string]string{},
-		kvMeta:         map[string]uint64{},
+		byID: make(map[uint64]*slot, 8),
+		kv:   map[string]string{}, kvMeta: map[string]uint64{},
 	}
 	return c
 }
@@ -203,6 +197,9 @@ func (c *Context) bind(s *slot, id uint64) {
 }
 
 func (c *Context) bindExternal(s *slot, name string) {
+	if c.extSubs == nil {
+		c.extSubs = map[string][]*slot{}
+	}
 	s.name = name
 	s.subIndex = len(c.extSubs[name])
 	c.extSubs[name] = append(c.extSubs[name], s)

@@ -99,11 +99,14 @@ type Engine struct {
 }
 
 // NewEngine returns an engine for one turn of instance's execution, whose
-// stored history is history (not retained).
+// stored history is history. The slice is copied; the events' payloads are
+// only read, by the engine and by the code that built them, so they are
+// shared rather than deep-copied (do not mutate what their pointers point
+// to until Execute returns).
 func NewEngine(instance string, executionID uint64, history []duroxide.Event, opts EngineOptions) *Engine {
 	e := &Engine{
 		instance: instance, executionID: executionID,
-		baseline: duroxide.CloneEvents(history),
+		baseline: append([]duroxide.Event(nil), history...),
 		kv:       opts.KVSnapshot,
 		now:      opts.Now, version: opts.DuroxideVersion, logger: opts.Logger,
 	}
@@ -389,17 +392,22 @@ func (e *Engine) Execute(handler Handler, input, name, version string) TurnResul
 	if e.abort != nil {
 		return TurnResult{Kind: TurnFailed, Details: e.abort}
 	}
-	working := make([]duroxide.Event, 0, len(e.baseline)+len(e.delta))
-	working = append(append(working, e.baseline...), e.delta...)
-	for i := range working {
-		if working[i].IsTerminal() {
+	nb, total := len(e.baseline), len(e.baseline)+len(e.delta)
+	at := func(i int) *duroxide.Event {
+		if i < nb {
+			return &e.baseline[i]
+		}
+		return &e.delta[i-nb]
+	}
+	for i := range total {
+		if at(i).IsTerminal() {
 			return TurnResult{Kind: TurnContinue}
 		}
 	}
-	if len(working) == 0 {
+	if total == 0 {
 		return failed(nondeterminism("corrupted history: empty"))
 	}
-	started, ok := working[0].Kind.(duroxide.OrchestrationStarted)
+	started, ok := at(0).Kind.(duroxide.OrchestrationStarted)
 	if !ok {
 		return failed(nondeterminism("corrupted history: first event must be OrchestrationStarted"))
 	}
@@ -418,8 +426,8 @@ func (e *Engine) Execute(handler Handler, input, name, version string) TurnResul
 		c.replaying = false
 	}
 
-	for i := range working {
-		ev := &working[i]
+	for i := range total {
+		ev := at(i)
 		if i >= e.persisted {
 			c.replaying = false
 		}
@@ -444,7 +452,7 @@ func (e *Engine) Execute(handler Handler, input, name, version string) TurnResul
 	}
 	for _, s := range c.slots {
 		if s.kind == kindQueue && s.cancelled && s.bound {
-			c.queueCancelled[s.scheduleID] = true
+			setFlag(&c.queueCancelled, s.scheduleID)
 		}
 	}
 	e.convert(ts)
@@ -564,20 +572,26 @@ func (e *Engine) apply(ts *turnState, ev *duroxide.Event) duroxide.ErrorDetails 
 		return e.deliver(ts, ev, kindSubOrch, func(s *slot) { s.failed, s.details = true, k.Details })
 	case duroxide.ExternalSubscribedCancelled:
 		if ev.SourceEventID != nil {
-			c.extCancelled[*ev.SourceEventID] = true
+			setFlag(&c.extCancelled, *ev.SourceEventID)
 		}
 	case duroxide.QueueSubscriptionCancelled:
 		if ev.SourceEventID != nil {
-			c.queueCancelled[*ev.SourceEventID] = true
+			setFlag(&c.queueCancelled, *ev.SourceEventID)
 		}
 	case duroxide.ExternalEvent:
 		// Delivered only into an open positional slot; otherwise it stays
 		// in history as a record and is ignored.
 		if c.hasPendingSlot(k.Name) {
+			if c.extArrivals == nil {
+				c.extArrivals = map[string][]string{}
+			}
 			c.extArrivals[k.Name] = append(c.extArrivals[k.Name], k.Data)
 			ts.mustRun = true
 		}
 	case duroxide.QueueEventDelivered:
+		if c.queueArrivals == nil {
+			c.queueArrivals = map[string][]string{}
+		}
 		c.queueArrivals[k.Name] = append(c.queueArrivals[k.Name], k.Data)
 		ts.mustRun = true
 	}
@@ -707,6 +721,9 @@ func (e *Engine) finalize(ts *turnState) TurnResult {
 // reproduced by the code (per kind, set-based, as duroxide does).
 func (e *Engine) collectCancelled(ts *turnState) duroxide.ErrorDetails {
 	c := ts.c
+	if !e.anyDropped(c) {
+		return nil
+	}
 	type group struct {
 		kind       slotKind
 		label      string
@@ -799,6 +816,41 @@ func (e *Engine) collectCancelled(ts *turnState) duroxide.ErrorDetails {
 	return nil
 }
 
+// anyDropped reports whether the code abandoned a bound durable future or
+// stored history holds a dropped-future breadcrumb (otherwise there is
+// nothing to write or check).
+func (e *Engine) anyDropped(c *Context) bool {
+	for _, s := range c.slots {
+		if s.cancelled && s.bound {
+			switch s.kind {
+			case kindActivity, kindSubOrch, kindExternal, kindQueue:
+				return true
+			}
+		}
+	}
+	for i := range e.baseline[:e.persisted] {
+		switch k := e.baseline[i].Kind.(type) {
+		case duroxide.ActivityCancelRequested:
+			if k.Reason == ReasonDroppedFuture {
+				return true
+			}
+		case duroxide.SubOrchestrationCancelRequested:
+			if k.Reason == ReasonDroppedFuture {
+				return true
+			}
+		case duroxide.ExternalSubscribedCancelled:
+			if k.Reason == ReasonDroppedFuture {
+				return true
+			}
+		case duroxide.QueueSubscriptionCancelled:
+			if k.Reason == ReasonDroppedFuture {
+				return true
+			}
+		}
+	}
+	return false
+}
+
 func intersect(a, b map[uint64]bool) map[uint64]bool {
 	out := map[uint64]bool{}
 	for k := range a {
@@ -870,3 +922,10 @@ func describeAction(a Action) string { return fmt.Sprintf("%T%+v", a, a) }
 func describeEvent(k duroxide.EventKind) string { return fmt.Sprintf("%s%+v", k.EventType(), k) }
 
 var errExited = errors.New("orchestration goroutine exited (runtime.Goexit) without returning")
+
+func setFlag(m *map[uint64]bool, id uint64) {
+	if *m == nil {
+		*m = map[uint64]bool{}
+	}
+	(*m)[id] = true
+}
