@@ -62,6 +62,18 @@ func TestTypedOrchestration(t *testing.T) {
 	undecodable.failedWith(t, "decode")
 }
 
+func TestTypedInputThatCannotBeEncoded(t *testing.T) {
+	r := runEngine(t, h(started(1)), nil, func(ctx *Context, _ string) (string, error) {
+		_, err := CallActivity[string](ctx, "A", func() {}).Get()
+		require.ErrorContains(t, err, `encode input of activity "A"`)
+		_, err = CallSubOrchestration[string](ctx, "S", make(chan int)).Get()
+		require.ErrorContains(t, err, `encode input of sub-orchestration "S"`)
+		return "ok", nil
+	})
+	r.completed(t, "ok")
+	require.Empty(t, r.e.HistoryDelta(), "nothing was scheduled")
+}
+
 func TestSystemCallsAndKVFromInstance(t *testing.T) {
 	r := runEngine(t, h(started(1)), nil, func(ctx *Context, _ string) (string, error) {
 		ctx.NewGUID()

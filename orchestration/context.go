@@ -328,11 +328,12 @@ func (c *Context) ScheduleActivity(name, input string, opts ...ActivityOption) *
 }
 
 // CallActivity schedules the activity name with input encoded as JSON and
-// decodes its result into O.
+// decodes its result into O. An input that cannot be encoded schedules
+// nothing; the future's Get returns the encoding error.
 func CallActivity[O any](c *Context, name string, input any, opts ...ActivityOption) *Future[O] {
 	in, err := Marshal(input)
 	if err != nil {
-		panic(fmt.Sprintf("orchestration: encode input of activity %q: %v", name, err))
+		return &Future[O]{c: c, err: fmt.Errorf("orchestration: encode input of activity %q: %w", name, err)}
 	}
 	f := c.ScheduleActivity(name, in, opts...)
 	return &Future[O]{c: c, s: f.s, decode: decodeJSON[O]}
@@ -413,11 +414,12 @@ func (c *Context) SubOrchestration(name, input string, opts ...SubOrchestrationO
 }
 
 // CallSubOrchestration starts a child with input encoded as JSON and decodes
-// its output into O.
+// its output into O. An input that cannot be encoded starts nothing; the
+// future's Get returns the encoding error.
 func CallSubOrchestration[O any](c *Context, name string, input any, opts ...SubOrchestrationOption) *Future[O] {
 	in, err := Marshal(input)
 	if err != nil {
-		panic(fmt.Sprintf("orchestration: encode input of sub-orchestration %q: %v", name, err))
+		return &Future[O]{c: c, err: fmt.Errorf("orchestration: encode input of sub-orchestration %q: %w", name, err)}
 	}
 	f := c.SubOrchestration(name, in, opts...)
 	return &Future[O]{c: c, s: f.s, decode: decodeJSON[O]}

@@ -81,11 +81,16 @@ type Future[T any] struct {
 	decode func(raw string) (T, error)
 	// never is set for futures that can never resolve within this engine.
 	never bool
+	// err, when set, is returned by Get at once (the call was refused).
+	err error
 }
 
 func (f *Future[T]) context() *Context { return f.c }
 
 func (f *Future[T]) ready(c *Context) bool {
+	if f.err != nil {
+		return true
+	}
 	if f.never || f.s == nil {
 		return false
 	}
@@ -110,6 +115,9 @@ func (f *Future[T]) abandon(c *Context) {
 // [ErrTurnEnded].
 func (f *Future[T]) Get() (T, error) {
 	var zero T
+	if f.err != nil {
+		return zero, f.err
+	}
 	if f.s == nil || f.c.sealed {
 		return zero, ErrTurnEnded
 	}
