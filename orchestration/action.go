@@ -10,6 +10,8 @@ type Action interface{ isAction() }
 
 // CallActivityAction schedules an activity. Worker item: ActivityExecute with
 // ID SchedulingEventID.
+//
+// Plain data, not synchronized.
 type CallActivityAction struct {
 	SchedulingEventID uint64
 	Name              string
@@ -20,12 +22,16 @@ type CallActivityAction struct {
 
 // CreateTimerAction creates a durable timer. Orchestrator item: TimerFired
 // with FireAtMs.
+//
+// Plain data, not synchronized.
 type CreateTimerAction struct {
 	SchedulingEventID uint64
 	FireAtMs          uint64
 }
 
 // WaitExternalAction subscribes to a positional external event.
+//
+// Plain data, not synchronized.
 type WaitExternalAction struct {
 	SchedulingEventID uint64
 	Name              string
@@ -33,6 +39,8 @@ type WaitExternalAction struct {
 
 // DequeueEventAction subscribes to the next message of a persistent event
 // queue.
+//
+// Plain data, not synchronized.
 type DequeueEventAction struct {
 	SchedulingEventID uint64
 	Name              string
@@ -41,6 +49,8 @@ type DequeueEventAction struct {
 // StartSubOrchestrationAction starts a child whose result routes back.
 // Instance is the history form ("sub::<event id>" when generated); the
 // child's real instance id is [ChildInstanceID](parent, Instance).
+//
+// Plain data, not synchronized.
 type StartSubOrchestrationAction struct {
 	SchedulingEventID uint64
 	Name              string
@@ -51,6 +61,8 @@ type StartSubOrchestrationAction struct {
 
 // StartDetachedAction starts an independent orchestration (fire and forget)
 // with exactly the given instance id.
+//
+// Plain data, not synchronized.
 type StartDetachedAction struct {
 	SchedulingEventID uint64
 	Name              string
@@ -61,15 +73,21 @@ type StartDetachedAction struct {
 
 // ContinueAsNewAction ends the execution and starts the next one with Input
 // (and Version when set). It has no history event of its own.
+//
+// Plain data, not synchronized.
 type ContinueAsNewAction struct {
 	Input   string
 	Version *string
 }
 
 // UpdateCustomStatusAction sets (Status non-nil) or clears the custom status.
+//
+// Plain data, not synchronized.
 type UpdateCustomStatusAction struct{ Status *string }
 
 // SetKeyValueAction sets a key of the instance's key/value store.
+//
+// Plain data, not synchronized.
 type SetKeyValueAction struct {
 	Key             string
 	Value           string
@@ -77,9 +95,13 @@ type SetKeyValueAction struct {
 }
 
 // ClearKeyValueAction removes one key of the instance's key/value store.
+//
+// Plain data, not synchronized.
 type ClearKeyValueAction struct{ Key string }
 
 // ClearKeyValuesAction removes every key of the instance's key/value store.
+//
+// Plain data, not synchronized.
 type ClearKeyValuesAction struct{}
 
 func (CallActivityAction) isAction()          {}

@@ -304,3 +304,26 @@ func TestTurnKindString(t *testing.T) {
 	require.Equal(t, "ContinueAsNew", TurnContinueAsNew.String())
 	require.Equal(t, "Cancelled", TurnCancelled.String())
 }
+
+func TestTypedEventsAndMap(t *testing.T) {
+	r := runEngine(t, h(started(1), extSub(2, "E"), extEvent(3, "E", `{"id":"o1","note":"n","price":3}`),
+		queueSub(4, "Q"), queueEvent(5, "Q", `7`), actSched(6, "A", "a"), actDone(7, 6, "abc")), nil,
+		func(ctx *Context, _ string) (string, error) {
+			o, err := WaitEventAs[order](ctx, "E").Get()
+			if err != nil {
+				return "", err
+			}
+			n, err := DequeueEventAs[int](ctx, "Q").Get()
+			if err != nil {
+				return "", err
+			}
+			l, err := Map(ctx.ScheduleActivity("A", "a"), func(s string) (int, error) { return len(s), nil }).Get()
+			return o.ID + ":" + itoa(uint64(n)) + ":" + itoa(uint64(l)), err
+		})
+	r.completed(t, "o1:7:3")
+	bad := runEngine(t, h(started(1), extSub(2, "E"), extEvent(3, "E", `nope`)), nil, func(ctx *Context, _ string) (string, error) {
+		_, err := WaitEventAs[order](ctx, "E").Get()
+		return "", err
+	})
+	bad.failedWith(t, "decode")
+}

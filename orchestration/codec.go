@@ -10,7 +10,8 @@ import (
 
 // Handler is an orchestration in its type-erased form: raw input in, raw
 // output out. [Typed] builds one from a typed function. A Handler is called
-// once per turn, on a goroutine of its own driven by the engine.
+// once per turn, on a goroutine of its own driven by the engine; it must be
+// safe to call from any goroutine (one call at a time per turn).
 type Handler func(ctx *Context, input string) (string, error)
 
 // Typed adapts a typed orchestration function: the input is decoded from
@@ -46,7 +47,7 @@ func Marshal(v any) (string, error) {
 func Unmarshal(data string, v any) error { return json.Unmarshal([]byte(data), v) }
 
 // Backoff computes the delay before retry attempt n (1 = after the first
-// failure). The zero value means no delay.
+// failure). The zero value means no delay. Plain data, not synchronized.
 type Backoff struct {
 	// Kind is "none", "fixed", "linear" or "exponential" ("" = none).
 	Kind string
@@ -81,6 +82,7 @@ func (b Backoff) Delay(n uint32) time.Duration {
 }
 
 // RetryPolicy says how [Context.CallActivityWithRetry] retries an activity.
+// Plain data, not synchronized.
 type RetryPolicy struct {
 	// MaxAttempts counts the first attempt; values below 1 mean 1.
 	MaxAttempts uint32

@@ -301,7 +301,8 @@ func (c *Context) cancelSlot(s *slot) {
 
 // ---- scheduling ----
 
-// ActivityOption configures one activity call.
+// ActivityOption configures one activity call. Options are pure functions,
+// safe to share.
 type ActivityOption func(*CallActivityAction)
 
 // WithTag routes the activity to workers whose tag filter accepts tag.
@@ -376,6 +377,7 @@ func (c *Context) DequeueEvent(queue string) *Future[string] {
 }
 
 // SubOrchestrationOption configures a sub-orchestration or detached start.
+// Options are pure functions, safe to share.
 type SubOrchestrationOption func(*subOpts)
 
 type subOpts struct {
@@ -438,7 +440,8 @@ func (c *Context) StartOrchestration(name, instance, input string, opts ...SubOr
 	c.emit(kindDetached, StartDetachedAction{Name: name, Version: o.version, Instance: instance, Input: input})
 }
 
-// ContinueAsNewOption configures a continue-as-new.
+// ContinueAsNewOption configures a continue-as-new. Options are pure
+// functions, safe to share.
 type ContinueAsNewOption func(*ContinueAsNewAction)
 
 // ToVersion continues as the given orchestration version.
@@ -591,4 +594,18 @@ func decodeJSON[T any](raw string) (T, error) {
 		return v, fmt.Errorf("orchestration: decode %q: %w", raw, err)
 	}
 	return v, nil
+}
+
+// WaitEventAs is [Context.WaitEvent] with the event's data decoded from
+// JSON into T.
+func WaitEventAs[T any](c *Context, name string) *Future[T] {
+	f := c.WaitEvent(name)
+	return &Future[T]{c: c, s: f.s, decode: decodeJSON[T]}
+}
+
+// DequeueEventAs is [Context.DequeueEvent] with the message decoded from
+// JSON into T.
+func DequeueEventAs[T any](c *Context, queue string) *Future[T] {
+	f := c.DequeueEvent(queue)
+	return &Future[T]{c: c, s: f.s, decode: decodeJSON[T]}
 }

@@ -14,7 +14,7 @@ import (
 // engine writes for futures the code abandoned.
 const ReasonDroppedFuture = "dropped_future"
 
-// TurnKind says how a turn ended.
+// TurnKind says how a turn ended. A plain value.
 type TurnKind uint8
 
 // Turn outcomes.
@@ -51,7 +51,8 @@ type TurnResult struct {
 	Reason string
 }
 
-// EngineOptions configures an [Engine].
+// EngineOptions configures an [Engine]. Plain data; the engine reads it and
+// does not retain KVSnapshot beyond the turn.
 type EngineOptions struct {
 	// PersistedLen is how many leading history events came from storage
 	// (replay); later ones are new this turn. Negative means all of them.

@@ -57,7 +57,10 @@ func TestEngineMisc(t *testing.T) {
 		{name: "replay_clear_value_matches_action", history: h(started(1), kvClear(2, "A")),
 			h: func(ctx *Context, _ string) (string, error) { ctx.ClearKV("A"); return "cleared", nil }, check: func(t *testing.T, r run) { r.completed(t, "cleared") }},
 		{name: "replay_kv_no_token_binding", history: h(started(1), kvSet(2, "k", "v", 0), actSched(3, "T", "i")),
-			h: func(ctx *Context, _ string) (string, error) { ctx.SetKV("k", "v"); return ctx.ScheduleActivity("T", "i").Get() },
+			h: func(ctx *Context, _ string) (string, error) {
+				ctx.SetKV("k", "v")
+				return ctx.ScheduleActivity("T", "i").Get()
+			},
 			check: func(t *testing.T, r run) {
 				r.cont(t)
 				require.Empty(t, r.e.HistoryDelta(), "a KV event binds no future and adds nothing on replay")

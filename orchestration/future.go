@@ -15,7 +15,7 @@ var ErrTurnEnded = errors.New("orchestration: turn ended")
 
 // TaskFailedError is the error a future of an activity or sub-orchestration
 // returns when the work failed. Error() is the failure's DisplayMessage, the
-// same text duroxide hands to orchestration code.
+// same text duroxide hands to orchestration code. Plain data.
 type TaskFailedError struct {
 	// Details is the failure recorded in history.
 	Details duroxide.ErrorDetails
@@ -58,7 +58,8 @@ type slot struct {
 }
 
 // Awaitable is a durable future of any result type, for [Select] and [All].
-// It is implemented only by *[Future].
+// It is implemented only by *[Future], and shares its goroutine
+// confinement.
 type Awaitable interface {
 	ready(c *Context) bool
 	observe()
@@ -224,3 +225,18 @@ func AllOf[T any](futs []*Future[T]) ([]T, error) {
 }
 
 func rawString(s string) (string, error) { return s, nil }
+
+// Map returns a future of fn applied to f's result, with f's identity: it
+// resolves, is selected and is cancelled exactly as f (duroxide's
+// DurableFuture::map). fn runs in the orchestration and must be
+// deterministic; an error from f skips fn.
+func Map[T, U any](f *Future[T], fn func(T) (U, error)) *Future[U] {
+	return &Future[U]{c: f.c, s: f.s, never: f.never, err: f.err, decode: func(raw string) (U, error) {
+		v, err := f.decode(raw)
+		if err != nil {
+			var zero U
+			return zero, err
+		}
+		return fn(v)
+	}}
+}
