@@ -423,9 +423,6 @@ func (e *Engine) Execute(handler Handler, input, name, version string) TurnResul
 	}
 	ts := &turnState{c: c, co: newCoro(c, handler, input), open: map[uint64]slotKind{}, mustRun: true}
 	defer ts.co.teardown()
-	if e.persisted == 0 {
-		c.replaying = false
-	}
 
 	for i := range total {
 		ev := at(i)
