@@ -2,6 +2,7 @@ package orchestration
 
 import (
 	"log/slog"
+	"strconv"
 	"testing"
 
 	"github.com/duroxide-go/duroxide"
@@ -9,10 +10,14 @@ import (
 
 // sequential schedules n activities one after the other.
 func sequential(n int) Handler {
+	inputs := make([]string, n)
+	for i := range inputs {
+		inputs[i] = strconv.Itoa(i)
+	}
 	return func(ctx *Context, _ string) (string, error) {
 		var last string
 		for i := range n {
-			r, err := ctx.ScheduleActivity("Step", itoa(uint64(i))).Get()
+			r, err := ctx.ScheduleActivity("Step", inputs[i]).Get()
 			if err != nil {
 				return "", err
 			}
@@ -28,10 +33,10 @@ func benchTurn(b *testing.B, done int) {
 	hist := h(started(1))
 	for i := range done {
 		id := uint64(2 + 2*i)
-		hist = append(hist, actSched(id, "Step", itoa(uint64(i))), actDone(id+1, id, "r"))
+		hist = append(hist, actSched(id, "Step", strconv.Itoa(i)), actDone(id+1, id, "r"))
 	}
 	next := uint64(2 + 2*done)
-	hist = append(hist, actSched(next, "Step", itoa(uint64(done))))
+	hist = append(hist, actSched(next, "Step", strconv.Itoa(done)))
 	msgs := m(msgActDone(next, "r"))
 	hnd := sequential(done + 2)
 	opts := EngineOptions{PersistedLen: -1, Now: fixedNow, Logger: slog.New(slog.DiscardHandler)}

@@ -89,7 +89,6 @@ func newContext(instance string, executionID uint64, name, version string, now f
 		instance: instance, executionID: executionID, name: name, version: version,
 		now: now, replaying: true, base: base,
 		byID: make(map[uint64]*slot, 8),
-		kv:   map[string]string{}, kvMeta: map[string]uint64{},
 	}
 	return c
 }
@@ -169,9 +168,26 @@ func (c *Context) emit(kind slotKind, a Action) *slot {
 	return s
 }
 
+// newFuture schedules a durable action and returns its future; the future
+// and its slot share one allocation.
+func newFuture[T any](c *Context, kind slotKind, a Action, decode func(string) (T, error)) *Future[T] {
+	p := &struct {
+		f Future[T]
+		s slot
+	}{}
+	c.nextToken++
+	p.s = slot{token: c.nextToken, kind: kind}
+	c.slots = append(c.slots, &p.s)
+	c.emitted = append(c.emitted, emitted{s: &p.s, action: a})
+	p.f = Future[T]{c: c, s: &p.s, decode: decode}
+	return &p.f
+}
+
+// drain returns the decisions made since the last drain. The slice is
+// reused by the next decision: callers copy it at once.
 func (c *Context) drain() []emitted {
 	out := c.emitted
-	c.emitted = nil
+	c.emitted = c.emitted[:0]
 	return out
 }
 
@@ -325,7 +341,7 @@ func (c *Context) ScheduleActivity(name, input string, opts ...ActivityOption) *
 	for _, o := range opts {
 		o(&a)
 	}
-	return &Future[string]{c: c, s: c.emit(kindActivity, a), decode: rawString}
+	return newFuture(c, kindActivity, a, rawString)
 }
 
 // CallActivity schedules the activity name with input encoded as JSON and
@@ -336,8 +352,14 @@ func CallActivity[O any](c *Context, name string, input any, opts ...ActivityOpt
 	if err != nil {
 		return &Future[O]{c: c, err: fmt.Errorf("orchestration: encode input of activity %q: %w", name, err)}
 	}
-	f := c.ScheduleActivity(name, in, opts...)
-	return &Future[O]{c: c, s: f.s, decode: decodeJSON[O]}
+	if c.sealed {
+		return &Future[O]{c: c}
+	}
+	a := CallActivityAction{Name: name, Input: in}
+	for _, o := range opts {
+		o(&a)
+	}
+	return newFuture(c, kindActivity, a, decodeJSON[O])
 }
 
 // ScheduleTimer creates a durable timer that fires after d (measured from
@@ -351,8 +373,7 @@ func (c *Context) ScheduleTimer(d time.Duration) *Future[struct{}] {
 		d = 0
 	}
 	fire := c.nowMs() + uint64(d/time.Millisecond)
-	return &Future[struct{}]{c: c, s: c.emit(kindTimer, CreateTimerAction{FireAtMs: fire}),
-		decode: func(string) (struct{}, error) { return struct{}{}, nil }}
+	return newFuture(c, kindTimer, CreateTimerAction{FireAtMs: fire}, decodeNothing)
 }
 
 // WaitEvent subscribes to the external event name. Subscriptions are
@@ -363,7 +384,7 @@ func (c *Context) WaitEvent(name string) *Future[string] {
 	if c.sealed {
 		return &Future[string]{c: c}
 	}
-	return &Future[string]{c: c, s: c.emit(kindExternal, WaitExternalAction{Name: name}), decode: rawString}
+	return newFuture(c, kindExternal, WaitExternalAction{Name: name}, rawString)
 }
 
 // DequeueEvent takes the next message of the persistent event queue name
@@ -373,7 +394,7 @@ func (c *Context) DequeueEvent(queue string) *Future[string] {
 	if c.sealed {
 		return &Future[string]{c: c}
 	}
-	return &Future[string]{c: c, s: c.emit(kindQueue, DequeueEventAction{Name: queue}), decode: rawString}
+	return newFuture(c, kindQueue, DequeueEventAction{Name: queue}, rawString)
 }
 
 // SubOrchestrationOption configures a sub-orchestration or detached start.
@@ -412,7 +433,7 @@ func (c *Context) SubOrchestration(name, input string, opts ...SubOrchestrationO
 		inst = *o.instance
 	}
 	a := StartSubOrchestrationAction{Name: name, Version: o.version, Instance: inst, Input: input}
-	return &Future[string]{c: c, s: c.emit(kindSubOrch, a), decode: rawString}
+	return newFuture(c, kindSubOrch, a, rawString)
 }
 
 // CallSubOrchestration starts a child with input encoded as JSON and decodes
@@ -501,6 +522,9 @@ func (c *Context) SetKV(key, value string) {
 		return
 	}
 	ms := c.nowMs()
+	if c.kv == nil {
+		c.kv, c.kvMeta = map[string]string{}, map[string]uint64{}
+	}
 	c.kv[key] = value
 	c.kvMeta[key] = ms
 	c.emit(kindOther, SetKeyValueAction{Key: key, Value: value, LastUpdatedAtMs: ms})
@@ -517,7 +541,12 @@ func (c *Context) KV(key string) (string, bool) {
 func (c *Context) KVKeys() []string { return slices.Sorted(maps.Keys(c.kv)) }
 
 // KVAll returns a copy of the whole store.
-func (c *Context) KVAll() map[string]string { return maps.Clone(c.kv) }
+func (c *Context) KVAll() map[string]string {
+	if c.kv == nil {
+		return map[string]string{}
+	}
+	return maps.Clone(c.kv)
+}
 
 // KVLen returns the number of keys in the store.
 func (c *Context) KVLen() int { return len(c.kv) }
@@ -586,6 +615,8 @@ func (c *Context) UtcNow() *Future[time.Time] {
 		return time.UnixMilli(int64(ms)).UTC(), nil
 	}}
 }
+
+func decodeNothing(string) (struct{}, error) { return struct{}{}, nil }
 
 // decodeJSON decodes a JSON payload into T.
 func decodeJSON[T any](raw string) (T, error) {

@@ -376,10 +376,24 @@ func (e *Engine) isDuplicate(m duroxide.WorkItem, id uint64) bool {
 type turnState struct {
 	c       *Context
 	co      *coro
-	queue   []emitted
+	queue   []emitted // decisions not yet matched, from qhead on
+	qhead   int
 	open    map[uint64]slotKind
 	output  *coMsg
 	mustRun bool
+}
+
+// pop takes the oldest unmatched decision.
+func (ts *turnState) pop() (emitted, bool) {
+	if ts.qhead == len(ts.queue) {
+		return emitted{}, false
+	}
+	em := ts.queue[ts.qhead]
+	ts.qhead++
+	if ts.qhead == len(ts.queue) {
+		ts.queue, ts.qhead = ts.queue[:0], 0
+	}
+	return em, true
 }
 
 // Execute runs one turn of handler (invoked with input, as orchestration
@@ -414,6 +428,9 @@ func (e *Engine) Execute(handler Handler, input, name, version string) TurnResul
 	}
 
 	c := newContext(e.instance, e.executionID, name, version, e.now, e.logger)
+	if len(e.kv) > 0 {
+		c.kv, c.kvMeta = make(map[string]string, len(e.kv)), make(map[string]uint64, len(e.kv))
+	}
 	for k, v := range e.kv {
 		c.kv[k] = v.Value
 		c.kvMeta[k] = v.LastUpdatedAtMs
@@ -502,11 +519,10 @@ func (e *Engine) poll(ts *turnState) (TurnResult, bool) {
 }
 
 func (e *Engine) popMatch(ts *turnState, ev *duroxide.Event) (emitted, duroxide.ErrorDetails) {
-	if len(ts.queue) == 0 {
+	em, ok := ts.pop()
+	if !ok {
 		return emitted{}, nondeterminism("history schedule but no emitted action")
 	}
-	em := ts.queue[0]
-	ts.queue = ts.queue[1:]
 	if !actionMatches(em.action, ev.Kind) {
 		return em, nondeterminism(fmt.Sprintf("schedule mismatch: action=%s vs event=%s", describeAction(em.action), describeEvent(ev.Kind)))
 	}
@@ -523,9 +539,7 @@ func (e *Engine) apply(ts *turnState, ev *duroxide.Event) duroxide.ErrorDetails 
 		}
 	case duroxide.CustomStatusUpdated, duroxide.KeyValueSet, duroxide.KeyValueCleared, duroxide.KeyValuesCleared:
 		// The code already applied the change; check the action matches.
-		if len(ts.queue) > 0 {
-			em := ts.queue[0]
-			ts.queue = ts.queue[1:]
+		if em, ok := ts.pop(); ok {
 			if !actionMatches(em.action, ev.Kind) {
 				what := map[string]string{"CustomStatusUpdated": "custom status", "KeyValueSet": "kv set",
 					"KeyValueCleared": "kv clear", "KeyValuesCleared": "kv clear_all"}[ev.Kind.EventType()]
@@ -550,7 +564,7 @@ func (e *Engine) apply(ts *turnState, ev *duroxide.Event) duroxide.ErrorDetails 
 			em.s.child = k.Instance
 		}
 	case duroxide.OrchestrationChained:
-		if len(ts.queue) == 0 {
+		if ts.qhead == len(ts.queue) {
 			return nondeterminism("history OrchestrationChained but no emitted action")
 		}
 		em, err := e.popMatch(ts, ev)
@@ -626,7 +640,7 @@ func kindName(k slotKind) string {
 func (e *Engine) convert(ts *turnState) {
 	c := ts.c
 	ts.queue = append(ts.queue, c.drain()...)
-	for _, em := range ts.queue {
+	for _, em := range ts.queue[ts.qhead:] {
 		id := e.nextID
 		a := em.action
 		var k duroxide.EventKind
@@ -674,7 +688,7 @@ func (e *Engine) convert(ts *turnState) {
 		}
 		e.actions = append(e.actions, a)
 	}
-	ts.queue = nil
+	ts.queue, ts.qhead = ts.queue[:0], 0
 }
 
 func clonePtr[T any](p *T) *T {
