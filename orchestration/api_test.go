@@ -327,3 +327,22 @@ func TestTypedEventsAndMap(t *testing.T) {
 	})
 	bad.failedWith(t, "decode")
 }
+
+// Code blocked outside the durable API fails the turn after StepTimeout
+// instead of hanging the caller.
+func TestStepTimeout(t *testing.T) {
+	before := runtime.NumGoroutine()
+	release := make(chan struct{})
+	e := NewEngine(testInstance, testExec, h(started(1)), EngineOptions{PersistedLen: -1, Now: fixedNow, StepTimeout: 20 * time.Millisecond})
+	r := e.Execute(func(ctx *Context, _ string) (string, error) {
+		<-release // not a durable wait
+		return "", nil
+	}, "", testOrch, testVersion)
+	require.Equal(t, TurnFailed, r.Kind)
+	require.Equal(t, "orchestration_step", r.Details.(duroxide.Infrastructure).Operation)
+	close(release) // the abandoned goroutine finishes on its own
+	requireNoLeak(t, before)
+
+	ok := runEngineOpts(t, h(started(1)), nil, singleActivity("A", "a"), EngineOptions{PersistedLen: -1, StepTimeout: time.Minute})
+	ok.cont(t)
+}

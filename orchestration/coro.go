@@ -1,6 +1,9 @@
 package orchestration
 
-import "fmt"
+import (
+	"fmt"
+	"time"
+)
 
 type msgKind uint8
 
@@ -9,6 +12,7 @@ const (
 	msgDone
 	msgPanic
 	msgExited
+	msgStuck
 )
 
 type coMsg struct {
@@ -22,18 +26,22 @@ type coMsg struct {
 // hand-off: the engine and the orchestration never run at the same time.
 // run resumes it until it blocks or ends; teardown ends a blocked one with
 // runtime.Goexit (which user code cannot swallow) and waits for its exit.
+// yield has room for one message so that a goroutine abandoned as stuck
+// can still post its last message and exit.
 type coro struct {
-	c       *Context
-	h       Handler
-	input   string
-	resume  chan bool
-	yield   chan coMsg
-	started bool
-	done    bool
+	c           *Context
+	h           Handler
+	input       string
+	resume      chan bool
+	yield       chan coMsg
+	started     bool
+	done        bool
+	stuck       bool
+	stepTimeout time.Duration
 }
 
 func newCoro(c *Context, h Handler, input string) *coro {
-	co := &coro{c: c, h: h, input: input, resume: make(chan bool), yield: make(chan coMsg)}
+	co := &coro{c: c, h: h, input: input, resume: make(chan bool), yield: make(chan coMsg, 1)}
 	c.co = co
 	return co
 }
@@ -67,7 +75,19 @@ func (co *coro) run() coMsg {
 	} else {
 		co.resume <- true
 	}
-	m := <-co.yield
+	var m coMsg
+	if co.stepTimeout > 0 {
+		t := time.NewTimer(co.stepTimeout)
+		select {
+		case m = <-co.yield:
+			t.Stop()
+		case <-t.C:
+			co.stuck, co.done = true, true
+			return coMsg{kind: msgStuck}
+		}
+	} else {
+		m = <-co.yield
+	}
 	switch m.kind {
 	case msgDone, msgPanic:
 		co.done = true
@@ -82,7 +102,7 @@ func (co *coro) run() coMsg {
 func (co *coro) teardown() {
 	co.c.sealed = true
 	if !co.started || co.done {
-		return
+		return // finished, or stuck (abandoned)
 	}
 	co.resume <- false
 	<-co.yield

@@ -66,6 +66,13 @@ type EngineOptions struct {
 	DuroxideVersion string
 	// Logger is the base of [Context.Logger] (default slog.Default()).
 	Logger *slog.Logger
+	// StepTimeout, when positive, bounds how long the code may run between
+	// two durable waits. Code blocked outside the durable API (a channel, a
+	// mutex, I/O) would otherwise hang the caller; past the bound the turn
+	// fails with an Infrastructure error (operation "orchestration_step",
+	// not retryable) and the stuck goroutine is abandoned (leaked). Zero
+	// means no bound.
+	StepTimeout time.Duration
 }
 
 // DuroxideVersion is the duroxide release whose semantics this engine
@@ -89,6 +96,7 @@ type Engine struct {
 	now         func() time.Time
 	version     string
 	logger      *slog.Logger
+	stepTimeout time.Duration
 
 	delta     []duroxide.Event
 	actions   []Action
@@ -109,7 +117,7 @@ func NewEngine(instance string, executionID uint64, history []duroxide.Event, op
 		instance: instance, executionID: executionID,
 		baseline: append([]duroxide.Event(nil), history...),
 		kv:       opts.KVSnapshot,
-		now:      opts.Now, version: opts.DuroxideVersion, logger: opts.Logger,
+		now:      opts.Now, version: opts.DuroxideVersion, logger: opts.Logger, stepTimeout: opts.StepTimeout,
 	}
 	if e.baseline == nil {
 		e.baseline = []duroxide.Event{}
@@ -439,6 +447,7 @@ func (e *Engine) Execute(handler Handler, input, name, version string) TurnResul
 		c.customStatus = ptr(*started.InitialCustomStatus)
 	}
 	ts := &turnState{c: c, co: newCoro(c, handler, input), open: map[uint64]slotKind{}, mustRun: true}
+	ts.co.stepTimeout = e.stepTimeout
 	defer ts.co.teardown()
 
 	for i := range total {
@@ -514,6 +523,9 @@ func (e *Engine) poll(ts *turnState) (TurnResult, bool) {
 		}
 	case msgPanic:
 		return failed(duroxide.Application{Kind: duroxide.AppPanicked{}, Message: m.panicMsg}), true
+	case msgStuck:
+		return failed(duroxide.Infrastructure{Operation: "orchestration_step",
+			Message: fmt.Sprintf("orchestration code ran %v without reaching a durable wait (blocked outside the durable API?)", e.stepTimeout)}), true
 	}
 	return TurnResult{}, false
 }
