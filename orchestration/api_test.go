@@ -223,7 +223,7 @@ func TestRetryPolicy(t *testing.T) {
 	withTimeout := func(ctx *Context, _ string) (string, error) { return ctx.CallActivityWithRetry("Slow", "in", timeout) }
 	t.Run("timeout_is_not_retried", func(t *testing.T) {
 		r := runEngine(t, h(started(1), actSched(2, "Slow", "in"), timerCreated(3, 1), timerFired(4, 3, 1)), nil, withTimeout)
-		require.Equal(t, ErrActivityTimeout, r.failed(t).DisplayMessage())
+		require.Equal(t, ErrActivityTimeout.Error(), r.failed(t).DisplayMessage())
 		require.Equal(t, []uint64{2}, r.e.CancelledActivityIDs(), "the timed-out attempt is cancelled")
 	})
 }

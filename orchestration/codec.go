@@ -3,6 +3,7 @@ package orchestration
 import (
 	"bytes"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"math"
 	"time"
@@ -93,9 +94,9 @@ type RetryPolicy struct {
 	Timeout time.Duration
 }
 
-// ErrActivityTimeout is the error text of an attempt that timed out, as
-// duroxide words it.
-const ErrActivityTimeout = "timeout: activity timed out"
+// ErrActivityTimeout is returned by [Context.CallActivityWithRetry] when an
+// attempt timed out; its text is duroxide's. Not retried.
+var ErrActivityTimeout = errors.New("timeout: activity timed out")
 
 // CallActivityWithRetry runs the activity, retrying failures per policy with
 // durable timers between attempts. It returns the first success or the last
@@ -111,14 +112,14 @@ func (c *Context) CallActivityWithRetry(name, input string, policy RetryPolicy, 
 			case -1:
 				return "", ErrTurnEnded
 			case 1:
-				return "", timeoutError{}
+				return "", ErrActivityTimeout
 			}
 		}
 		out, err := act.Get()
 		if err == nil {
 			return out, nil
 		}
-		if err == ErrTurnEnded {
+		if errors.Is(err, ErrTurnEnded) {
 			return "", err
 		}
 		last = err
@@ -133,7 +134,3 @@ func (c *Context) CallActivityWithRetry(name, input string, policy RetryPolicy, 
 	}
 	return "", last
 }
-
-type timeoutError struct{}
-
-func (timeoutError) Error() string { return ErrActivityTimeout }
