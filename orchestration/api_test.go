@@ -220,11 +220,17 @@ func TestRetryPolicy(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) { tc.check(t, runEngine(t, tc.history, nil, retry)) })
 	}
 	timeout := RetryPolicy{MaxAttempts: 3, Timeout: time.Minute}
-	withTimeout := func(ctx *Context, _ string) (string, error) { return ctx.CallActivityWithRetry("Slow", "in", timeout) }
+	var timeoutErr error
+	withTimeout := func(ctx *Context, _ string) (string, error) {
+		out, err := ctx.CallActivityWithRetry("Slow", "in", timeout)
+		timeoutErr = err
+		return out, err
+	}
 	t.Run("timeout_is_not_retried", func(t *testing.T) {
 		r := runEngine(t, h(started(1), actSched(2, "Slow", "in"), timerCreated(3, 1), timerFired(4, 3, 1)), nil, withTimeout)
 		require.Equal(t, ErrActivityTimeout.Error(), r.failed(t).DisplayMessage())
 		require.Equal(t, []uint64{2}, r.e.CancelledActivityIDs(), "the timed-out attempt is cancelled")
+		require.ErrorIs(t, timeoutErr, ErrActivityTimeout)
 	})
 }
 
