@@ -53,6 +53,15 @@ type emitted struct {
 // determinism bug. After the turn ended (see [ErrTurnEnded]) scheduling
 // calls do nothing.
 type Context struct {
+	*ctxState
+	// co is the coroutine this view of the state runs on: the
+	// orchestration's, or a branch's ([Go]).
+	co *coro
+}
+
+// ctxState is the turn's orchestration state, shared by the main
+// coroutine's Context and every branch's.
+type ctxState struct {
 	instance    string
 	executionID uint64
 	name        string
@@ -61,7 +70,6 @@ type Context struct {
 
 	replaying bool
 	sealed    bool
-	co        *coro
 
 	nextToken uint64
 	emitted   []emitted
@@ -82,14 +90,16 @@ type Context struct {
 
 	logger *slog.Logger
 	base   *slog.Logger
+
+	branches []*coro // every branch started this turn, for teardown
 }
 
 func newContext(instance string, executionID uint64, name, version string, now func() time.Time, base *slog.Logger) *Context {
-	c := &Context{
+	c := &Context{ctxState: &ctxState{
 		instance: instance, executionID: executionID, name: name, version: version,
 		now: now, replaying: true, base: base,
 		byID: make(map[uint64]*slot, 8),
-	}
+	}}
 	return c
 }
 
@@ -134,10 +144,10 @@ type replayHandler struct {
 }
 
 func (r *replayHandler) Enabled(ctx context.Context, l slog.Level) bool {
-	return !r.c.replaying && !r.c.sealed && r.h.Enabled(ctx, l)
+	return !r.c.replaying && !r.c.closed() && r.h.Enabled(ctx, l)
 }
 func (r *replayHandler) Handle(ctx context.Context, rec slog.Record) error {
-	if r.c.replaying || r.c.sealed {
+	if r.c.replaying || r.c.closed() {
 		return nil
 	}
 	return r.h.Handle(ctx, rec)
@@ -157,11 +167,15 @@ func (c *Context) nowMs() uint64 {
 	return uint64(t)
 }
 
+// closed reports whether this view may no longer schedule: the turn ended,
+// or its branch was abandoned.
+func (c *Context) closed() bool { return c.sealed || (c.co != nil && c.co.killed) }
+
 func (c *Context) emit(kind slotKind, a Action) *slot {
 	c.nextToken++
 	var s *slot
 	if kind != kindOther {
-		s = &slot{token: c.nextToken, kind: kind}
+		s = &slot{token: c.nextToken, kind: kind, owner: c.co}
 		c.slots = append(c.slots, s)
 	}
 	c.emitted = append(c.emitted, emitted{s: s, action: a})
@@ -176,7 +190,7 @@ func newFuture[T any](c *Context, kind slotKind, a Action, decode func(string) (
 		s slot
 	}{}
 	c.nextToken++
-	p.s = slot{token: c.nextToken, kind: kind}
+	p.s = slot{token: c.nextToken, kind: kind, owner: c.co}
 	c.slots = append(c.slots, &p.s)
 	c.emitted = append(c.emitted, emitted{s: &p.s, action: a})
 	p.f = Future[T]{c: c, s: &p.s, decode: decode}
@@ -195,9 +209,10 @@ func (c *Context) drain() []emitted {
 // false when the turn ended instead.
 func (c *Context) block(ready func() bool) bool {
 	for !ready() {
-		if c.sealed || c.co == nil {
+		if c.closed() || c.co == nil {
 			return false
 		}
+		c.co.cond = ready
 		c.co.yield <- coMsg{kind: msgBlocked}
 		if !<-c.co.resume {
 			runtime.Goexit()
@@ -334,7 +349,7 @@ func WithSession(id string) ActivityOption {
 // ScheduleActivity schedules the activity name with a raw (already encoded)
 // input and returns its raw result. Use [CallActivity] for typed values.
 func (c *Context) ScheduleActivity(name, input string, opts ...ActivityOption) *Future[string] {
-	if c.sealed {
+	if c.closed() {
 		return &Future[string]{c: c}
 	}
 	a := CallActivityAction{Name: name, Input: input}
@@ -352,7 +367,7 @@ func CallActivity[O any](c *Context, name string, input any, opts ...ActivityOpt
 	if err != nil {
 		return &Future[O]{c: c, err: fmt.Errorf("orchestration: encode input of activity %q: %w", name, err)}
 	}
-	if c.sealed {
+	if c.closed() {
 		return &Future[O]{c: c}
 	}
 	a := CallActivityAction{Name: name, Input: in}
@@ -366,7 +381,7 @@ func CallActivity[O any](c *Context, name string, input any, opts ...ActivityOpt
 // the engine's clock when first scheduled; on replay the recorded timer is
 // used, matched by position).
 func (c *Context) ScheduleTimer(d time.Duration) *Future[struct{}] {
-	if c.sealed {
+	if c.closed() {
 		return &Future[struct{}]{c: c}
 	}
 	if d < 0 {
@@ -381,7 +396,7 @@ func (c *Context) ScheduleTimer(d time.Duration) *Future[struct{}] {
 // with that name after it subscribed; events raised with no open
 // subscription are recorded and ignored.
 func (c *Context) WaitEvent(name string) *Future[string] {
-	if c.sealed {
+	if c.closed() {
 		return &Future[string]{c: c}
 	}
 	return newFuture(c, kindExternal, WaitExternalAction{Name: name}, rawString)
@@ -391,7 +406,7 @@ func (c *Context) WaitEvent(name string) *Future[string] {
 // (FIFO). Messages enqueued before anyone waits are kept, and unconsumed
 // ones are carried across continue-as-new.
 func (c *Context) DequeueEvent(queue string) *Future[string] {
-	if c.sealed {
+	if c.closed() {
 		return &Future[string]{c: c}
 	}
 	return newFuture(c, kindQueue, DequeueEventAction{Name: queue}, rawString)
@@ -421,7 +436,7 @@ func WithInstanceID(id string) SubOrchestrationOption {
 // SubOrchestration starts the child orchestration name with a raw input and
 // returns its raw output.
 func (c *Context) SubOrchestration(name, input string, opts ...SubOrchestrationOption) *Future[string] {
-	if c.sealed {
+	if c.closed() {
 		return &Future[string]{c: c}
 	}
 	var o subOpts
@@ -451,7 +466,7 @@ func CallSubOrchestration[O any](c *Context, name string, input any, opts ...Sub
 // StartOrchestration starts an independent orchestration (fire and forget)
 // with exactly the given instance id; only [WithVersion] applies.
 func (c *Context) StartOrchestration(name, instance, input string, opts ...SubOrchestrationOption) {
-	if c.sealed {
+	if c.closed() {
 		return
 	}
 	var o subOpts
@@ -476,7 +491,7 @@ func ToVersion(v string) ContinueAsNewOption {
 // turn; it returns [ErrTurnEnded] only if called after the turn ended, so
 // write `return "", ctx.ContinueAsNew(next)`.
 func (c *Context) ContinueAsNew(input string, opts ...ContinueAsNewOption) error {
-	if c.sealed {
+	if c.closed() {
 		return ErrTurnEnded
 	}
 	a := ContinueAsNewAction{Input: input}
@@ -490,7 +505,7 @@ func (c *Context) ContinueAsNew(input string, opts ...ContinueAsNewOption) error
 
 // SetCustomStatus sets the instance's custom status (visible to clients).
 func (c *Context) SetCustomStatus(status string) {
-	if c.sealed {
+	if c.closed() {
 		return
 	}
 	c.customStatus = &status
@@ -500,7 +515,7 @@ func (c *Context) SetCustomStatus(status string) {
 
 // ResetCustomStatus clears the instance's custom status.
 func (c *Context) ResetCustomStatus() {
-	if c.sealed {
+	if c.closed() {
 		return
 	}
 	c.customStatus = nil
@@ -518,7 +533,7 @@ func (c *Context) CustomStatus() (string, bool) {
 
 // SetKV sets key to value in the instance's key/value store.
 func (c *Context) SetKV(key, value string) {
-	if c.sealed {
+	if c.closed() {
 		return
 	}
 	ms := c.nowMs()
@@ -553,7 +568,7 @@ func (c *Context) KVLen() int { return len(c.kv) }
 
 // ClearKV removes key from the store.
 func (c *Context) ClearKV(key string) {
-	if c.sealed {
+	if c.closed() {
 		return
 	}
 	delete(c.kv, key)
@@ -563,7 +578,7 @@ func (c *Context) ClearKV(key string) {
 
 // ClearAllKV removes every key from the store.
 func (c *Context) ClearAllKV() {
-	if c.sealed {
+	if c.closed() {
 		return
 	}
 	clear(c.kv)

@@ -38,6 +38,14 @@ type coro struct {
 	done        bool
 	stuck       bool
 	stepTimeout time.Duration
+
+	// Branches ([Go]) only.
+	body   func() (string, error) // runs on the coroutine instead of h
+	cond   func() bool            // what it waits for while blocked
+	killed bool                   // abandoned: its view is closed
+	err    error                  // its function's error once done
+	owner    *coro                // the coroutine that started it
+	observed bool                 // its result was taken
 }
 
 func newCoro(c *Context, h Handler, input string) *coro {
@@ -62,7 +70,11 @@ func (co *coro) start() {
 				co.yield <- coMsg{kind: msgExited}
 			}
 		}()
-		out, err = co.h(co.c, co.input)
+		if co.body != nil {
+			out, err = co.body()
+		} else {
+			out, err = co.h(co.c, co.input)
+		}
 		returned = true
 	}()
 }

@@ -50,6 +50,12 @@
 // being waited for. On replay, every stored dropped-future breadcrumb must
 // be reproduced by the code (a set check per kind, as duroxide does).
 //
+// [Go] runs part of an orchestration as a branch, duroxide's async block: it
+// starts when first waited on, advances only when waited on, and is
+// abandoned (with its unobserved work cancelled) when it loses a [Select] or
+// is left unobserved when the orchestration returns. [Map] transforms a
+// future's result without a branch.
+//
 // External events ([Context.WaitEvent]) are positional: the n-th active
 // subscription to a name gets the n-th event raised with that name while a
 // subscription was open; events raised with nothing waiting are recorded
@@ -61,7 +67,8 @@
 //
 // Each turn runs the orchestration on a fresh goroutine driven one step at
 // a time by the engine (strict hand-off: the engine and the code never run
-// at once). The engine walks the history; each time a completion makes a
+// at once; a branch runs on its own goroutine, driven the same way by
+// whoever waits on it). The engine walks the history; each time a completion makes a
 // future ready it resumes the code until the code blocks again; schedule
 // events consume the code's decisions in order. Decisions beyond history
 // become new events. A turn ends with the orchestration blocked (Continue),

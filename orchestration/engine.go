@@ -448,7 +448,12 @@ func (e *Engine) Execute(handler Handler, input, name, version string) TurnResul
 	}
 	ts := &turnState{c: c, co: newCoro(c, handler, input), open: map[uint64]slotKind{}, mustRun: true}
 	ts.co.stepTimeout = e.stepTimeout
-	defer ts.co.teardown()
+	defer func() {
+		ts.co.teardown()
+		for _, b := range c.branches {
+			b.teardown()
+		}
+	}()
 
 	for i := range total {
 		ev := at(i)

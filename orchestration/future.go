@@ -52,6 +52,8 @@ type slot struct {
 	value   string
 	details duroxide.ErrorDetails
 
+	owner *coro // the coroutine that scheduled it
+
 	queueDone bool // queue: value taken
 	completed bool // code observed the future ready
 	cancelled bool // code abandoned the future before it completed
@@ -84,6 +86,8 @@ type Future[T any] struct {
 	never bool
 	// err, when set, is returned by Get at once (the call was refused).
 	err error
+	// br is set for a branch's future ([Go]).
+	br *coro
 }
 
 func (f *Future[T]) context() *Context { return f.c }
@@ -92,6 +96,9 @@ func (f *Future[T]) ready(c *Context) bool {
 	if f.err != nil {
 		return true
 	}
+	if f.br != nil {
+		return c.pollBranch(f.br)
+	}
 	if f.never || f.s == nil {
 		return false
 	}
@@ -99,12 +106,18 @@ func (f *Future[T]) ready(c *Context) bool {
 }
 
 func (f *Future[T]) observe() {
+	if f.br != nil {
+		f.br.observed = true
+	}
 	if f.s != nil {
 		f.s.completed = true
 	}
 }
 
 func (f *Future[T]) abandon(c *Context) {
+	if f.br != nil {
+		c.abandonBranch(f.br)
+	}
 	if f.s != nil {
 		c.cancelSlot(f.s)
 	}
@@ -119,7 +132,14 @@ func (f *Future[T]) Get() (T, error) {
 	if f.err != nil {
 		return zero, f.err
 	}
-	if f.s == nil || f.c.sealed {
+	if f.br != nil {
+		if !f.c.block(func() bool { return f.ready(f.c) }) {
+			return zero, ErrTurnEnded
+		}
+		f.br.observed = true
+		return f.decode("")
+	}
+	if f.s == nil || f.c.closed() {
 		return zero, ErrTurnEnded
 	}
 	if !f.c.block(func() bool { return f.ready(f.c) }) {
@@ -137,7 +157,13 @@ func (f *Future[T]) Get() (T, error) {
 // cancelled, a subscription stops waiting. Cancelling a future that already
 // completed does nothing.
 func (f *Future[T]) Cancel() {
-	if f.s == nil || f.c.sealed || f.s.completed {
+	if f.br != nil {
+		if !f.c.closed() && !f.br.observed {
+			f.c.abandonBranch(f.br)
+		}
+		return
+	}
+	if f.s == nil || f.c.closed() || f.s.completed {
 		return
 	}
 	f.c.cancelSlot(f.s)
@@ -183,12 +209,15 @@ func All(futs ...Awaitable) bool {
 	}
 	c := futs[0].context()
 	ok := c.block(func() bool {
+		// Every future is polled, as a join polls all its children: a
+		// branch ([Go]) advances even when an earlier one is not ready.
+		all := true
 		for _, f := range futs {
 			if !f.ready(c) {
-				return false
+				all = false
 			}
 		}
-		return true
+		return all
 	})
 	if ok {
 		for _, f := range futs {
