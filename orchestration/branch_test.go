@@ -88,7 +88,7 @@ func TestBranches(t *testing.T) {
 			return Go(ctx, func(*Context) (string, error) { panic("in branch") }).Get()
 		}, check: func(t *testing.T, r run) { r.panicked(t, "in branch") }},
 		{name: "branch_error_is_its_result", history: h(started(1), actSched(2, "A1", ""), actFail(3, 2, "nope")),
-			h: func(ctx *Context, _ string) (string, error) { return twoStep(ctx, "A").Get() },
+			h:     func(ctx *Context, _ string) (string, error) { return twoStep(ctx, "A").Get() },
 			check: func(t *testing.T, r run) { require.Equal(t, "nope", r.failed(t).DisplayMessage()) }},
 		{name: "select_loser_branch_cancels_its_work", history: h(started(1), actSched(2, "X", ""), timerCreated(3, 1), actSched(4, "A1", ""), timerFired(5, 3, 1)),
 			h: func(ctx *Context, _ string) (string, error) {

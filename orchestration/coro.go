@@ -40,12 +40,12 @@ type coro struct {
 	stepTimeout time.Duration
 
 	// Branches ([Go]) only.
-	body   func() (string, error) // runs on the coroutine instead of h
-	cond   func() bool            // what it waits for while blocked
-	killed bool                   // abandoned: its view is closed
-	err    error                  // its function's error once done
-	owner    *coro                // the coroutine that started it
-	observed bool                 // its result was taken
+	body     func() (string, error) // runs on the coroutine instead of h
+	cond     func() bool            // what it waits for while blocked
+	killed   bool                   // abandoned: its view is closed
+	err      error                  // its function's error once done
+	owner    *coro                  // the coroutine that started it
+	observed bool                   // its result was taken
 }
 
 func newCoro(c *Context, h Handler, input string) *coro {
