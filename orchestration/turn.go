@@ -140,6 +140,9 @@ func RunTurn(in TurnInput) TurnOutput {
 	now, stamp := eng.now, eng.version
 
 	execID := item.ExecutionID
+	if execID == 0 {
+		execID = duroxide.InitialExecutionID // never acked as 0
+	}
 	history := item.History
 	if b.ContinueAsNew {
 		execID++

@@ -24,10 +24,10 @@ func TestRunTurn(t *testing.T) {
 	t.Run("new_instance_schedules_activity", func(t *testing.T) {
 		out := RunTurn(turnIn(nil, 0, m(start(`"x"`)), singleActivity("Greet", "Alice")))
 		require.Equal(t, TurnContinue, out.Result.Kind)
-		require.Equal(t, uint64(0), out.Ack.ExecutionID, "the fetched execution id is kept")
+		require.Equal(t, uint64(1), out.Ack.ExecutionID, "an unset execution id is the initial one")
 		require.Equal(t, []string{"OrchestrationStarted", "ActivityScheduled"}, eventTypes(out.Ack.HistoryDelta))
 		require.Equal(t, duroxide.OrchestrationStarted{Name: testOrch, Version: testVersion, Input: `"x"`}, out.Ack.HistoryDelta[0].Kind)
-		require.Equal(t, []duroxide.WorkItem{duroxide.ActivityExecuteItem{Instance: testInstance, ExecutionID: 0, ID: 2, Name: "Greet", Input: "Alice"}}, out.Ack.WorkerItems)
+		require.Equal(t, []duroxide.WorkItem{duroxide.ActivityExecuteItem{Instance: testInstance, ExecutionID: 1, ID: 2, Name: "Greet", Input: "Alice"}}, out.Ack.WorkerItems)
 		require.Equal(t, testOrch, *out.Ack.Metadata.OrchestrationName)
 		require.Equal(t, testVersion, *out.Ack.Metadata.OrchestrationVersion)
 		require.Equal(t, DuroxideVersion, out.Ack.Metadata.PinnedDuroxideVersion.String())
