@@ -637,7 +637,7 @@ func (e *Engine) deliver(ts *turnState, ev *duroxide.Event, kind slotKind, set f
 		return nondeterminism("completion without open schedule")
 	}
 	if got != kind {
-		return nondeterminism("completion kind mismatch: expected " + kindName(got))
+		return nondeterminism("completion kind mismatch: expected " + kindName(kind))
 	}
 	s := ts.c.byID[id]
 	set(s)
@@ -945,10 +945,6 @@ func eqPtr(a, b *string) bool {
 	}
 	return *a == *b
 }
-
-func describeAction(a Action) string { return fmt.Sprintf("%T%+v", a, a) }
-
-func describeEvent(k duroxide.EventKind) string { return fmt.Sprintf("%s%+v", k.EventType(), k) }
 
 var errExited = errors.New("orchestration goroutine exited (runtime.Goexit) without returning")
 

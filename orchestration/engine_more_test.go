@@ -293,3 +293,38 @@ func kindsOf(events []duroxide.Event) []duroxide.EventKind {
 	}
 	return out
 }
+
+// Mismatch messages quote the decision and the event as duroxide does.
+func TestNondeterminismMessages(t *testing.T) {
+	tag := "gpu"
+	cases := []struct {
+		name    string
+		history []duroxide.Event
+		h       Handler
+		want    string
+	}{
+		{"activity", h(started(1), actSched(2, "A", "x\"y")), singleActivity("B", "in\n"),
+			`nondeterministic: schedule mismatch: action=CallActivity { scheduling_event_id: 0, name: "B", input: "in\n", session_id: None, tag: None } vs event=ActivityScheduled { name: "A", input: "x\"y", session_id: None, tag: None }`},
+		{"tag", h(started(1), ev(2, nil, duroxide.ActivityScheduled{Name: "A", Input: "", Tag: &tag})), singleActivity("A", ""),
+			`nondeterministic: schedule mismatch: action=CallActivity { scheduling_event_id: 0, name: "A", input: "", session_id: None, tag: None } vs event=ActivityScheduled { name: "A", input: "", session_id: None, tag: Some("gpu") }`},
+		{"sub_orchestration", h(started(1), actSched(2, "A", "")), subOrch("C", "i"),
+			`nondeterministic: schedule mismatch: action=StartSubOrchestration { scheduling_event_id: 0, name: "C", version: None, instance: "sub::pending_1", input: "i" } vs event=ActivityScheduled { name: "A", input: "", session_id: None, tag: None }`},
+		{"external", h(started(1), extSub(2, "X")), waitExternal("Y"),
+			`nondeterministic: schedule mismatch: action=WaitExternal { scheduling_event_id: 0, name: "Y" } vs event=ExternalSubscribed { name: "X" }`},
+		{"kv", h(started(1), kvSet(2, "k", "v", 5), actSched(3, "T", "i")), func(ctx *Context, _ string) (string, error) {
+			ctx.ClearKV("k")
+			return ctx.ScheduleActivity("T", "i").Get()
+		}, `nondeterministic: kv set mismatch: action=ClearKeyValue { key: "k" } vs event=KeyValueSet { key: "k", value: "v", last_updated_at_ms: 5 }`},
+		{"no_action", h(started(1), actSched(2, "A", "")), func(ctx *Context, _ string) (string, error) {
+			return ctx.WaitEvent("E").Get()
+		}, `nondeterministic: schedule mismatch: action=WaitExternal { scheduling_event_id: 0, name: "E" } vs event=ActivityScheduled { name: "A", input: "", session_id: None, tag: None }`},
+		{"completion_kind", h(started(1), timerCreated(2, 1), actDone(3, 2, "x")), singleTimer(time.Second),
+			`nondeterministic: completion kind mismatch: expected activity`},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			r := runEngine(t, tc.history, nil, tc.h)
+			require.Equal(t, tc.want, r.failed(t).DisplayMessage())
+		})
+	}
+}
