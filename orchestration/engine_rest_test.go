@@ -125,3 +125,54 @@ func TestIdenticalActivitiesAcrossTurns(t *testing.T) {
 	t4 := runEngine(t, hist, m(msgActDone(6, "R2")), hnd)
 	t4.completed(t, "R1,R2")
 }
+
+func TestEngineMiscKV(t *testing.T) {
+	snap := map[string]duroxide.KvEntry{"session": {Value: "abc", LastUpdatedAtMs: 10}, "counter": {Value: "3", LastUpdatedAtMs: 20}}
+	clearSingleRMW := func(ctx *Context, _ string) (string, error) {
+		ctx.ClearKV("session")
+		n, _ := strconv.Atoi(kvGet(ctx, "counter"))
+		ctx.SetKV("counter", strconv.Itoa(n+1))
+		if _, err := ctx.ScheduleActivity("Noop", "").Get(); err != nil {
+			return "", err
+		}
+		return "session=" + kvGet(ctx, "session") + ",counter=" + kvGet(ctx, "counter"), nil
+	}
+	cases := []struct {
+		name     string
+		history  []duroxide.Event
+		msgs     []duroxide.WorkItem
+		snapshot map[string]duroxide.KvEntry
+		h        Handler
+		check    func(t *testing.T, r run)
+	}{
+		{name: "kv_clear_single_snapshot_key_then_rmw", history: h(started(1), kvClear(2, "session"), kvSet(3, "counter", "4", 100), actSched(4, "Noop", ""), actDone(5, 4, "ok")),
+			snapshot: snap, h: clearSingleRMW, check: func(t *testing.T, r run) { r.completed(t, "session=none,counter=4") }},
+		{name: "kv_get_value_same_turn", history: h(started(1)), h: func(ctx *Context, _ string) (string, error) {
+			ctx.SetKV("mykey", "myval")
+			return kvGet(ctx, "mykey"), nil
+		}, check: func(t *testing.T, r run) { r.completed(t, "myval") }},
+		{name: "kv_get_value_previous_execution", history: h(started(1)), snapshot: map[string]duroxide.KvEntry{"carried": {Value: "from-exec-1", LastUpdatedAtMs: 1}},
+			h: func(ctx *Context, _ string) (string, error) { return kvGet(ctx, "carried"), nil },
+			check: func(t *testing.T, r run) { r.completed(t, "from-exec-1") }},
+		{name: "duplicate_external_event_in_history_is_kept", history: h(started(1), extSub(2, "Evt"), extEvent(3, "Evt", "same-data")),
+			msgs: m(msgRaise("Evt", "same-data")), h: waitExternal("Evt"), check: func(t *testing.T, r run) {
+				r.completed(t, "same-data")
+				require.Len(t, r.e.HistoryDelta(), 1)
+			}},
+		{name: "action_to_event_kv_variants", history: h(started(1)), h: func(ctx *Context, _ string) (string, error) {
+			ctx.SetKV("a", "1")
+			ctx.ClearKV("a")
+			ctx.ClearAllKV()
+			return "", nil
+		}, check: func(t *testing.T, r run) {
+			require.Equal(t, []Action{SetKeyValueAction{Key: "a", Value: "1", LastUpdatedAtMs: uint64(testNow.UnixMilli())},
+				ClearKeyValueAction{Key: "a"}, ClearKeyValuesAction{}}, r.e.PendingActions())
+			require.Equal(t, []string{"KeyValueSet", "KeyValueCleared", "KeyValuesCleared"}, r.kinds())
+		}},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			tc.check(t, runEngineOpts(t, tc.history, tc.msgs, tc.h, EngineOptions{PersistedLen: -1, KVSnapshot: tc.snapshot}))
+		})
+	}
+}
