@@ -152,7 +152,7 @@ func TestEngineMiscKV(t *testing.T) {
 			return kvGet(ctx, "mykey"), nil
 		}, check: func(t *testing.T, r run) { r.completed(t, "myval") }},
 		{name: "kv_get_value_previous_execution", history: h(started(1)), snapshot: map[string]duroxide.KvEntry{"carried": {Value: "from-exec-1", LastUpdatedAtMs: 1}},
-			h: func(ctx *Context, _ string) (string, error) { return kvGet(ctx, "carried"), nil },
+			h:     func(ctx *Context, _ string) (string, error) { return kvGet(ctx, "carried"), nil },
 			check: func(t *testing.T, r run) { r.completed(t, "from-exec-1") }},
 		{name: "duplicate_external_event_in_history_is_kept", history: h(started(1), extSub(2, "Evt"), extEvent(3, "Evt", "same-data")),
 			msgs: m(msgRaise("Evt", "same-data")), h: waitExternal("Evt"), check: func(t *testing.T, r run) {
