@@ -63,6 +63,25 @@ func (r *miniRuntime) run() {
 		out := RunTurn(TurnInput{Item: item, Batch: b, Handler: h, Version: version,
 			Options: EngineOptions{Now: fixedNow, Logger: slog.New(slog.DiscardHandler)}})
 		ack := out.Ack
+		// Everything an ack carries is a valid contract value that survives
+		// the wire format.
+		require.NotZero(r.t, ack.ExecutionID)
+		for _, e := range ack.HistoryDelta {
+			require.NoError(r.t, duroxide.ValidateEvent(e))
+			raw, err := e.MarshalJSON()
+			require.NoError(r.t, err)
+			var back duroxide.Event
+			require.NoError(r.t, back.UnmarshalJSON(raw))
+			require.Equal(r.t, e, back)
+		}
+		for _, w := range append(slices.Clone(ack.WorkerItems), ack.OrchestratorItems...) {
+			require.NoError(r.t, duroxide.ValidateWorkItem(w))
+			raw, err := duroxide.MarshalWorkItem(w)
+			require.NoError(r.t, err)
+			back, err := duroxide.UnmarshalWorkItem(raw)
+			require.NoError(r.t, err)
+			require.Equal(r.t, w, back)
+		}
 		if ack.ExecutionID != r.exec[inst] {
 			r.hist[inst] = nil
 			r.exec[inst] = ack.ExecutionID
