@@ -1,0 +1,132 @@
+package orchestration
+
+import (
+	"fmt"
+	"time"
+)
+
+type msgKind uint8
+
+const (
+	msgBlocked msgKind = iota
+	msgDone
+	msgPanic
+	msgExited
+	msgStuck
+)
+
+type coMsg struct {
+	kind     msgKind
+	out      string
+	err      error
+	panicMsg string
+}
+
+// coro runs one orchestration function on its own goroutine with strict
+// hand-off: the engine and the orchestration never run at the same time.
+// run resumes it until it blocks or ends; teardown ends a blocked one with
+// runtime.Goexit (which user code cannot swallow) and waits for its exit.
+// yield has room for one message so that a goroutine abandoned as stuck
+// can still post its last message and exit.
+type coro struct {
+	c           *Context
+	h           Handler
+	input       string
+	resume      chan bool
+	yield       chan coMsg
+	started     bool
+	done        bool
+	stuck       bool
+	stepTimeout time.Duration
+
+	// Branches ([Go]) only.
+	body     func() (string, error) // runs on the coroutine instead of h
+	cond     func() bool            // what it waits for while blocked
+	killed   bool                   // abandoned: its view is closed
+	err      error                  // its function's error once done
+	owner    *coro                  // the coroutine that started it
+	observed bool                   // its result was taken
+}
+
+func newCoro(c *Context, h Handler, input string) *coro {
+	co := &coro{c: c, h: h, input: input, resume: make(chan bool), yield: make(chan coMsg, 1)}
+	c.co = co
+	return co
+}
+
+func (co *coro) start() {
+	go func() {
+		returned := false
+		var out string
+		var err error
+		defer func() {
+			r := recover()
+			switch {
+			case returned:
+				co.yield <- coMsg{kind: msgDone, out: out, err: err}
+			case r != nil:
+				co.yield <- coMsg{kind: msgPanic, panicMsg: panicMessage(r)}
+			default:
+				co.yield <- coMsg{kind: msgExited}
+			}
+		}()
+		if co.body != nil {
+			out, err = co.body()
+		} else {
+			out, err = co.h(co.c, co.input)
+		}
+		returned = true
+	}()
+}
+
+// run resumes the orchestration and waits until it blocks or ends.
+func (co *coro) run() coMsg {
+	if !co.started {
+		co.started = true
+		co.start()
+	} else {
+		co.resume <- true
+	}
+	var m coMsg
+	if co.stepTimeout > 0 {
+		t := time.NewTimer(co.stepTimeout)
+		select {
+		case m = <-co.yield:
+			t.Stop()
+		case <-t.C:
+			co.stuck, co.done = true, true
+			return coMsg{kind: msgStuck}
+		}
+	} else {
+		m = <-co.yield
+	}
+	switch m.kind {
+	case msgDone, msgPanic:
+		co.done = true
+	case msgExited:
+		co.done = true
+		m = coMsg{kind: msgPanic, panicMsg: errExited.Error()}
+	}
+	return m
+}
+
+// teardown ends a blocked orchestration goroutine and waits for it.
+func (co *coro) teardown() {
+	co.c.sealed = true
+	if !co.started || co.done {
+		return // finished, or stuck (abandoned)
+	}
+	co.resume <- false
+	<-co.yield
+	co.done = true
+}
+
+func panicMessage(r any) string {
+	switch v := r.(type) {
+	case string:
+		return v
+	case error:
+		return v.Error()
+	}
+	return fmt.Sprint(r)
+}
