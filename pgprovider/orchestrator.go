@@ -634,7 +634,13 @@ func (p *Provider) RenewOrchestrationItemLock(ctx context.Context, lockToken str
 	}
 	return p.autocommit(ctx, op, func(tx *txn, now any) error {
 		var instance string
-		err := tx.QueryRow(ctx, p.sql.RenewOrch, now, lockToken, us(extendFor)).Scan(&instance)
+		var shortened bool
+		err := tx.QueryRow(ctx, p.sql.RenewOrch, now, lockToken, us(extendFor)).Scan(&instance, &shortened)
+		if err == nil && shortened {
+			// The instance may be fetchable before a waiting long poll
+			// planned to look again.
+			_, err = tx.Exec(ctx, p.sql.Notify, p.channel)
+		}
 		if err == nil || !errors.Is(err, pgx.ErrNoRows) {
 			return err
 		}

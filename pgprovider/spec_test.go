@@ -2,7 +2,6 @@ package pgprovider
 
 import (
 	"testing"
-	"time"
 
 	"github.com/duroxide-go/duroxide/spec"
 )
@@ -22,7 +21,7 @@ func TestSpecRealTime(t *testing.T) {
 		t.Skip("real-time spec run sleeps; skipped in -short mode")
 	}
 	testPool(t)
-	results := spec.RunConcurrently(t, realHarness(t), 4, time.Minute)
+	results := spec.RunConcurrently(t, realHarness(t), 4)
 	for _, r := range results {
 		if r.Outcome == spec.Skipped {
 			t.Errorf("%s skipped: %v", r.Case, r.Messages)

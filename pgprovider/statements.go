@@ -318,8 +318,10 @@ WHERE w.instance_id = c.i AND w.execution_id = c.e AND w.activity_id = c.a`,
 WHERE instance_id = $2`,
 
 	// $1 now, $2 token, $3 extension.
-	RenewOrch: `UPDATE @s.instances SET locked_until = @now + $3::bigint @us
-WHERE lock_token = $2 AND locked_until > @now RETURNING instance_id`,
+	RenewOrch: `UPDATE @s.instances i SET locked_until = @now + $3::bigint @us
+FROM (SELECT instance_id, locked_until AS old FROM @s.instances
+  WHERE lock_token = $2 AND locked_until > @now FOR UPDATE) o
+WHERE i.instance_id = o.instance_id RETURNING i.instance_id, i.locked_until < o.old`,
 
 	// $1 now, $2 token: whether the token is held and its lock expired.
 	OrchTokenState: `SELECT instance_id, locked_until <= @now FROM @s.instances WHERE lock_token = $2`,
@@ -374,8 +376,10 @@ WHERE id = $2 RETURNING item, attempts`,
 	WorkDelete: `DELETE FROM @s.worker_queue WHERE id = $1`,
 
 	// $1 now, $2 token, $3 extension.
-	RenewWork: `UPDATE @s.worker_queue SET locked_until = @now + $3::bigint @us
-WHERE lock_token = $2 AND locked_until > @now RETURNING session_id`,
+	RenewWork: `UPDATE @s.worker_queue w SET locked_until = @now + $3::bigint @us
+FROM (SELECT id, locked_until AS old FROM @s.worker_queue
+  WHERE lock_token = $2 AND locked_until > @now FOR UPDATE) o
+WHERE w.id = o.id RETURNING w.session_id, w.locked_until < o.old`,
 
 	// $1 now, $2 token.
 	WorkTokenState: `SELECT locked_until <= @now FROM @s.worker_queue WHERE lock_token = $2`,
@@ -387,8 +391,11 @@ WHERE lock_token = $2 AND locked_until > @now RETURNING session_id`,
 WHERE lock_token = $2 RETURNING id`,
 
 	// $1 now, $2 owners, $3 extension, $4 idle timeout.
-	RenewSessions: `UPDATE @s.sessions SET locked_until = @now + $3::bigint @us
-WHERE owner_id = ANY($2::text[]) AND locked_until > @now AND last_activity > @now - $4::bigint @us`,
+	RenewSessions: `UPDATE @s.sessions s SET locked_until = @now + $3::bigint @us
+FROM (SELECT session_id, locked_until AS old FROM @s.sessions
+  WHERE owner_id = ANY($2::text[]) AND locked_until > @now AND last_activity > @now - $4::bigint @us
+  FOR UPDATE) o
+WHERE s.session_id = o.session_id RETURNING s.locked_until < o.old`,
 
 	// $1 now.
 	CleanupSessions: `DELETE FROM @s.sessions s WHERE s.locked_until < @now

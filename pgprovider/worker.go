@@ -266,10 +266,16 @@ func (p *Provider) RenewWorkItemLock(ctx context.Context, lockToken string, exte
 	}
 	return p.inTx(ctx, op, func(tx *txn, now any) error {
 		var session *string
-		err := tx.QueryRow(ctx, p.sql.RenewWork, now, lockToken, us(extendFor)).Scan(&session)
+		var shortened bool
+		err := tx.QueryRow(ctx, p.sql.RenewWork, now, lockToken, us(extendFor)).Scan(&session, &shortened)
 		if err == nil {
 			if session != nil {
 				_, err = tx.Exec(ctx, p.sql.WorkTouchSession, now, *session)
+			}
+			if err == nil && shortened {
+				// The item may be fetchable before a waiting long poll
+				// planned to look again.
+				_, err = tx.Exec(ctx, p.sql.Notify, p.channel)
 			}
 			return err
 		}
@@ -330,8 +336,30 @@ func (p *Provider) RenewSessionLock(ctx context.Context, ownerIDs []string, exte
 	owners := slices.Clone(ownerIDs)
 	var n int
 	err := p.autocommit(ctx, op, func(tx *txn, now any) error {
-		tag, err := tx.Exec(ctx, p.sql.RenewSessions, now, owners, us(extendFor), us(idleTimeout))
-		n = int(tag.RowsAffected())
+		rows, err := tx.Query(ctx, p.sql.RenewSessions, now, owners, us(extendFor), us(idleTimeout))
+		if err != nil {
+			return err
+		}
+		shortened := false
+		n = 0
+		for rows.Next() {
+			var s bool
+			if err := rows.Scan(&s); err != nil {
+				rows.Close()
+				return err
+			}
+			n++
+			shortened = shortened || s
+		}
+		rows.Close()
+		if err := rows.Err(); err != nil {
+			return err
+		}
+		if shortened {
+			// Another owner's long poll may take the session's items
+			// before it planned to look again.
+			_, err = tx.Exec(ctx, p.sql.Notify, p.channel)
+		}
 		return err
 	})
 	return n, err
