@@ -149,21 +149,42 @@ func (d *driver) longPoll(t *rapid.T) {
 	t.Logf("[%d] ... %s -> %s (at %s)", d.step, o, got, d.m.at(at))
 	d.scribbleDeferred()
 	problem := ""
+	var fit []*model
 	for i, v := range variants {
 		if p := v.step(o, got); p == "" {
-			d.m = v
-			problem = ""
-			break
+			fit = append(fit, v)
 		} else if i == 0 {
 			problem = p
 		}
 	}
-	if problem != "" {
+	if len(fit) == 0 {
 		d.fail(t, problem, o, got)
 	}
+	d.m = d.observedVariant(fit)
 	d.record(got)
 	scribbleOp(&o)
 	scribbleResult(&got)
+}
+
+// observedVariant picks, among the states a long poll may have left that
+// all fit its answer, the one the provider is in. They differ only in which
+// orphan messages the fetch's empty tries dropped, which the answer does not
+// show but the orchestrator queue depth does (with a management API; without
+// one the orphans are never observable, so any state fits).
+func (d *driver) observedVariant(fit []*model) *model {
+	if len(fit) == 1 || d.admin == nil {
+		return fit[0]
+	}
+	depths, err := d.admin.GetQueueDepths(d.ctx)
+	if err != nil {
+		return fit[0]
+	}
+	for _, v := range fit {
+		if v.orchDepth() == depths.OrchestratorQueue {
+			return v
+		}
+	}
+	return fit[0] // the invariant check reports the mismatch
 }
 
 // maxTryInstants bounds the instants whose optional tries pollVariants

@@ -1167,12 +1167,7 @@ func (d *driver) checkAdmin(t *rapid.T, ids []string) {
 		}
 	}
 
-	var wantDepths duroxide.QueueDepths
-	for _, q := range m.orchQ {
-		if in := m.insts[q.instance]; !(m.held(in) && q.batch == in.lockToken) {
-			wantDepths.OrchestratorQueue++
-		}
-	}
+	wantDepths := duroxide.QueueDepths{OrchestratorQueue: m.orchDepth()}
 	for _, w := range m.workQ {
 		if w.token == "" || w.until <= m.now {
 			wantDepths.WorkerQueue++
@@ -1244,4 +1239,16 @@ func deref[V any](p *V) any {
 		return nil
 	}
 	return *p
+}
+
+// orchDepth is the orchestrator queue depth the model expects: messages not
+// in a held batch.
+func (m *model) orchDepth() uint64 {
+	var n uint64
+	for _, q := range m.orchQ {
+		if in := m.insts[q.instance]; !(m.held(in) && q.batch == in.lockToken) {
+			n++
+		}
+	}
+	return n
 }
