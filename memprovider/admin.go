@@ -227,6 +227,7 @@ func (p *Provider) GetQueueDepths(ctx context.Context) (duroxide.QueueDepths, er
 		if in.lock != nil && in.lock.until > now {
 			held = in.lock.token
 		}
+		d.OrchestratorQueue += uint64(len(in.timers))
 		for _, m := range in.msgs {
 			if held == "" || m.batch != held {
 				d.OrchestratorQueue++
@@ -396,7 +397,7 @@ func (p *Provider) deleteAtomic(op string, ids []string, force bool) (duroxide.D
 			}
 			res.EventsDeleted += uint64(len(e.history))
 		}
-		res.QueueMessagesDeleted += uint64(p.removeOrchMsgs(in, func(*orchMsg) bool { return true }))
+		res.QueueMessagesDeleted += uint64(p.removeOrchMsgs(in, func(*orchMsg) bool { return true }) + p.removeTimers(in))
 		p.releaseLock(in)
 		in.parked = false
 		p.refreshReady(in)

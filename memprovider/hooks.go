@@ -33,8 +33,10 @@ func init() {
 		defer p.mu.Unlock()
 		var n uint32
 		if in := p.instances[instance]; in != nil {
-			for _, m := range in.msgs {
-				n = max(n, m.attempts)
+			for _, list := range [2][]*orchMsg{in.msgs, in.timers} {
+				for _, m := range list {
+					n = max(n, m.attempts)
+				}
 			}
 		}
 		return n, nil

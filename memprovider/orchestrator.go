@@ -120,9 +120,6 @@ func (p *Provider) startable(in *instance) bool {
 	}
 	allQueue := true
 	for _, m := range in.msgs {
-		if m.future {
-			continue
-		}
 		switch m.item.(type) {
 		case duroxide.StartOrchestrationItem, duroxide.ContinueAsNewItem:
 			return true
@@ -132,7 +129,7 @@ func (p *Provider) startable(in *instance) bool {
 		}
 	}
 	if allQueue {
-		p.removeOrchMsgs(in, func(m *orchMsg) bool { return !m.future })
+		p.removeOrchMsgs(in, func(*orchMsg) bool { return true })
 	} else {
 		in.parked = true
 	}
@@ -153,10 +150,8 @@ func (p *Provider) lockAndBuild(in *instance, now int64, lockTimeout time.Durati
 
 	item := &duroxide.LockedOrchestrationItem{LockToken: token}
 	item.Instance = in.id
+	item.Messages = make([]duroxide.WorkItem, 0, len(in.msgs))
 	for _, m := range in.msgs {
-		if m.future {
-			continue
-		}
 		m.batch = token
 		m.attempts++
 		item.AttemptCount = max(item.AttemptCount, m.attempts)
@@ -423,15 +418,23 @@ func (p *Provider) AbandonOrchestrationItem(ctx context.Context, lockToken strin
 	now := p.now()
 	p.promoteOrch(now)
 	p.releaseLock(in)
-	for _, m := range in.msgs {
-		if ignoreAttempt && m.attempts > 0 {
-			m.attempts--
+	if ignoreAttempt {
+		for _, list := range [2][]*orchMsg{in.msgs, in.timers} {
+			for _, m := range list {
+				if m.attempts > 0 {
+					m.attempts--
+				}
+			}
 		}
-		if delay > 0 && !m.future {
+	}
+	if delay > 0 {
+		for i, m := range in.msgs {
 			m.visibleAt = addNs(now, delay)
-			m.future = true
+			in.addTimer(m)
 			p.orchFuture.ReplaceOrInsert(m.futureKey())
+			in.msgs[i] = nil
 		}
+		in.msgs = in.msgs[:0]
 	}
 	p.refreshReady(in)
 	p.signal()

@@ -58,6 +58,7 @@ type Provider struct {
 	orchFuture *btree.BTreeG[futureKey] // not yet visible messages, by (visibleAt, seq)
 	orchLocks  *btree.BTreeG[lockKey]   // held, not yet expired instance locks, by expiry
 	orchTokens tokenMap[*instance]      // lock token -> instance (held or expired-but-not-superseded)
+	resort     []*instance              // promoteOrch's scratch list; empty between calls
 
 	worker workerQueue
 }

@@ -147,9 +147,6 @@ func (p *Provider) startable(in *instance) bool {
 	}
 	allQueue := true
 	for _, m := range in.msgs {
-		if m.future {
-			continue
-		}
 		switch m.item.(type) {
 		case duroxide.StartOrchestrationItem, duroxide.ContinueAsNewItem:
 			return true
@@ -159,7 +156,7 @@ func (p *Provider) startable(in *instance) bool {
 		}
 	}
 	if allQueue && !p.mut.on("orphan_queue_messages_kept") {
-		p.removeOrchMsgs(in, func(m *orchMsg) bool { return !m.future })
+		p.removeOrchMsgs(in, func(*orchMsg) bool { return true })
 	} else {
 		in.parked = true
 	}
@@ -187,8 +184,9 @@ func (p *Provider) lockAndBuild(in *instance, now int64, lockTimeout time.Durati
 
 	item := &duroxide.LockedOrchestrationItem{LockToken: token}
 	item.Instance = in.id
+	item.Messages = make([]duroxide.WorkItem, 0, len(in.msgs))
 	for _, m := range in.msgs {
-		if m.future || (p.mut.on("redelivery_skips_stale_messages") && m.batch != "") {
+		if p.mut.on("redelivery_skips_stale_messages") && m.batch != "" {
 			continue
 		}
 		m.batch = token
@@ -308,9 +306,7 @@ func (p *Provider) AckOrchestrationItem(ctx context.Context, lockToken string, a
 	}
 
 	// Validation is complete: apply.
-	p.removeOrchMsgs(in, func(m *orchMsg) bool {
-		return m.batch == lockToken || (p.mut.on("ack_deletes_unfetched_messages") && !m.future)
-	})
+	p.removeOrchMsgs(in, func(m *orchMsg) bool { return m.batch == lockToken || p.mut.on("ack_deletes_unfetched_messages") })
 	p.applyMetadata(in, a, now)
 	p.applyWorkerItems(a, now)
 	for _, w := range a.OrchestratorItems {
@@ -490,15 +486,23 @@ func (p *Provider) AbandonOrchestrationItem(ctx context.Context, lockToken strin
 	now := p.now()
 	p.promoteOrch(now)
 	p.releaseLock(in)
-	for _, m := range in.msgs {
-		if ignoreAttempt && m.attempts > 0 && !p.mut.on("ignore_attempt_ignored") {
-			m.attempts--
+	if ignoreAttempt && !p.mut.on("ignore_attempt_ignored") {
+		for _, list := range [2][]*orchMsg{in.msgs, in.timers} {
+			for _, m := range list {
+				if m.attempts > 0 {
+					m.attempts--
+				}
+			}
 		}
-		if delay > 0 && !m.future && !p.mut.on("abandon_ignores_delay") {
+	}
+	if delay > 0 && !p.mut.on("abandon_ignores_delay") {
+		for i, m := range in.msgs {
 			m.visibleAt = addNs(now, delay)
-			m.future = true
+			in.addTimer(m)
 			p.orchFuture.ReplaceOrInsert(m.futureKey())
+			in.msgs[i] = nil
 		}
+		in.msgs = in.msgs[:0]
 	}
 	p.refreshReady(in)
 	p.signal()

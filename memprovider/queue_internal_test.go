@@ -1,0 +1,116 @@
+package memprovider
+
+import (
+	"context"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/require"
+
+	"github.com/duroxide-go/duroxide"
+	"github.com/duroxide-go/duroxide/fakeclock"
+)
+
+// White-box tests of the orchestrator queue's structure: what the package
+// doc's cost table relies on.
+
+var internalEpoch = time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC)
+
+func internalProvider(t *testing.T) (*Provider, *fakeclock.Fake) {
+	t.Helper()
+	clock := fakeclock.NewFake(internalEpoch)
+	return New(WithClock(clock), WithShortPolling()), clock
+}
+
+func timerItem(instance string, id uint64) duroxide.WorkItem {
+	return duroxide.TimerFiredItem{Instance: instance, ExecutionID: 1, ID: id}
+}
+
+// visibleSeqs returns the sequence numbers of in's visible-message list.
+func visibleSeqs(in *instance) []uint64 {
+	var seqs []uint64
+	for _, m := range in.msgs {
+		seqs = append(seqs, m.seq)
+	}
+	return seqs
+}
+
+// Defect 6: an enqueue to an instance with many pending timers scanned its
+// message list past every delayed message. Delayed messages must be kept
+// apart from the visible ones, so that an enqueue (and the readiness check
+// it makes) never visits them.
+func TestDelayedMessagesAreKeptApartFromVisibleOnes(t *testing.T) {
+	ctx := context.Background()
+	p, _ := internalProvider(t)
+	const timers = 1000
+	for i := range timers {
+		require.NoError(t, p.EnqueueForOrchestrator(ctx, timerItem("i", uint64(i+1)), time.Hour))
+	}
+	require.NoError(t, p.EnqueueForOrchestrator(ctx, duroxide.ExternalRaisedItem{Instance: "i", Name: "e"}, 0))
+
+	in := p.instances["i"]
+	require.NotNil(t, in)
+	require.Len(t, in.msgs, 1, "the visible-message list holds only the visible message")
+	require.Equal(t, []uint64{timers + 1}, visibleSeqs(in))
+	require.Len(t, in.timers, timers, "the delayed messages are kept apart")
+	for i, m := range in.timers {
+		require.True(t, m.delayed())
+		require.Equal(t, m, in.timers[m.slot-1], "timer %d knows its slot", i)
+	}
+	require.Equal(t, timers, p.orchFuture.Len())
+	require.Equal(t, in.msgs[0].seq, in.readySeq)
+}
+
+// Timers promoted out of sequence order (a later-enqueued timer due first)
+// are merged into the visible list in sequence order, and the instance is
+// indexed by its oldest visible message.
+func TestOutOfOrderPromotionKeepsVisibleMessagesInSequence(t *testing.T) {
+	ctx := context.Background()
+	p, clock := internalProvider(t)
+	// seq 1..4: due in 4h, 3h, 2h, 1h; seq 5 visible now.
+	for i := range 4 {
+		require.NoError(t, p.EnqueueForOrchestrator(ctx, timerItem("i", uint64(i+1)), time.Duration(4-i)*time.Hour))
+	}
+	require.NoError(t, p.EnqueueForOrchestrator(ctx, duroxide.ExternalRaisedItem{Instance: "i", Name: "e"}, 0))
+	in := p.instances["i"]
+
+	clock.Advance(150 * time.Minute) // seq 3 and 4 are due
+	p.mu.Lock()
+	p.promoteOrch(p.now())
+	p.mu.Unlock()
+	require.Equal(t, []uint64{3, 4, 5}, visibleSeqs(in))
+	require.Len(t, in.timers, 2)
+	require.Equal(t, uint64(3), in.readySeq)
+
+	clock.Advance(2 * time.Hour) // all due
+	p.mu.Lock()
+	p.promoteOrch(p.now())
+	p.mu.Unlock()
+	require.Equal(t, []uint64{1, 2, 3, 4, 5}, visibleSeqs(in))
+	require.Empty(t, in.timers)
+	require.Equal(t, uint64(1), in.readySeq)
+	require.Zero(t, p.orchFuture.Len())
+}
+
+// An abandon with a delay moves the batch to the timers, and a delete
+// removes the timers from the global index too.
+func TestAbandonAndDeleteMoveTimers(t *testing.T) {
+	ctx := context.Background()
+	p, _ := internalProvider(t)
+	require.NoError(t, p.EnqueueForOrchestrator(ctx, duroxide.StartOrchestrationItem{Instance: "i", Orchestration: "O", ExecutionID: 1}, 0))
+	require.NoError(t, p.EnqueueForOrchestrator(ctx, timerItem("i", 9), time.Hour))
+	item, err := p.FetchOrchestrationItem(ctx, time.Minute, 0, nil)
+	require.NoError(t, err)
+	require.NotNil(t, item)
+	require.NoError(t, p.AbandonOrchestrationItem(ctx, item.LockToken, time.Minute, false))
+	in := p.instances["i"]
+	require.Empty(t, in.msgs)
+	require.Len(t, in.timers, 2)
+	require.Equal(t, 2, p.orchFuture.Len())
+	require.Zero(t, in.readySeq)
+
+	_, err = p.DeleteInstancesAtomic(ctx, []string{"i"}, true)
+	require.NoError(t, err)
+	require.Zero(t, p.orchFuture.Len())
+	require.Zero(t, p.orchReady.Len())
+}
