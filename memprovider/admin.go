@@ -143,7 +143,7 @@ func (p *Provider) GetInstanceInfo(ctx context.Context, instance string) (duroxi
 	}
 	if e := in.execByID(m.currentExec); e != nil && e.row {
 		info.Status = e.status
-		info.Output = cloneStr(e.output)
+		info.Output = e.outputPtr()
 	}
 	return info, nil
 }
@@ -169,12 +169,12 @@ func (p *Provider) GetExecutionInfo(ctx context.Context, instance string, execut
 	info := duroxide.ExecutionInfo{
 		ExecutionID: executionID,
 		Status:      e.status,
-		Output:      cloneStr(e.output),
+		Output:      e.outputPtr(),
 		StartedAt:   ms(e.startedAt),
 		EventCount:  uint64(len(e.history)),
 	}
-	if e.completedAt != nil {
-		c := ms(*e.completedAt)
+	if e.completed {
+		c := ms(e.completedAt)
 		info.CompletedAt = &c
 	}
 	return info, nil
@@ -426,7 +426,7 @@ func (p *Provider) selectInstances(f duroxide.InstanceFilter, keep func(*instanc
 		}
 		if f.CompletedBefore != nil {
 			e := in.execByID(in.meta.currentExec)
-			if e == nil || e.completedAt == nil || ms(*e.completedAt) >= *f.CompletedBefore {
+			if e == nil || !e.completed || ms(e.completedAt) >= *f.CompletedBefore {
 				return false
 			}
 		}
@@ -501,7 +501,7 @@ func (p *Provider) prune(in *instance, opts duroxide.PruneOptions) duroxide.Prun
 		if id == in.meta.currentExec || e.status == duroxide.StatusRunning || kept[id] {
 			continue
 		}
-		if opts.CompletedBefore != nil && (e.completedAt == nil || ms(*e.completedAt) >= *opts.CompletedBefore) {
+		if opts.CompletedBefore != nil && (!e.completed || ms(e.completedAt) >= *opts.CompletedBefore) {
 			continue
 		}
 		res.ExecutionsDeleted++

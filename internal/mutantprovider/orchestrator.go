@@ -182,9 +182,17 @@ func (p *Provider) lockAndBuild(in *instance, now int64, lockTimeout time.Durati
 	p.orchTokens.put(token, in)
 	p.refreshReady(in)
 
-	item := &duroxide.LockedOrchestrationItem{LockToken: token}
+	var item *duroxide.LockedOrchestrationItem
+	if len(in.msgs) == 1 {
+		one := new(lockedOne)
+		item = &one.item
+		item.Messages = one.msgs[:0]
+	} else {
+		item = new(duroxide.LockedOrchestrationItem)
+		item.Messages = make([]duroxide.WorkItem, 0, len(in.msgs))
+	}
+	item.LockToken = token
 	item.Instance = in.id
-	item.Messages = make([]duroxide.WorkItem, 0, len(in.msgs))
 	for _, m := range in.msgs {
 		if p.mut.on("redelivery_skips_stale_messages") && m.batch != "" {
 			continue
@@ -232,6 +240,13 @@ func (p *Provider) lockAndBuild(in *instance, now int64, lockTimeout time.Durati
 		}
 	}
 	return item
+}
+
+// lockedOne is a fetched item and its one-message batch in one allocation
+// (the caller owns both).
+type lockedOne struct {
+	item duroxide.LockedOrchestrationItem
+	msgs [1]duroxide.WorkItem
 }
 
 // fallbackIdentity names an item of an instance without metadata: the
@@ -365,7 +380,16 @@ func (p *Provider) applyMetadata(in *instance, a duroxide.OrchestrationAck, now 
 	md := a.Metadata
 	if md.OrchestrationName != nil && md.OrchestrationVersion != nil {
 		if in.meta == nil {
-			in.meta = &instMeta{currentExec: a.ExecutionID, parent: cloneStr(md.ParentInstanceID), createdAt: now, createdSeq: p.nextSeq()}
+			var meta *instMeta
+			if in.execByID(a.ExecutionID) == nil {
+				rec := &firstRecord{exec: execution{id: a.ExecutionID}}
+				in.addExec(&rec.exec)
+				meta = &rec.meta
+			} else {
+				meta = new(instMeta)
+			}
+			*meta = instMeta{currentExec: a.ExecutionID, parent: cloneStr(md.ParentInstanceID), createdAt: now, createdSeq: p.nextSeq()}
+			in.meta = meta
 		}
 		in.meta.name = *md.OrchestrationName
 		in.meta.version = *md.OrchestrationVersion
@@ -392,9 +416,11 @@ func (p *Provider) applyMetadata(in *instance, a duroxide.OrchestrationAck, now 
 	}
 	if md.Status != "" {
 		e.status = md.Status
-		e.output = cloneStr(md.Output)
-		t := now
-		e.completedAt = &t
+		e.output, e.hasOutput = "", md.Output != nil
+		if md.Output != nil {
+			e.output = *md.Output
+		}
+		e.completed, e.completedAt = true, now
 	}
 	p.applyCustomStatus(in, a.HistoryDelta)
 	applyKV(in, a.HistoryDelta, now)

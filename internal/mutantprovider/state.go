@@ -24,6 +24,11 @@ type instance struct {
 	lock    *instLock    // nil when no token is outstanding; points at lockBuf
 	lockBuf instLock
 
+	// First backing arrays of msgs and execs: most instances have one
+	// visible message at a time and one execution.
+	msgsBuf  [1]*orchMsg
+	execsBuf [1]*execution
+
 	readySeq uint64 // key in orchReady; 0 when not in it
 	parked   bool   // cannot start: skipped until a message becomes visible or history changes
 	resort   bool   // in Provider.resort: promotion appended msgs out of order
@@ -96,18 +101,31 @@ func cmpSeq(a, b *orchMsg) int { return cmp.Compare(a.seq, b.seq) }
 type execution struct {
 	id          uint64
 	row         bool
+	completed   bool // completedAt is set
+	hasOutput   bool // output is set
+	corrupt     bool // history is undecodable from its first event on (test hook)
 	status      duroxide.ExecutionStatus
-	output      *string
+	output      string
 	startedAt   int64
-	completedAt *int64
+	completedAt int64
 	pinned      *duroxide.Semver
-	history     []storedEvent // ascending event id
+	history     []duroxide.Event // ascending event id
 }
 
-// storedEvent is a history event; corrupt marks it undecodable (test hook).
-type storedEvent struct {
-	ev      duroxide.Event
-	corrupt bool
+// outputPtr returns a copy of the output, nil when unset.
+func (e *execution) outputPtr() *string {
+	if !e.hasOutput {
+		return nil
+	}
+	v := e.output
+	return &v
+}
+
+// firstRecord is an instance's record with its first execution record, in
+// one allocation: the first ack of an instance creates both.
+type firstRecord struct {
+	meta instMeta
+	exec execution
 }
 
 // kvDelta is a current-execution write; value nil is a tombstone.
@@ -167,6 +185,8 @@ func (p *Provider) inst(id string) *instance {
 	in := p.instances[id]
 	if in == nil {
 		in = &instance{id: id}
+		in.msgs = in.msgsBuf[:0]
+		in.execs = in.execsBuf[:0]
 		p.instances[id] = in
 	}
 	return in
@@ -203,9 +223,17 @@ func (in *instance) exec(id uint64) *execution {
 	return e
 }
 
-// deleteExec removes execution id.
+// addExec inserts e, whose id in does not have.
+func (in *instance) addExec(e *execution) {
+	i, _ := slices.BinarySearchFunc(in.execs, e.id, cmpExec)
+	in.execs = slices.Insert(in.execs, i, e)
+}
+
+// deleteExec removes execution id. Its history is dropped at once: the
+// record may share an allocation with the instance record (firstRecord).
 func (in *instance) deleteExec(id uint64) {
 	if i, ok := slices.BinarySearchFunc(in.execs, id, cmpExec); ok {
+		in.execs[i].history = nil
 		in.execs = slices.Delete(in.execs, i, i+1)
 	}
 }
@@ -347,17 +375,25 @@ func (p *Provider) releaseLock(in *instance) {
 }
 
 // findEvent returns the index of event id in h, and whether it is there.
-func findEvent(h []storedEvent, id uint64) (int, bool) {
-	return slices.BinarySearchFunc(h, id, func(s storedEvent, id uint64) int { return cmp.Compare(s.ev.EventID, id) })
+func findEvent(h []duroxide.Event, id uint64) (int, bool) {
+	return slices.BinarySearchFunc(h, id, func(ev duroxide.Event, id uint64) int { return cmp.Compare(ev.EventID, id) })
 }
+
+// minHistoryCap is the capacity of a new history: room for the first turns
+// (started, scheduled, completed, completed) without growing.
+const minHistoryCap = 4
 
 // appendEvents inserts copies of events into e's history in event-id order.
 // Caller has checked that no id is zero or present.
 func (e *execution) appendEvents(events []duroxide.Event) {
-	e.history = slices.Grow(e.history, len(events))
+	if n := len(e.history) + len(events); n > cap(e.history) {
+		grown := make([]duroxide.Event, len(e.history), max(n, 2*cap(e.history), minHistoryCap))
+		copy(grown, e.history)
+		e.history = grown
+	}
 	for _, ev := range events {
-		c := storedEvent{ev: ev.Clone()}
-		if n := len(e.history); n == 0 || e.history[n-1].ev.EventID < ev.EventID {
+		c := ev.Clone()
+		if n := len(e.history); n == 0 || e.history[n-1].EventID < ev.EventID {
 			e.history = append(e.history, c)
 			continue
 		}
@@ -406,13 +442,13 @@ func decodedHistory(in *instance, e *execution) ([]duroxide.Event, string) {
 	if e == nil {
 		return []duroxide.Event{}, ""
 	}
+	if e.corrupt && len(e.history) > 0 {
+		return nil, "Failed to deserialize history: event at position 0 (event_id " + itoa(e.history[0].EventID) +
+			") of instance " + in.id + " execution " + itoa(e.id) + " is not decodable"
+	}
 	out := make([]duroxide.Event, len(e.history))
-	for i, s := range e.history {
-		if s.corrupt {
-			return nil, "Failed to deserialize history: event at position " + itoa(uint64(i)) +
-				" (event_id " + itoa(s.ev.EventID) + ") of instance " + in.id + " execution " + itoa(e.id) + " is not decodable"
-		}
-		out[i] = s.ev.Clone()
+	for i := range e.history {
+		out[i] = e.history[i].Clone()
 	}
 	return out, ""
 }
