@@ -3,9 +3,11 @@ package duroxide
 import "fmt"
 
 // ErrorDetails describes why an activity, sub-orchestration or orchestration
-// failed. It is a sealed sum type with four variants: [Infrastructure],
-// [Configuration], [Application] and [Poison]. On the wire it is externally
-// tagged: {"Application": {...}}.
+// failed. It is a sealed sum type with four variants: the values
+// [Infrastructure], [Configuration], [Application] and [Poison] (a pointer to
+// one satisfies the interface but is not a variant; see
+// [ValidateErrorDetails]). On the wire it is externally tagged:
+// {"Application": {...}}.
 //
 // Providers store ErrorDetails opaquely; the runtime builds them.
 //
@@ -26,7 +28,9 @@ type ErrorDetails interface {
 	cloneDetails() ErrorDetails
 }
 
-// CloneErrorDetails returns a deep copy of d (nil for nil).
+// CloneErrorDetails returns a deep copy of d (nil for nil). d must be valid
+// ([ValidateErrorDetails]): the copy of a pointer variant shares its
+// pointee.
 func CloneErrorDetails(d ErrorDetails) ErrorDetails {
 	if d == nil {
 		return nil
@@ -76,9 +80,9 @@ type Poison struct {
 	Message string
 }
 
-// AppErrorKind classifies an [Application] error. It is a sealed sum type:
-// [AppActivityFailed], [AppOrchestrationFailed], [AppPanicked] and
-// [AppCancelled].
+// AppErrorKind classifies an [Application] error. It is a sealed sum type of
+// the values [AppActivityFailed], [AppOrchestrationFailed], [AppPanicked] and
+// [AppCancelled] (pointers to them are refused, see [ValidateErrorDetails]).
 //
 // Every variant is plain data, not synchronized (see the package doc,
 // Concurrency).
@@ -104,8 +108,10 @@ func (AppOrchestrationFailed) isAppErrorKind() {}
 func (AppPanicked) isAppErrorKind()            {}
 func (AppCancelled) isAppErrorKind()           {}
 
-// PoisonMessageType says which message was poisoned. It is a sealed sum type:
-// [PoisonOrchestration], [PoisonActivity] and [PoisonFailedDeserialization].
+// PoisonMessageType says which message was poisoned. It is a sealed sum type
+// of the values [PoisonOrchestration], [PoisonActivity] and
+// [PoisonFailedDeserialization] (pointers to them are refused, see
+// [ValidateErrorDetails]).
 //
 // Every variant is plain data, not synchronized (see the package doc,
 // Concurrency).

@@ -52,7 +52,8 @@ func (e Event) IsTerminal() bool {
 	return false
 }
 
-// Clone returns a deep copy of e that shares no memory with it.
+// Clone returns a deep copy of e that shares no memory with it. e must be
+// valid ([ValidateEvent]): the copy of a pointer kind shares its pointee.
 func (e Event) Clone() Event {
 	c := e
 	c.SourceEventID = clonePtr(e.SourceEventID)
@@ -77,8 +78,10 @@ func CloneEvents(events []Event) []Event {
 }
 
 // EventKind is the payload of an [Event]. It is a sealed sum type: the
-// variants are exactly the 26 structs listed by [EventKinds], all in this
-// package.
+// variants are exactly the 26 struct values listed by [EventKinds], all in
+// this package. Go cannot seal an interface against pointers (&KeyValueSet{}
+// satisfies EventKind too): such values are not variants, the encoder refuses
+// them, and providers refuse them on every write path ([ValidateEvent]).
 //
 // Every variant is plain data, not synchronized (see the package doc,
 // Concurrency).

@@ -6,7 +6,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"reflect"
 	"strconv"
 	"unicode/utf8"
 )
@@ -34,14 +33,18 @@ import (
 
 // ErrUnknownVariant is returned, wrapped with the offending tag, when decoding
 // meets a variant tag this package does not know (for example an event type
-// written by a newer duroxide), and when marshalling meets a value that is not
-// one of the variants (including a nil [EventKind], [ErrorDetails],
-// [AppErrorKind] or [PoisonMessageType], or a [ConfigErrorKind] other than
-// [Nondeterminism]). Match it with errors.Is.
+// written by a newer duroxide), and when marshalling or validation
+// ([ValidateEvent], [ValidateWorkItem], [ValidateErrorDetails]) meets a value
+// that is not one of the variants: a nil [EventKind], [WorkItem],
+// [ErrorDetails], [AppErrorKind] or [PoisonMessageType], a pointer to a
+// variant (&KeyValueSet{} satisfies EventKind, but only the value is a
+// variant), a foreign type embedding a variant, or a [ConfigErrorKind] other
+// than [Nondeterminism]. Match it with errors.Is.
 var ErrUnknownVariant = errors.New("unknown variant")
 
-// MarshalJSON encodes e as duroxide's flat event object. It fails when e.Kind
-// (or an ErrorDetails inside it) is nil or not a known variant.
+// MarshalJSON encodes e as duroxide's flat event object. It fails, with an
+// error wrapping [ErrUnknownVariant], exactly when [ValidateEvent] does: when
+// e.Kind (or an ErrorDetails inside it) is nil, a pointer or not a variant.
 func (e Event) MarshalJSON() ([]byte, error) {
 	var w encoder
 	w.beginObject()
@@ -69,8 +72,9 @@ func (e *Event) UnmarshalJSON(data []byte) error {
 }
 
 // MarshalWorkItem encodes w in duroxide's externally tagged form, for example
-// {"CancelInstance":{"instance":"i","reason":"r"}}. It fails for a nil w, a
-// variant it does not know, or an invalid ErrorDetails inside w.
+// {"CancelInstance":{"instance":"i","reason":"r"}}. It fails exactly when
+// [ValidateWorkItem] does: for a nil w, a pointer to a variant, a type that is
+// not a variant, or an invalid ErrorDetails inside w.
 func MarshalWorkItem(w WorkItem) ([]byte, error) {
 	var enc encoder
 	enc.workItem(w)
@@ -91,8 +95,9 @@ func UnmarshalWorkItem(data []byte) (WorkItem, error) {
 
 // MarshalErrorDetails encodes d in duroxide's externally tagged form, for
 // example {"Infrastructure":{"operation":"o","message":"m","retryable":true}}.
-// It fails for a nil d, a nil AppErrorKind or PoisonMessageType inside it, and
-// a ConfigErrorKind other than [Nondeterminism].
+// It fails exactly when [ValidateErrorDetails] does: for a nil or pointer d, a
+// nil or pointer AppErrorKind or PoisonMessageType inside it, and a
+// ConfigErrorKind other than [Nondeterminism].
 func MarshalErrorDetails(d ErrorDetails) ([]byte, error) {
 	var enc encoder
 	enc.errorDetails(d)
@@ -282,8 +287,8 @@ func (w *encoder) detailsField(k string, d ErrorDetails) {
 // eventKindFields writes "type" and the kind's fields into the open event
 // object.
 func (w *encoder) eventKindFields(kind EventKind) {
-	if !isEventKindValue(kind) {
-		w.fail(fmt.Errorf("%w: EventKind %T", ErrUnknownVariant, kind))
+	if err := validateEventKind(kind); err != nil {
+		w.fail(err)
 		return
 	}
 	w.strField("type", kind.EventType())
@@ -363,12 +368,8 @@ func (w *encoder) eventKindFields(kind EventKind) {
 }
 
 func (w *encoder) workItem(item WorkItem) {
-	switch {
-	case item == nil:
-		w.fail(fmt.Errorf("%w: nil WorkItem", ErrUnknownVariant))
-		return
-	case !workItemTypes[reflect.TypeOf(item)]:
-		w.fail(fmt.Errorf("%w: WorkItem type %T", ErrUnknownVariant, item))
+	if err := ValidateWorkItem(item); err != nil {
+		w.fail(err)
 		return
 	}
 	w.beginVariant(item.Variant())
@@ -436,7 +437,12 @@ func (w *encoder) workItem(item WorkItem) {
 	w.endVariant()
 }
 
+// errorDetails writes d, or fails as ValidateErrorDetails does.
 func (w *encoder) errorDetails(d ErrorDetails) {
+	if err := ValidateErrorDetails(d); err != nil {
+		w.fail(err)
+		return
+	}
 	switch v := d.(type) {
 	case Infrastructure:
 		w.beginVariant("Infrastructure")
@@ -445,10 +451,6 @@ func (w *encoder) errorDetails(d ErrorDetails) {
 		w.boolField("retryable", v.Retryable)
 		w.endVariant()
 	case Configuration:
-		if v.Kind != Nondeterminism {
-			w.fail(fmt.Errorf("%w %q of ConfigErrorKind", ErrUnknownVariant, string(v.Kind)))
-			return
-		}
 		w.beginVariant("Configuration")
 		w.strField("kind", string(v.Kind))
 		w.strField("resource", v.Resource)
@@ -469,13 +471,10 @@ func (w *encoder) errorDetails(d ErrorDetails) {
 		w.poisonMessageType(v.MessageType)
 		w.strField("message", v.Message)
 		w.endVariant()
-	case nil:
-		w.fail(fmt.Errorf("%w: nil ErrorDetails", ErrUnknownVariant))
-	default:
-		w.fail(fmt.Errorf("%w: ErrorDetails type %T", ErrUnknownVariant, d))
 	}
 }
 
+// appErrorKind writes k, which errorDetails validated.
 func (w *encoder) appErrorKind(k AppErrorKind) {
 	switch v := k.(type) {
 	case AppActivityFailed:
@@ -488,13 +487,10 @@ func (w *encoder) appErrorKind(k AppErrorKind) {
 		w.beginVariant("Cancelled")
 		w.strField("reason", v.Reason)
 		w.endVariant()
-	case nil:
-		w.fail(fmt.Errorf("%w: nil AppErrorKind", ErrUnknownVariant))
-	default:
-		w.fail(fmt.Errorf("%w: AppErrorKind type %T", ErrUnknownVariant, k))
 	}
 }
 
+// poisonMessageType writes m, which errorDetails validated.
 func (w *encoder) poisonMessageType(m PoisonMessageType) {
 	switch v := m.(type) {
 	case PoisonOrchestration:
@@ -515,32 +511,8 @@ func (w *encoder) poisonMessageType(m PoisonMessageType) {
 		w.uintField("execution_id", v.ExecutionID)
 		w.strField("error", v.Error)
 		w.endVariant()
-	case nil:
-		w.fail(fmt.Errorf("%w: nil PoisonMessageType", ErrUnknownVariant))
-	default:
-		w.fail(fmt.Errorf("%w: PoisonMessageType type %T", ErrUnknownVariant, m))
 	}
 }
-
-// The Go types of the variants listed by EventKinds and WorkItemVariants.
-// The encoders accept only these: not nil, and not a pointer to a variant,
-// whose value-receiver methods would panic when nil.
-var (
-	eventKindTypes = typeSet(EventKinds())
-	workItemTypes  = typeSet(WorkItemVariants())
-)
-
-func typeSet[T any](variants []T) map[reflect.Type]bool {
-	set := make(map[reflect.Type]bool, len(variants))
-	for _, v := range variants {
-		set[reflect.TypeOf(v)] = true
-	}
-	return set
-}
-
-// isEventKindValue reports whether kind holds one of the variants of
-// EventKinds.
-func isEventKindValue(kind EventKind) bool { return eventKindTypes[reflect.TypeOf(kind)] }
 
 // appendString appends s as a JSON string escaped the way serde_json does:
 // only '"', '\\' and control characters below U+0020 are escaped (\b, \t,

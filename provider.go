@@ -19,8 +19,16 @@ import (
 // the same call may succeed later; match causes with errors.Is against the
 // sentinels of this package. An error means the call changed nothing, except
 // where a method documents otherwise. Bad input (empty ids, event id 0, nil
-// items, negative durations, a work item on the wrong queue) is a permanent
-// [ErrInvalidArgument] error.
+// items, negative durations, a work item on the wrong queue, an event or work
+// item that is not a variant) is a permanent [ErrInvalidArgument] error.
+//
+// # Variants
+//
+// Go cannot seal an interface against pointers: &KeyValueSet{} satisfies
+// [EventKind] and &Application{} satisfies [ErrorDetails]. Such values are
+// not variants and the JSON encoder refuses them, so every method that stores
+// events or work items refuses, with [ErrInvalidArgument], every one that
+// [ValidateEvent] or [ValidateWorkItem] refuses, at every level of nesting.
 //
 // # Ownership
 //
@@ -66,9 +74,17 @@ type Provider interface {
 	// key/value events, enqueues worker and orchestrator items, removes
 	// cancelled activities, and releases the lock.
 	//
+	// Metadata without both OrchestrationName and OrchestrationVersion is
+	// valid (the runtime sends them only on the turn that starts an
+	// execution) and creates no instance record: history, execution record,
+	// queues and key/value delta are still written; custom status, which
+	// lives on the record, is not; later fetches take the name from history.
+	//
 	// The token must name a held, unexpired lock ([ErrInvalidLockToken],
 	// [ErrLockExpired]). A duplicate or zero event id fails the whole ack
-	// ([ErrDuplicateEvent], [ErrInvalidArgument]). On any error nothing
+	// ([ErrDuplicateEvent], [ErrInvalidArgument]), and so does an event or
+	// item that is not a variant, or an item on the wrong queue
+	// ([ErrInvalidArgument]). On any error nothing
 	// changes and the lock stays held, so the runtime can ack again with the
 	// same token to record a failure. Of two concurrent acks with one token,
 	// exactly one succeeds.
@@ -95,7 +111,8 @@ type Provider interface {
 	ReadWithExecution(ctx context.Context, instance string, executionID uint64) ([]Event, error)
 
 	// AppendWithExecution appends events to one execution atomically. A zero
-	// or duplicate event id fails the call and nothing is appended; existing
+	// or duplicate event id, or an event that is not a variant
+	// ([ValidateEvent]), fails the call and nothing is appended; existing
 	// events are never overwritten. It creates no instance or execution
 	// records and has no custom-status or key/value side effects.
 	AppendWithExecution(ctx context.Context, instance string, executionID uint64, events []Event) error
@@ -103,11 +120,15 @@ type Provider interface {
 	// EnqueueForOrchestrator adds item to its routing instance's orchestrator
 	// queue, visible at now+delay. It never creates an instance. An
 	// [ActivityExecuteItem] is refused ([ErrInvalidArgument]). For a
-	// TimerFiredItem only delay counts, not FireAtMs.
+	// TimerFiredItem only delay counts, not FireAtMs. The item is stored
+	// opaquely apart from its routing fields: a StartOrchestrationItem's
+	// ExecutionID (the runtime ignores it) is kept as given, 0 included. A
+	// value that is not a variant ([ValidateWorkItem]) is refused.
 	EnqueueForOrchestrator(ctx context.Context, item WorkItem, delay time.Duration) error
 
 	// EnqueueForWorker adds an activity to the worker queue, visible at once,
-	// keeping its session id and tag.
+	// keeping its session id and tag. Anything but an [ActivityExecuteItem]
+	// value is refused ([ErrInvalidArgument]).
 	EnqueueForWorker(ctx context.Context, item WorkItem) error
 
 	// FetchWorkItem locks the oldest worker item that is visible, not locked
@@ -128,7 +149,9 @@ type Provider interface {
 	// unexpired: a token whose lock expired (and whose item was not fetched
 	// again) fails with [ErrLockExpired]; an unknown or superseded token, or
 	// an item deleted by cancellation or instance deletion, fails with
-	// [ErrInvalidLockToken]. On error nothing changes.
+	// [ErrInvalidLockToken]. A completion that is not an ActivityCompletedItem
+	// or ActivityFailedItem value ([ValidateWorkItem]) fails with
+	// [ErrInvalidArgument]. On error nothing changes.
 	AckWorkItem(ctx context.Context, lockToken string, completion WorkItem) error
 
 	// RenewWorkItemLock sets a held, unexpired worker lock's expiry to

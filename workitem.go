@@ -1,8 +1,10 @@
 package duroxide
 
 // WorkItem is a message on one of the provider's two queues. It is a sealed
-// sum type: the variants are exactly the 11 structs listed by
-// [WorkItemVariants]. [ActivityExecuteItem] goes to the worker queue; every
+// sum type: the variants are exactly the 11 struct values listed by
+// [WorkItemVariants]; a pointer to one satisfies the interface but is not a
+// variant, and is refused by the encoder and by providers
+// ([ValidateWorkItem]). [ActivityExecuteItem] goes to the worker queue; every
 // other variant goes to the orchestrator queue of its routing instance (see
 // [OrchestratorInstance]). On the wire a work item is externally tagged:
 // {"StartOrchestration": {...}}.
@@ -18,7 +20,8 @@ type WorkItem interface {
 	cloneItem() WorkItem
 }
 
-// CloneWorkItem returns a deep copy of w (nil for nil).
+// CloneWorkItem returns a deep copy of w (nil for nil). w must be valid
+// ([ValidateWorkItem]): the copy of a pointer variant shares its pointee.
 func CloneWorkItem(w WorkItem) WorkItem {
 	if w == nil {
 		return nil

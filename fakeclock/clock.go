@@ -33,20 +33,31 @@ type Timer interface {
 	Stop() bool
 }
 
-// Real returns a [Clock] backed by the wall clock: Now calls [time.Now] and
-// NewTimer wraps [time.NewTimer], so channel and Stop semantics are those of
-// the time package. The returned Clock is stateless and safe for concurrent
-// use.
+// Real returns a [Clock] that reads the system's monotonic clock: its
+// time is the wall-clock time when the process first used the package (read
+// once, at package initialization) plus the monotonic time elapsed since, so
+// it never steps backwards, whatever NTP, an administrator or a VM migration
+// does to the wall clock. It drifts from the wall clock by every step and
+// slew applied since the anchor, and (as Go's monotonic clock on Linux) does
+// not count time the machine spent suspended. NewTimer and NewTimerAt wrap
+// [time.NewTimer], so channel and Stop semantics are those of the time
+// package; NewTimerAt measures the wait against this clock's Now, so a
+// deadline computed from an earlier Now (even one without a monotonic
+// reading, such as time.Unix of its UnixNano) is honoured exactly. The
+// returned Clock is stateless and safe for concurrent use.
 func Real() Clock { return realClock{} }
+
+// realAnchor is Real's anchor: a wall-clock reading with its monotonic one.
+var realAnchor = time.Now()
 
 type realClock struct{}
 
-func (realClock) Now() time.Time { return time.Now() }
+func (realClock) Now() time.Time { return realAnchor.Add(time.Since(realAnchor)) }
 
 func (realClock) NewTimer(d time.Duration) Timer { return realTimer{time.NewTimer(d)} }
 
-func (realClock) NewTimerAt(deadline time.Time) Timer {
-	return realTimer{time.NewTimer(time.Until(deadline))}
+func (c realClock) NewTimerAt(deadline time.Time) Timer {
+	return realTimer{time.NewTimer(deadline.Sub(c.Now()))}
 }
 
 type realTimer struct{ t *time.Timer }

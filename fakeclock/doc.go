@@ -4,7 +4,8 @@
 // Code that must be testable without real waiting (lock expiry, visibility
 // delays, long polls that wait until work arrives or a timeout passes) reads
 // all time from a [Clock] instead of calling the time package directly.
-// Production code uses [Real], which is a thin wrapper over [time.Now] and
+// Production code uses [Real], a thin wrapper over the monotonic reading of
+// [time.Now] (anchored once to the wall clock, so it never steps back) and
 // [time.NewTimer]. Tests use a [Fake], whose time only moves when the test
 // calls [Fake.Advance], [Fake.AdvanceTo] or [Fake.AdvanceToNextTimer], so
 // that hours of simulated time cost no wall-clock time at all.

@@ -466,6 +466,37 @@ func TestRealSmoke(t *testing.T) {
 	require.False(t, long.Stop())
 }
 
+// TestRealIsMonotonic checks the properties that follow from Real reading
+// the monotonic clock (a wall-clock step cannot be provoked from a test):
+// successive readings never decrease by their wall-clock value, which is
+// what a provider stores (UnixNano), and a deadline stripped of its
+// monotonic reading, as a provider rebuilds it with time.Unix, is measured
+// against the same clock.
+func TestRealIsMonotonic(t *testing.T) {
+	c := fakeclock.Real()
+	prev := c.Now().UnixNano()
+	for range 10000 {
+		n := c.Now().UnixNano()
+		require.GreaterOrEqual(t, n, prev)
+		prev = n
+	}
+	start := c.Now()
+	deadline := time.Unix(0, start.Add(5*time.Millisecond).UnixNano())
+	tm := c.NewTimerAt(deadline)
+	select {
+	case <-tm.C():
+		require.GreaterOrEqual(t, c.Now().UnixNano(), deadline.UnixNano(), "fired before its deadline on the clock")
+	case <-time.After(10 * time.Second):
+		require.Fail(t, "real timer at a deadline 5ms away did not fire")
+	}
+	past := c.NewTimerAt(time.Unix(0, start.UnixNano()))
+	select {
+	case <-past.C():
+	case <-time.After(10 * time.Second):
+		require.Fail(t, "real timer at a past deadline did not fire")
+	}
+}
+
 func TestErrBackwardsIsSentinel(t *testing.T) {
 	f := fakeclock.NewFake(epoch)
 	err := f.Advance(-time.Second)

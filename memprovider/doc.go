@@ -25,7 +25,19 @@
 //   - Long polling: a fetch with a positive poll timeout waits until work may
 //     be available (an enqueue, an ack or abandon, a message becoming
 //     visible, a lock expiring), the poll timeout passes on the injected
-//     clock, or the context ends. [WithShortPolling] turns waiting off.
+//     clock, or the context ends. A call that makes work due earlier than a
+//     waiting fetch planned to look again (a delayed enqueue or abandon, a
+//     renew that shortens a lock or lease, a fetch that takes a short lock)
+//     wakes it to re-plan. [WithShortPolling] turns waiting off. On a
+//     [fakeclock.Fake] a waiting fetch returns only when work arrives, its
+//     context ends or someone advances the clock: a test that long-polls
+//     from its only goroutine blocks forever.
+//   - Clock steps: the default clock, [fakeclock.Real], never steps back. An
+//     injected clock may: when a reading is earlier than the previous one,
+//     every lock and session lease that an earlier call saw expired but that
+//     has not expired by the new reading is held again by its holder
+//     (O(instances + items + sessions), once per step back). Renew and ack
+//     behave as for any unexpired lock.
 //   - Head-of-line: an instance with no metadata and no history whose visible
 //     messages can neither start it (no StartOrchestration or ContinueAsNew)
 //     nor be dropped as orphans (not all QueueMessage) is parked: fetches

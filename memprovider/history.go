@@ -70,6 +70,9 @@ func (p *Provider) AppendWithExecution(ctx context.Context, instance string, exe
 	if executionID == 0 {
 		return invalid(op, "execution_id must not be 0")
 	}
+	if err := checkKinds(op, "events", events); err != nil {
+		return err
+	}
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	in := p.instances[instance]

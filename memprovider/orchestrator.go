@@ -2,6 +2,9 @@ package memprovider
 
 import (
 	"context"
+	"errors"
+	"fmt"
+	"strconv"
 	"time"
 
 	"github.com/duroxide-go/duroxide"
@@ -13,9 +16,9 @@ func (p *Provider) EnqueueForOrchestrator(ctx context.Context, item duroxide.Wor
 	if err := checkCtx(ctx, op); err != nil {
 		return err
 	}
-	id, err := orchestratorRoute(op, item)
+	id, err := orchestratorTarget(item)
 	if err != nil {
-		return err
+		return invalidArg(op, "item", err)
 	}
 	if err := checkDuration(op, "delay", delay); err != nil {
 		return err
@@ -28,18 +31,18 @@ func (p *Provider) EnqueueForOrchestrator(ctx context.Context, item duroxide.Wor
 	return nil
 }
 
-// orchestratorRoute validates an orchestrator-queue item and returns its
-// routing instance.
-func orchestratorRoute(op string, item duroxide.WorkItem) (string, error) {
-	if item == nil {
-		return "", invalid(op, "nil work item")
+// orchestratorTarget validates an orchestrator-queue item and returns its
+// routing instance, or the problem (without operation prefix).
+func orchestratorTarget(item duroxide.WorkItem) (string, error) {
+	if err := duroxide.ValidateWorkItem(item); err != nil {
+		return "", err
 	}
 	id, ok := duroxide.OrchestratorInstance(item)
 	if !ok {
-		return "", invalid(op, "Invalid work item type %s for the orchestrator queue (it belongs to the worker queue)", item.Variant())
+		return "", fmt.Errorf("%s belongs to the worker queue, not the orchestrator queue", item.Variant())
 	}
 	if id == "" {
-		return "", invalid(op, "%s has an empty instance id", item.Variant())
+		return "", fmt.Errorf("%s has an empty instance id", item.Variant())
 	}
 	return id, nil
 }
@@ -147,6 +150,7 @@ func (p *Provider) lockAndBuild(in *instance, now int64, lockTimeout time.Durati
 	p.orchLocks.ReplaceOrInsert(in.lockKey())
 	p.orchTokens.put(token, in)
 	p.refreshReady(in)
+	p.wakeAt(in.lock.until)
 
 	var item *duroxide.LockedOrchestrationItem
 	if len(in.msgs) == 1 {
@@ -281,6 +285,8 @@ func (p *Provider) AckOrchestrationItem(ctx context.Context, lockToken string, a
 	return nil
 }
 
+var errEmptyInstance = errors.New("empty instance id")
+
 // fireAtNs converts a fire_at_ms to nanoseconds, saturating.
 func fireAtNs(ms uint64) int64 {
 	const maxMs = (1<<63 - 1) / int64(time.Millisecond)
@@ -290,21 +296,25 @@ func fireAtNs(ms uint64) int64 {
 	return int64(ms) * int64(time.Millisecond)
 }
 
-// checkAckItems validates the ack's items.
+// checkAckItems validates the ack's history kinds and items: everything that
+// does not need the store.
 func checkAckItems(op string, a duroxide.OrchestrationAck) error {
+	if err := checkKinds(op, "history_delta", a.HistoryDelta); err != nil {
+		return err
+	}
 	for i, w := range a.WorkerItems {
-		if err := checkWorkerItem(op, w); err != nil {
-			return invalid(op, "worker_items[%d]: %v", i, err)
+		if err := checkWorkerItem(w); err != nil {
+			return invalidArg(op, "worker_items["+strconv.Itoa(i)+"]", err)
 		}
 	}
 	for i, w := range a.OrchestratorItems {
-		if _, err := orchestratorRoute(op, w); err != nil {
-			return invalid(op, "orchestrator_items[%d]: %v", i, err)
+		if _, err := orchestratorTarget(w); err != nil {
+			return invalidArg(op, "orchestrator_items["+strconv.Itoa(i)+"]", err)
 		}
 	}
 	for i, c := range a.CancelledActivities {
 		if c.Instance == "" {
-			return invalid(op, "cancelled_activities[%d] has an empty instance id", i)
+			return invalidArg(op, "cancelled_activities["+strconv.Itoa(i)+"]", errEmptyInstance)
 		}
 	}
 	return nil
@@ -486,9 +496,14 @@ func (p *Provider) RenewOrchestrationItemLock(ctx context.Context, lockToken str
 	if in.lock.until <= now {
 		return duroxide.Permanent(op, duroxide.ErrLockExpired, "Instance lock expired for instance %q (token %q)", in.id, lockToken)
 	}
-	p.orchLocks.Delete(in.lockKey())
+	if in.lock.indexed {
+		p.orchLocks.Delete(in.lockKey())
+	}
 	in.lock.until = addNs(now, extendFor)
+	in.lock.indexed = true // now restores the index after a step back; this keeps renew right on its own
 	p.orchLocks.ReplaceOrInsert(in.lockKey())
+	p.refreshReady(in)
+	p.wakeAt(in.lock.until) // a shorter lock frees the instance earlier
 	return nil
 }
 

@@ -273,6 +273,7 @@ func (p *Provider) addOrchMsg(in *instance, item duroxide.WorkItem, visibleAt, n
 	if visibleAt > now {
 		in.addTimer(m)
 		p.orchFuture.ReplaceOrInsert(m.futureKey())
+		p.wakeAt(visibleAt)
 		return
 	}
 	in.msgs = append(in.msgs, m)
@@ -334,13 +335,12 @@ func (p *Provider) promoteOrch(now int64) {
 	p.resort = p.resort[:0]
 	for {
 		k, ok := p.orchLocks.Min()
-		in := k.in
-		if !ok || in.lock.until > now {
+		if !ok || k.until > now {
 			break
 		}
 		p.orchLocks.DeleteMin()
-		in.lock.indexed = false
-		p.refreshReady(in)
+		k.in.lock.indexed = false
+		p.refreshReady(k.in)
 	}
 }
 
@@ -398,8 +398,21 @@ func (e *execution) appendEvents(events []duroxide.Event) {
 	}
 }
 
-// checkEvents validates events for appending to e (which may be nil): ids
-// non-zero and unique, kinds non-nil.
+// checkKinds refuses events whose kind is not a variant the wire format can
+// encode (nil, a pointer to a variant, an invalid ErrorDetails inside):
+// memprovider stores exactly what a JSON-backed provider can store. arg names
+// the events' argument in the message.
+func checkKinds(op, arg string, events []duroxide.Event) error {
+	for i := range events {
+		if err := duroxide.ValidateEvent(events[i]); err != nil {
+			return invalidArg(op, arg+"["+strconv.Itoa(i)+"] (event_id "+itoa(events[i].EventID)+")", err)
+		}
+	}
+	return nil
+}
+
+// checkEvents validates the ids of events (whose kinds checkKinds accepted)
+// for appending to e (which may be nil): non-zero and unique.
 func checkEvents(op string, e *execution, events []duroxide.Event) error {
 	// Runtimes append ascending ids; only an unordered delta needs a set to
 	// find duplicates within it.
@@ -413,9 +426,6 @@ func checkEvents(op string, e *execution, events []duroxide.Event) error {
 	for i, ev := range events {
 		if ev.EventID == 0 {
 			return invalid(op, "event %d has event_id 0", i)
-		}
-		if ev.Kind == nil {
-			return invalid(op, "event %d (event_id %d) has no kind", i, ev.EventID)
 		}
 		if seen != nil {
 			if _, dup := seen[ev.EventID]; dup {

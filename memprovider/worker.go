@@ -2,6 +2,8 @@ package memprovider
 
 import (
 	"context"
+	"errors"
+	"fmt"
 	"time"
 
 	"github.com/google/btree"
@@ -347,14 +349,44 @@ func (w *workerQueue) lease(id, owner string, until, now int64) {
 	}
 }
 
-// extendLease moves an active lease's expiry.
+// extendLease moves an active lease's expiry. A lease that promotion took
+// out of the index (seen expired before the clock stepped back) gets its
+// owner's partition back too.
 func (w *workerQueue) extendLease(r *session, until int64) {
 	if r.leased {
 		w.leases.Delete(r)
+	} else {
+		w.setPart(w.queues[r.id], r.owner)
 	}
 	r.until = until
 	r.leased = true
 	w.leases.ReplaceOrInsert(r)
+}
+
+// unexpire re-locks every ready item whose token's lock has not expired by
+// now, and re-activates every lease that has not, with its owner's
+// partition: the state before an earlier reading, later than now, saw them
+// expire. O(items + sessions); see Provider.unexpire.
+func (w *workerQueue) unexpire(now int64) {
+	var relock []*workEntry
+	collect := func(e *workEntry) bool {
+		if e.token != "" && e.until > now {
+			relock = append(relock, e)
+		}
+		return true
+	}
+	w.plainAll.Ascend(collect)
+	w.sessItems.Ascend(collect)
+	for _, e := range relock {
+		w.unindex(e)
+		e.state = workLocked
+		w.locks.ReplaceOrInsert(e)
+	}
+	for _, r := range w.rows {
+		if !r.leased && r.until > now {
+			w.extendLease(r, r.until)
+		}
+	}
 }
 
 // dropRow deletes a session row.
@@ -417,20 +449,21 @@ func (w *workerQueue) nextWake() int64 {
 	return wake
 }
 
-// checkWorkerItem validates a worker-queue item.
-func checkWorkerItem(op string, item duroxide.WorkItem) error {
-	if item == nil {
-		return invalid(op, "nil work item")
+// checkWorkerItem validates a worker-queue item and returns the problem
+// (without operation prefix).
+func checkWorkerItem(item duroxide.WorkItem) error {
+	if err := duroxide.ValidateWorkItem(item); err != nil {
+		return err
 	}
 	a, ok := item.(duroxide.ActivityExecuteItem)
 	if !ok {
-		return invalid(op, "Invalid work item type %s for the worker queue (only ActivityExecute)", item.Variant())
+		return fmt.Errorf("%s belongs to the orchestrator queue (the worker queue takes only ActivityExecute)", item.Variant())
 	}
 	if a.Instance == "" {
-		return invalid(op, "ActivityExecute has an empty instance id")
+		return errors.New("ActivityExecute has an empty instance id")
 	}
 	if a.SessionID != nil && *a.SessionID == "" {
-		return invalid(op, "ActivityExecute has an empty session id")
+		return errors.New("ActivityExecute has an empty session id")
 	}
 	return nil
 }
@@ -441,8 +474,8 @@ func (p *Provider) EnqueueForWorker(ctx context.Context, item duroxide.WorkItem)
 	if err := checkCtx(ctx, op); err != nil {
 		return err
 	}
-	if err := checkWorkerItem(op, item); err != nil {
-		return err
+	if err := checkWorkerItem(item); err != nil {
+		return invalidArg(op, "item", err)
 	}
 	c := duroxide.CloneWorkItem(item)
 	p.mu.Lock()
@@ -528,8 +561,11 @@ func (p *Provider) tryFetchWork(now int64, lockTimeout time.Duration, cfg *durox
 	best.state = workLocked
 	w.locks.ReplaceOrInsert(best)
 	w.tokens.put(best.token, best)
+	p.wakeAt(best.until)
 	if best.session != "" {
-		w.lease(best.session, cfg.OwnerID, addNs(now, cfg.LockTimeout), now)
+		until := addNs(now, cfg.LockTimeout)
+		w.lease(best.session, cfg.OwnerID, until, now)
+		p.wakeAt(until)
 	}
 	return &duroxide.LockedWorkItem{
 		Item:         duroxide.CloneWorkItem(best.boxed),
@@ -633,16 +669,19 @@ func (p *Provider) AckWorkItem(ctx context.Context, lockToken string, completion
 	}
 	var target string
 	if completion != nil {
+		if err := duroxide.ValidateWorkItem(completion); err != nil {
+			return invalidArg(op, "completion", err)
+		}
 		switch c := completion.(type) {
 		case duroxide.ActivityCompletedItem:
 			target = c.Instance
 		case duroxide.ActivityFailedItem:
 			target = c.Instance
 		default:
-			return invalid(op, "invalid completion type %s (want ActivityCompleted or ActivityFailed)", completion.Variant())
+			return invalidArg(op, "completion", fmt.Errorf("%s is not a completion (want ActivityCompleted or ActivityFailed)", completion.Variant()))
 		}
 		if target == "" {
-			return invalid(op, "%s has an empty instance id", completion.Variant())
+			return invalidArg(op, "completion", fmt.Errorf("%s has an empty instance id", completion.Variant()))
 		}
 		completion = duroxide.CloneWorkItem(completion)
 	}
@@ -685,6 +724,7 @@ func (p *Provider) RenewWorkItemLock(ctx context.Context, lockToken string, exte
 	e.until = addNs(now, extendFor)
 	e.state = workLocked
 	p.worker.locks.ReplaceOrInsert(e)
+	p.wakeAt(e.until) // a shorter lock frees the item earlier
 	p.touchSession(e, now)
 	return nil
 }
@@ -717,6 +757,7 @@ func (p *Provider) AbandonWorkItem(ctx context.Context, lockToken string, delay 
 	if delay > 0 {
 		e.state = workFuture
 		p.worker.future.ReplaceOrInsert(e)
+		p.wakeAt(e.visibleAt)
 	} else {
 		p.worker.setReady(e)
 		p.signal()
@@ -742,7 +783,7 @@ func (p *Provider) RenewSessionLock(ctx context.Context, ownerIDs []string, exte
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	now := p.now()
-	cutoff := now - int64(idleTimeout)
+	cutoff := subNs(now, idleTimeout)
 	n := 0
 	seen := make(map[string]bool, len(ownerIDs))
 	for _, owner := range ownerIDs {
@@ -752,7 +793,9 @@ func (p *Provider) RenewSessionLock(ctx context.Context, ownerIDs []string, exte
 		seen[owner] = true
 		for r := range p.worker.byOwner[owner] {
 			if r.until > now && r.lastActivity > cutoff {
-				p.worker.extendLease(r, addNs(now, extendFor))
+				until := addNs(now, extendFor)
+				p.worker.extendLease(r, until)
+				p.wakeAt(until) // a shorter lease frees the session earlier
 				n++
 			}
 		}

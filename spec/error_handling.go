@@ -16,6 +16,14 @@ func errorHandlingCases() []Case {
 		{"error_handling", "missing_instance_metadata", missingInstanceMetadata, Required},
 		{"error_handling", "corrupted_serialization_data", corruptedSerializationData, Required},
 		{"error_handling", "lock_expiration_during_ack", lockExpirationDuringAck, Required},
+		// Required: the contract's bad-input rule (Provider, Errors: a value
+		// that is not a variant is a permanent ErrInvalidArgument and changes
+		// nothing) and its ownership rule (callers' pointers are never
+		// retained). A provider that stores &KeyValueSet{} keeps a history
+		// that no encoder can write, so no JSON-backed provider and no Rust
+		// runtime can read it, and it lets the caller rewrite history and
+		// queued messages after the call.
+		{"error_handling", "pointer_variants_rejected", pointerVariantsRejected, Required},
 	}
 }
 
@@ -159,4 +167,90 @@ func lockExpirationDuringAck(t T, h *Harness) {
 	require.Len(t, again.Messages, 1)
 	require.IsType(t, duroxide.StartOrchestrationItem{}, again.Messages[0])
 	require.Equal(t, uint32(2), again.AttemptCount)
+}
+
+// A value that satisfies a sum-type interface but is not one of its variants
+// (a pointer to a variant, at the top level or nested in ErrorDetails) is
+// refused on every write path with a permanent ErrInvalidArgument, and
+// changes nothing: no message, no history, no key/value write, and the held
+// locks stay usable.
+func pointerVariantsRejected(t T, h *Harness) {
+	const inst = "instance-ptr"
+	ctx := t.Context()
+	refused := func(err error, what string) {
+		t.Helper()
+		requirePermanentIs(t, err, duroxide.ErrInvalidArgument, what+" must be refused")
+	}
+
+	start := startItem(inst)
+	refused(h.Provider.EnqueueForOrchestrator(ctx, &start, 0), "enqueue_for_orchestrator(&StartOrchestration)")
+	refused(h.Provider.EnqueueForOrchestrator(ctx, duroxide.ActivityFailedItem{
+		Instance: inst, ExecutionID: 1, ID: 2,
+		Details: &duroxide.Application{Kind: duroxide.AppActivityFailed{}, Message: "m"},
+	}, 0), "enqueue_for_orchestrator(ActivityFailed with &Application)")
+	requireNoOrch(t, h, "a refused enqueue must not enqueue")
+	activity := activityItem(inst, 2)
+	refused(h.Provider.EnqueueForWorker(ctx, &activity), "enqueue_for_worker(&ActivityExecute)")
+	require.Nil(t, fetchWork(t, h, longLock), "a refused enqueue must not enqueue worker items")
+
+	createInstance(t, h, inst)
+	item := raiseAndFetch(t, h, inst, "ev")
+	for _, bad := range []struct {
+		what string
+		ack  duroxide.OrchestrationAck
+	}{
+		{"ack with a &KeyValueSet event", duroxide.OrchestrationAck{
+			HistoryDelta: []duroxide.Event{event(inst, 2, &duroxide.KeyValueSet{Key: "k", Value: "v"})},
+		}},
+		{"ack with a &CustomStatusUpdated event", duroxide.OrchestrationAck{
+			HistoryDelta: []duroxide.Event{event(inst, 2, &duroxide.CustomStatusUpdated{Status: ptr("s")})},
+		}},
+		{"ack with OrchestrationFailed{&Application}", duroxide.OrchestrationAck{
+			HistoryDelta: []duroxide.Event{event(inst, 2, duroxide.OrchestrationFailed{
+				Details: &duroxide.Application{Kind: duroxide.AppOrchestrationFailed{}, Message: "m"},
+			})},
+			Metadata: duroxide.ExecutionMetadata{Status: duroxide.StatusFailed},
+		}},
+		{"ack with a &ActivityExecute worker item", duroxide.OrchestrationAck{
+			HistoryDelta: []duroxide.Event{event(inst, 2, duroxide.ActivityScheduled{Name: "Activity", Input: "{}"})},
+			WorkerItems:  []duroxide.WorkItem{&activity},
+		}},
+		{"ack with a &TimerFired orchestrator item", duroxide.OrchestrationAck{
+			HistoryDelta:      []duroxide.Event{event(inst, 2, duroxide.TimerCreated{FireAtMs: 1})},
+			OrchestratorItems: []duroxide.WorkItem{&duroxide.TimerFiredItem{Instance: inst, ExecutionID: 1, ID: 2, FireAtMs: 1}},
+		}},
+	} {
+		bad.ack.ExecutionID = duroxide.InitialExecutionID
+		refused(h.Provider.AckOrchestrationItem(ctx, item.LockToken, bad.ack), bad.what)
+	}
+	refused(h.Provider.AppendWithExecution(ctx, inst, duroxide.InitialExecutionID,
+		[]duroxide.Event{event(inst, 2, &duroxide.KeyValueSet{Key: "k", Value: "v"})}), "append_with_execution(&KeyValueSet)")
+
+	require.Equal(t, []uint64{1}, eventIDs(read(t, h, inst)), "refused writes must not append history")
+	_, found, err := h.Provider.GetKVValue(ctx, inst, "k")
+	require.NoError(t, err, "get_kv_value")
+	require.False(t, found, "a refused KeyValueSet must not be applied")
+	status, changed, err := h.Provider.GetCustomStatus(ctx, inst, 0)
+	require.NoError(t, err, "get_custom_status")
+	require.False(t, changed, "a refused CustomStatusUpdated must not be applied: %+v", status)
+	require.Nil(t, fetchWork(t, h, longLock), "a refused ack must not enqueue worker items")
+	requireNoOrch(t, h, "a refused ack must keep the lock and enqueue nothing")
+
+	// The lock survived every refused ack: the same token acks a valid turn
+	// that schedules the activity.
+	ack(t, h, item.LockToken, duroxide.OrchestrationAck{
+		ExecutionID:  duroxide.InitialExecutionID,
+		HistoryDelta: []duroxide.Event{event(inst, 2, duroxide.ActivityScheduled{Name: "Activity", Input: "{}"})},
+		WorkerItems:  []duroxide.WorkItem{activity},
+	})
+	work := mustFetchWork(t, h, longLock)
+	completion := completedItem(inst, 2, "done")
+	refused(h.Provider.AckWorkItem(ctx, work.LockToken, &completion), "ack_work_item(&ActivityCompleted)")
+	refused(h.Provider.AckWorkItem(ctx, work.LockToken, duroxide.ActivityFailedItem{
+		Instance: inst, ExecutionID: 1, ID: 2, Details: &duroxide.Infrastructure{Operation: "o", Message: "m"},
+	}), "ack_work_item(ActivityFailed with &Infrastructure)")
+	requireNoOrch(t, h, "a refused worker ack must not enqueue its completion")
+	ackWork(t, h, work.LockToken, completion)
+	next := fetchInstance(t, h, inst)
+	require.Equal(t, []duroxide.WorkItem{completion}, next.Messages)
 }

@@ -1,6 +1,7 @@
 package spec
 
 import (
+	"errors"
 	"sync"
 	"time"
 
@@ -31,6 +32,15 @@ func lockExpirationCases() []Case {
 		{"lock_expiration", "orchestration_lock_renewal_extends_from_now", orchestrationLockRenewalExtendsFromNow, Required},
 		{"lock_expiration", "worker_lock_expiry_is_strict", workerLockExpiryIsStrict, Required},
 		{"lock_expiration", "used_tokens_are_invalid", usedTokensAreInvalid, Required},
+		// Not in duroxide: a clock that steps back after a call saw a lock
+		// expired (only for harnesses with ClockStepsBack). Required: two
+		// dispatchers that both hold one instance's (or item's) lock run
+		// one turn (or activity) twice and ack conflicting results, and a
+		// provider that corrupts its state on a wall-clock step stops
+		// serving everyone.
+		{"lock_expiration", "orchestration_lock_renewed_after_clock_step_back", orchestrationLockRenewedAfterClockStepBack, Required},
+		{"lock_expiration", "orchestration_ack_after_clock_step_back", orchestrationAckAfterClockStepBack, Required},
+		{"lock_expiration", "worker_lock_renewed_after_clock_step_back", workerLockRenewedAfterClockStepBack, Required},
 	}
 }
 
@@ -455,4 +465,135 @@ func usedTokensAreInvalid(t T, h *Harness) {
 		err := call()
 		requireInvalidToken(t, err, "worker %s with a used token", name)
 	}
+}
+
+// requireStepBack skips the case unless the harness's fake clock may step
+// back.
+func requireStepBack(t T, h *Harness) {
+	t.Helper()
+	if h.Clock == nil {
+		t.Skipf("real-time harness: the case steps a fake clock back")
+	}
+	if !h.ClockStepsBack {
+		t.Skipf("the harness does not declare ClockStepsBack: the provider's clock is not expected to step back")
+	}
+}
+
+// expireThenStepBack lets the lock taken at the case's start (for
+// h.LockTimeout) expire, runs seeExpired (a call that sees it expired but
+// does not take what it holds), then steps the clock back so that half of
+// the lock is left again.
+func expireThenStepBack(t T, h *Harness, seeExpired func()) {
+	t.Helper()
+	h.Sleep(t, h.LockTimeout+h.Slack)
+	seeExpired()
+	require.NoError(t, h.Clock.StepBack(h.LockTimeout/2+h.Slack))
+}
+
+// noVersions is a capability filter that accepts no instance.
+func noVersions() *duroxide.DispatcherCapabilityFilter {
+	return &duroxide.DispatcherCapabilityFilter{SupportedDuroxideVersions: []duroxide.SemverRange{}}
+}
+
+// orchSeeExpired is a fetch that matches nothing; a provider may promote
+// expired locks on the way.
+func orchSeeExpired(t T, h *Harness) func() {
+	return func() {
+		item, err := h.Provider.FetchOrchestrationItem(t.Context(), longLock, 0, noVersions())
+		require.NoError(t, err)
+		require.Nil(t, item, "a filter with no versions matches nothing")
+	}
+}
+
+// stepBackAfterwards requires the provider to keep working once every lock
+// has run out: nothing is left held or fetchable, and new work flows.
+func stepBackAfterwards(t T, h *Harness, instance string) {
+	t.Helper()
+	h.Sleep(t, 2*longLock)
+	requireNoOrch(t, h, "every batch was acked")
+	require.Nil(t, fetchWork(t, h, longLock), "every work item was acked")
+	enqueueOrch(t, h, startItem(instance))
+	fetchInstance(t, h, instance, "new work must be fetchable after the clock stepped back")
+}
+
+// An instance lock that a call saw expired, then valid again because the
+// clock stepped back: if its holder's renew succeeds, nobody else may fetch
+// the instance and the holder's ack succeeds; if the renew fails (lock
+// expired or token invalid), whoever fetches the instance next is its only
+// holder. Either way the provider keeps working.
+func orchestrationLockRenewedAfterClockStepBack(t T, h *Harness) {
+	requireStepBack(t, h)
+	const inst = "stepback-renew"
+	first := startLocked(t, h, inst)
+	expireThenStepBack(t, h, orchSeeExpired(t, h))
+	started := duroxide.OrchestrationAck{ExecutionID: 1, HistoryDelta: []duroxide.Event{startedEvent(inst, 1, testVersion)}, Metadata: nameVersion(testOrch, testVersion)}
+	if err := h.Provider.RenewOrchestrationItemLock(t.Context(), first.LockToken, h.LockTimeout); err != nil {
+		requireLostLock(t, err)
+		second := fetchInstance(t, h, inst, "the instance of a lost lock must be fetchable")
+		require.Error(t, h.Provider.AckOrchestrationItem(t.Context(), first.LockToken, started), "the lost lock must not ack")
+		ack(t, h, second.LockToken, started)
+	} else {
+		requireNoOrch(t, h, "a renewed lock is held: nobody else may fetch its instance")
+		ack(t, h, first.LockToken, started)
+	}
+	require.Equal(t, []uint64{1}, eventIDs(read(t, h, inst)), "exactly one holder acked")
+	stepBackAfterwards(t, h, "stepback-renew-next")
+}
+
+// As orchestrationLockRenewedAfterClockStepBack, without a renew: at most
+// one of the holder and a dispatcher fetching after the step back may ack.
+func orchestrationAckAfterClockStepBack(t T, h *Harness) {
+	requireStepBack(t, h)
+	const inst = "stepback-ack"
+	first := startLocked(t, h, inst)
+	expireThenStepBack(t, h, orchSeeExpired(t, h))
+	started := duroxide.OrchestrationAck{ExecutionID: 1, HistoryDelta: []duroxide.Event{startedEvent(inst, 1, testVersion)}, Metadata: nameVersion(testOrch, testVersion)}
+	if rival := fetchOrch(t, h, longLock); rival != nil {
+		require.Error(t, h.Provider.AckOrchestrationItem(t.Context(), first.LockToken, started), "two holders of one instance lock: the superseded one must not ack")
+		ack(t, h, rival.LockToken, started)
+	} else {
+		ack(t, h, first.LockToken, started)
+	}
+	require.Equal(t, []uint64{1}, eventIDs(read(t, h, inst)), "exactly one holder acked")
+	stepBackAfterwards(t, h, "stepback-ack-next")
+}
+
+// As orchestrationLockRenewedAfterClockStepBack, for a worker item lock
+// seen expired by a worker fetch for another tag.
+func workerLockRenewedAfterClockStepBack(t T, h *Harness) {
+	requireStepBack(t, h)
+	const inst = "stepback-work"
+	createInstance(t, h, inst) // so that the completion is a turn of a started instance
+	enqueueWorker(t, h, activityItem(inst, 1))
+	first := mustFetchWork(t, h, h.LockTimeout)
+	elsewhere, err := duroxide.FilterTags("elsewhere")
+	require.NoError(t, err)
+	expireThenStepBack(t, h, func() {
+		item, err := h.Provider.FetchWorkItem(t.Context(), longLock, 0, nil, elsewhere)
+		require.NoError(t, err)
+		require.Nil(t, item, "no item has the tag")
+	})
+	done := completedItem(inst, 1, "done")
+	if err := h.Provider.RenewWorkItemLock(t.Context(), first.LockToken, h.LockTimeout); err != nil {
+		requireLostLock(t, err)
+		second := mustFetchWork(t, h, longLock)
+		require.Error(t, h.Provider.AckWorkItem(t.Context(), first.LockToken, done), "the lost lock must not ack")
+		ackWork(t, h, second.LockToken, done)
+	} else {
+		require.Nil(t, fetchWork(t, h, longLock), "a renewed lock is held: nobody else may fetch its item")
+		ackWork(t, h, first.LockToken, done)
+	}
+	item := mustFetchOrch(t, h, longLock)
+	require.Equal(t, []duroxide.WorkItem{done}, item.Messages, "exactly one holder acked")
+	ackEmpty(t, h, item.LockToken)
+	stepBackAfterwards(t, h, "stepback-work-next")
+}
+
+// requireLostLock requires err to be the permanent error of a lock that is
+// no longer held: expired, or its token invalid.
+func requireLostLock(t T, err error) {
+	t.Helper()
+	requirePermanent(t, err, "a failed renew must be permanent")
+	require.True(t, errors.Is(err, duroxide.ErrLockExpired) || errors.Is(err, duroxide.ErrInvalidLockToken),
+		"a failed renew must say the lock expired or the token is invalid, got %v", err)
 }

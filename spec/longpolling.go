@@ -27,6 +27,17 @@ func longPollingCases() []Case {
 		{"long_polling", "long_poll_wakes_when_delayed_message_becomes_visible", longPollWakesWhenDelayedVisible, Required},
 		{"long_polling", "long_poll_wakes_when_lock_expires", longPollWakesWhenLockExpires, Required},
 		{"long_polling", "long_poll_returns_when_context_ends", longPollReturnsWhenContextEnds, Required},
+		// Not in duroxide: a call made while a long poll waits that makes
+		// work due earlier than the poll planned to look again (its poll
+		// timeout, or a long lock's expiry) must wake or re-arm it. Strict:
+		// a missed wake-up only delays delivery until the poll timeout, and
+		// duroxide's runtime polls again, so nothing is lost or duplicated.
+		{"long_polling", "long_poll_wakes_on_delayed_enqueue_during_wait", longPollWakesOnDelayedEnqueueDuringWait, Strict},
+		{"long_polling", "long_poll_wakes_on_delayed_abandon_during_wait", longPollWakesOnDelayedAbandonDuringWait, Strict},
+		{"long_polling", "long_poll_work_item_wakes_on_delayed_abandon_during_wait", longPollWorkItemWakesOnDelayedAbandonDuringWait, Strict},
+		{"long_polling", "long_poll_wakes_when_renew_shortens_lock", longPollWakesWhenRenewShortensLock, Strict},
+		{"long_polling", "long_poll_work_item_wakes_when_renew_shortens_lock", longPollWorkItemWakesWhenRenewShortensLock, Strict},
+		{"long_polling", "long_poll_work_item_wakes_when_session_renew_shortens_lease", longPollWorkItemWakesWhenSessionRenewShortensLease, Strict},
 	}
 }
 
@@ -307,4 +318,138 @@ func longPollReturnsWhenContextEnds(t T, h *Harness) {
 	}
 	enqueueOrch(t, h, startItem("lp-after-cancel"))
 	require.NotNil(t, fetchOrch(t, h, longLock), "the cancelled fetch must not hold anything")
+}
+
+// longPollSeesEarlierWork starts a long poll with start, makes the call
+// during while it waits (which makes work due in due, far sooner than the
+// poll timeout or any lock the poll knew about), lets due pass and requires
+// the poll to return the work before its poll timeout.
+func longPollSeesEarlierWork(t T, h *Harness, start func(context.Context, *Harness, time.Duration) <-chan polled, due time.Duration, during func()) polled {
+	t.Helper()
+	poll := 10 * due
+	n := baseline(h)
+	ch := start(t.Context(), h, poll)
+	awaitParked(t, h, n)
+	during()
+	var r polled
+	if h.Clock != nil {
+		require.NoError(t, h.Clock.Advance(due))
+		r = receiveOrFinish(t, h, ch, poll)
+	} else {
+		r = receive(t, ch)
+	}
+	require.True(t, r.orch != nil || r.work != nil, "the waiting fetch must return the work due %v after the call, within its %v poll timeout", due, poll)
+	require.Less(t, r.elapsed, poll, "the fetch must not sleep out its poll timeout")
+	return r
+}
+
+// earlyDue is how soon after the call work becomes due in the cases below.
+func earlyDue(h *Harness) time.Duration { return 4 * h.Slack }
+
+// A long poll returns a message enqueued with a delay while it waits, once
+// the delay has passed.
+func longPollWakesOnDelayedEnqueueDuringWait(t T, h *Harness) {
+	if !h.LongPolling {
+		t.Skipf("short-polling provider: it does not wait for work")
+	}
+	due := earlyDue(h)
+	r := longPollSeesEarlierWork(t, h, pollOrch, due, func() {
+		require.NoError(t, h.Provider.EnqueueForOrchestrator(t.Context(), startItem("lp-delayed-during"), due))
+	})
+	require.Equal(t, "lp-delayed-during", r.orch.Instance)
+}
+
+// A long poll returns an instance abandoned with a delay while it waits
+// (the lock was long), once the delay has passed.
+func longPollWakesOnDelayedAbandonDuringWait(t T, h *Harness) {
+	if !h.LongPolling {
+		t.Skipf("short-polling provider: it does not wait for work")
+	}
+	enqueueOrch(t, h, startItem("lp-abandoned"))
+	held := mustFetchOrch(t, h, longLock)
+	due := earlyDue(h)
+	r := longPollSeesEarlierWork(t, h, pollOrch, due, func() {
+		require.NoError(t, h.Provider.AbandonOrchestrationItem(t.Context(), held.LockToken, due, false))
+	})
+	require.Equal(t, "lp-abandoned", r.orch.Instance)
+}
+
+// As longPollWakesOnDelayedAbandonDuringWait, for the worker queue.
+func longPollWorkItemWakesOnDelayedAbandonDuringWait(t T, h *Harness) {
+	if !h.LongPolling {
+		t.Skipf("short-polling provider: it does not wait for work")
+	}
+	enqueueWorker(t, h, activityItem("lp-abandoned", 1))
+	held := mustFetchWork(t, h, longLock)
+	due := earlyDue(h)
+	longPollSeesEarlierWork(t, h, pollWork, due, func() {
+		require.NoError(t, h.Provider.AbandonWorkItem(t.Context(), held.LockToken, due, false))
+	})
+}
+
+// A long poll returns an instance whose holder, while the poll waits,
+// renews its long lock for a short time, once that short lock expires.
+func longPollWakesWhenRenewShortensLock(t T, h *Harness) {
+	if !h.LongPolling {
+		t.Skipf("short-polling provider: it does not wait for work")
+	}
+	enqueueOrch(t, h, startItem("lp-renewed"))
+	held := mustFetchOrch(t, h, longLock)
+	due := earlyDue(h)
+	r := longPollSeesEarlierWork(t, h, pollOrch, due, func() {
+		require.NoError(t, h.Provider.RenewOrchestrationItemLock(t.Context(), held.LockToken, due))
+	})
+	require.Equal(t, "lp-renewed", r.orch.Instance)
+	require.NotEqual(t, held.LockToken, r.orch.LockToken)
+}
+
+// As longPollWakesWhenRenewShortensLock, for the worker queue.
+func longPollWorkItemWakesWhenRenewShortensLock(t T, h *Harness) {
+	if !h.LongPolling {
+		t.Skipf("short-polling provider: it does not wait for work")
+	}
+	enqueueWorker(t, h, activityItem("lp-renewed", 1))
+	held := mustFetchWork(t, h, longLock)
+	due := earlyDue(h)
+	r := longPollSeesEarlierWork(t, h, pollWork, due, func() {
+		require.NoError(t, h.Provider.RenewWorkItemLock(t.Context(), held.LockToken, due))
+	})
+	require.NotEqual(t, held.LockToken, r.work.LockToken)
+}
+
+// A long poll of another session owner returns a session's item once the
+// session's owner, while the poll waits, renews its long lease for a short
+// time and that lease lapses.
+func longPollWorkItemWakesWhenSessionRenewShortensLease(t T, h *Harness) {
+	if !h.LongPolling {
+		t.Skipf("short-polling provider: it does not wait for work")
+	}
+	item := func(id uint64) duroxide.ActivityExecuteItem {
+		a := activityItem("lp-session", id)
+		a.SessionID = ptr("lp-s")
+		return a
+	}
+	enqueueWorker(t, h, item(1))
+	first, err := h.Provider.FetchWorkItem(t.Context(), longLock, 0, &duroxide.SessionFetchConfig{OwnerID: "holder", LockTimeout: longLock}, duroxide.FilterDefaultOnly())
+	require.NoError(t, err)
+	require.NotNil(t, first, "the holder must claim the session")
+	ackWork(t, h, first.LockToken, completedItem("lp-session", 1, "done"))
+	enqueueWorker(t, h, item(2))
+
+	pollOther := func(ctx context.Context, h *Harness, pollTimeout time.Duration) <-chan polled {
+		ch := make(chan polled, 1)
+		go func() {
+			start := h.Now()
+			w, err := h.Provider.FetchWorkItem(ctx, longLock, pollTimeout, &duroxide.SessionFetchConfig{OwnerID: "other", LockTimeout: longLock}, duroxide.FilterDefaultOnly())
+			ch <- polled{work: w, err: err, elapsed: h.Now().Sub(start)}
+		}()
+		return ch
+	}
+	due := earlyDue(h)
+	r := longPollSeesEarlierWork(t, h, pollOther, due, func() {
+		n, err := h.Provider.RenewSessionLock(t.Context(), []string{"holder"}, due, longLock)
+		require.NoError(t, err)
+		require.Equal(t, 1, n, "the holder's active session must be renewed")
+	})
+	require.Equal(t, item(2), r.work.Item)
 }

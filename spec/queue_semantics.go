@@ -26,6 +26,12 @@ func queueSemanticsCases() []Case {
 		// Not in duroxide: rules TestMutants showed no case checked.
 		{"queue_semantics", "acked_timer_visible_at_fire_at", queueSemAckedTimerVisibleAtFireAt, Required},
 		{"queue_semantics", "returned_history_not_aliased", queueSemReturnedHistoryNotAliased, Required},
+		// Required: the contract's ownership rule (Provider, Ownership: a
+		// provider never retains slices, maps or pointers passed in, and never
+		// returns values that alias its state). The runtime reuses and
+		// mutates its buffers after a call returns; a provider that keeps them
+		// lets that rewrite stored history and queued messages.
+		{"queue_semantics", "written_values_not_retained", queueSemWrittenValuesNotRetained, Required},
 	}
 }
 
@@ -379,4 +385,118 @@ func queueSemReturnedHistoryNotAliased(t T, h *Harness) {
 	abandonOrch(t, h, item.LockToken, false)
 	again := mustFetchOrch(t, h, longLock)
 	require.Equal(t, want, again.History, "the next fetch is unchanged")
+}
+
+// Not in duroxide (Provider ownership rule): every value written (enqueued
+// items, an ack's history, items and metadata, a worker ack's completion,
+// appended events) is copied, nested pointers and slices included, and every
+// item returned by a fetch is the caller's: changing either afterwards does
+// not change what is stored.
+func queueSemWrittenValuesNotRetained(t T, h *Harness) {
+	const inst = "owner-in"
+	ctx := t.Context()
+	start := func() duroxide.StartOrchestrationItem {
+		s := startItem(inst)
+		s.ParentInstance, s.ParentID = ptr("parent"), ptr(uint64(3))
+		return s
+	}
+	nondeterminism := func() duroxide.ErrorDetails {
+		return duroxide.Configuration{Kind: duroxide.Nondeterminism, Resource: "r", Message: ptr("m")}
+	}
+	scribbleDetails := func(d duroxide.ErrorDetails) { *d.(duroxide.Configuration).Message = "scribbled" }
+
+	// EnqueueForOrchestrator, then a fetched message.
+	in := start()
+	enqueueOrch(t, h, in)
+	*in.Version, *in.ParentInstance, *in.ParentID = "scribbled", "scribbled", 99
+	item := fetchInstance(t, h, inst)
+	require.Equal(t, []duroxide.WorkItem{start()}, item.Messages, "changing an enqueued item must not change the stored one")
+	*item.Messages[0].(duroxide.StartOrchestrationItem).Version = "scribbled"
+	abandonOrch(t, h, item.LockToken, false)
+	item = fetchInstance(t, h, inst)
+	require.Equal(t, []duroxide.WorkItem{start()}, item.Messages, "changing a fetched item must not change the stored one")
+
+	// AckOrchestrationItem: history delta, worker and orchestrator items,
+	// metadata.
+	delta := func() []duroxide.Event {
+		started := startedEvent(inst, 1, testVersion)
+		started.Kind = duroxide.OrchestrationStarted{
+			Name: testOrch, Version: testVersion, Input: "{}", ParentInstance: ptr("parent"),
+			CarryForwardEvents: []duroxide.CarriedEvent{{Name: "n", Data: "d"}}, InitialCustomStatus: ptr("c"),
+		}
+		failed := event(inst, 2, duroxide.ActivityFailed{Details: nondeterminism()})
+		failed.SourceEventID = ptr(uint64(1))
+		return []duroxide.Event{started, failed, event(inst, 3, duroxide.ActivityScheduled{Name: "A", Input: "{}", Tag: ptr("t")})}
+	}
+	activity := func() duroxide.ActivityExecuteItem {
+		a := activityItem(inst, 3)
+		a.Tag = ptr("t")
+		return a
+	}
+	subFailed := func() duroxide.SubOrchFailedItem {
+		return duroxide.SubOrchFailedItem{ParentInstance: inst, ParentExecutionID: 1, ParentID: 2, Details: nondeterminism()}
+	}
+	a := duroxide.OrchestrationAck{
+		ExecutionID:       duroxide.InitialExecutionID,
+		HistoryDelta:      delta(),
+		WorkerItems:       []duroxide.WorkItem{activity()},
+		OrchestratorItems: []duroxide.WorkItem{subFailed()},
+		Metadata:          nameVersion(testOrch, testVersion),
+	}
+	ack(t, h, item.LockToken, a)
+	started := a.HistoryDelta[0].Kind.(duroxide.OrchestrationStarted)
+	*started.ParentInstance, *started.InitialCustomStatus = "scribbled", "scribbled"
+	started.CarryForwardEvents[0].Name = "scribbled"
+	scribbleDetails(a.HistoryDelta[1].Kind.(duroxide.ActivityFailed).Details)
+	*a.HistoryDelta[1].SourceEventID = 99
+	a.HistoryDelta[2] = event(inst, 3, duroxide.ExternalEvent{Name: "scribbled"})
+	*a.WorkerItems[0].(duroxide.ActivityExecuteItem).Tag = "scribbled"
+	scribbleDetails(a.OrchestratorItems[0].(duroxide.SubOrchFailedItem).Details)
+	*a.Metadata.OrchestrationName = "scribbled"
+	require.Equal(t, delta(), read(t, h, inst), "changing an acked history delta must not change the stored history")
+
+	// The worker item, fetched, changed and fetched again; then AckWorkItem's
+	// completion.
+	fetchTagged := func() *duroxide.LockedWorkItem {
+		t.Helper()
+		w, err := h.Provider.FetchWorkItem(ctx, longLock, 0, nil, duroxide.FilterAny())
+		require.NoError(t, err, "fetch_work_item")
+		require.NotNil(t, w, "the acked worker item must be fetchable")
+		return w
+	}
+	w := fetchTagged()
+	require.Equal(t, duroxide.WorkItem(activity()), w.Item, "changing an acked worker item must not change the stored one")
+	*w.Item.(duroxide.ActivityExecuteItem).Tag = "scribbled"
+	abandonWork(t, h, w.LockToken, false)
+	w = fetchTagged()
+	require.Equal(t, duroxide.WorkItem(activity()), w.Item, "changing a fetched worker item must not change the stored one")
+	completion := func() duroxide.ActivityFailedItem {
+		return duroxide.ActivityFailedItem{Instance: inst, ExecutionID: 1, ID: 3, Details: nondeterminism()}
+	}
+	c := completion()
+	ackWork(t, h, w.LockToken, c)
+	scribbleDetails(c.Details)
+
+	// The next turn: the acked orchestrator item and the completion, under
+	// the acked name.
+	want := []duroxide.WorkItem{subFailed(), completion()}
+	item = fetchInstance(t, h, inst)
+	require.Equal(t, testOrch, item.OrchestrationName, "changing acked metadata must not change the stored name")
+	require.Equal(t, want, item.Messages, "changing acked items must not change the stored ones")
+	scribbleDetails(item.Messages[0].(duroxide.SubOrchFailedItem).Details)
+	scribbleDetails(item.Messages[1].(duroxide.ActivityFailedItem).Details)
+	abandonOrch(t, h, item.LockToken, false)
+	item = fetchInstance(t, h, inst)
+	require.Equal(t, want, item.Messages, "changing fetched items must not change the stored ones")
+
+	// AppendWithExecution.
+	appended := func() duroxide.Event {
+		e := event(inst, 4, duroxide.ActivityCompleted{Result: "r"})
+		e.SourceEventID = ptr(uint64(3))
+		return e
+	}
+	events := []duroxide.Event{appended()}
+	require.NoError(t, h.Provider.AppendWithExecution(ctx, inst, duroxide.InitialExecutionID, events), "append_with_execution")
+	*events[0].SourceEventID = 99
+	require.Equal(t, append(delta(), appended()), read(t, h, inst), "changing appended events must not change the stored ones")
 }

@@ -64,6 +64,11 @@ func sessionsCases() []Case {
 		{"sessions", "former_owner_activity_refreshes_active_session", formerOwnerActivityRefreshesActiveSession, Required},
 		{"sessions", "session_and_tag_filters_compose", sessionAndTagFiltersCompose, Required},
 		{"sessions", "session_invalid_arguments", sessionInvalidArguments, Required},
+		// Not in duroxide: a clock that steps back after a call saw a lease
+		// expired (only for harnesses with ClockStepsBack). Required: two
+		// owners of one session run its activities on two workers, which
+		// session affinity exists to prevent.
+		{"sessions", "session_renewed_after_clock_step_back", sessionRenewedAfterClockStepBack, Required},
 	}
 }
 
@@ -877,4 +882,33 @@ func sessionInvalidArguments(t T, h *Harness) {
 	requireInvalid(err, "cleanup_orphaned_sessions with a negative idle_timeout")
 	// Nothing was claimed or counted.
 	sessionsRequireItem(t, sessionsFetchAs(t, h, "worker-B"), item, 1, "the failed fetches must change nothing")
+}
+
+// A session lease that a call saw expired, then valid again because the
+// clock stepped back: if its owner's renew counts it, another owner may not
+// fetch the session's items and the owner still gets them; the provider
+// keeps working either way.
+func sessionRenewedAfterClockStepBack(t T, h *Harness) {
+	requireStepBack(t, h)
+	const inst = "stepback-session"
+	sessionsClaim(t, h, sessionsItem(inst, 1, "sb-s"), sessionsCfg("holder", h.LockTimeout))
+	second := sessionsItem(inst, 2, "sb-s")
+	enqueueWorker(t, h, second)
+	elsewhere, err := duroxide.FilterTags("elsewhere")
+	require.NoError(t, err)
+	expireThenStepBack(t, h, func() {
+		item, err := h.Provider.FetchWorkItem(t.Context(), longLock, 0, sessionsCfg("other", sessionsLong(h)), elsewhere)
+		require.NoError(t, err)
+		require.Nil(t, item, "no item has the tag")
+	})
+	var got *duroxide.LockedWorkItem
+	if sessionsRenew(t, h, h.LockTimeout, sessionsLong(h), "holder") == 1 {
+		sessionsRequireNone(t, sessionsFetchAs(t, h, "other"), "a renewed lease is held: another owner may not take the session's items")
+		got = sessionsFetchAs(t, h, "holder")
+	} else {
+		got = sessionsFetchAs(t, h, "other")
+	}
+	sessionsRequireItem(t, got, second, 1)
+	ackWork(t, h, got.LockToken, nil)
+	stepBackAfterwards(t, h, "stepback-session-next")
 }

@@ -18,11 +18,12 @@ import (
 var Start = time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
 
 // Fake builds an empty memprovider on a fresh fake clock, with its white-box
-// hooks, as a long-polling provider. It is a spec.NewHarness.
+// hooks, as a long-polling provider that survives its clock stepping back.
+// It is a spec.NewHarness.
 func Fake(spec.T) *spec.Harness {
 	clock := fakeclock.NewFake(Start)
 	p := memprovider.New(memprovider.WithClock(clock))
-	return &spec.Harness{Provider: p, Clock: clock, Hooks: memhooks.Hooks{P: p}, LongPolling: true}
+	return &spec.Harness{Provider: p, Clock: clock, Hooks: memhooks.Hooks{P: p}, LongPolling: true, ClockStepsBack: true}
 }
 
 // RealTime builds an empty memprovider on the wall clock, with its hooks and
@@ -30,10 +31,11 @@ func Fake(spec.T) *spec.Harness {
 func RealTime(spec.T) *spec.Harness {
 	p := memprovider.New()
 	return &spec.Harness{
-		Provider:    p,
-		Hooks:       memhooks.Hooks{P: p},
-		LongPolling: true,
-		LockTimeout: 200 * time.Millisecond,
-		Slack:       50 * time.Millisecond,
+		Provider:       p,
+		Hooks:          memhooks.Hooks{P: p},
+		LongPolling:    true,
+		ClockStepsBack: true, // unused without a fake clock; states the provider's design
+		LockTimeout:    200 * time.Millisecond,
+		Slack:          50 * time.Millisecond,
 	}
 }

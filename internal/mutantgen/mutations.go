@@ -92,6 +92,15 @@ func (p *Provider) mutAppendHistoryOnly(in *instance, a duroxide.OrchestrationAc
 		Replacement: "if !p.mut.on(\"custom_status_version_not_bumped\") {\n\t\t\t\tin.meta.statusVersion++\n\t\t\t}",
 	},
 
+	{
+		Name:        "enqueue_retains_caller_item",
+		Bug:         "enqueue_for_orchestrator stores the caller's item without a deep copy: changing its pointer fields afterwards rewrites the queued message",
+		File:        "orchestrator.go",
+		Func:        "Provider.EnqueueForOrchestrator",
+		Original:    `c := duroxide.CloneWorkItem(item)`,
+		Replacement: "c := duroxide.CloneWorkItem(item)\n\tif p.mut.on(\"enqueue_retains_caller_item\") {\n\t\tc = item\n\t}",
+	},
+
 	// --- Orchestrator queue: fetch ---
 	{
 		Name:        "lock_expiry_ignored",
@@ -382,6 +391,15 @@ func (p *Provider) mutSessionPartitions(owner string) []string {
 		Replacement: "for _, c := range a.CancelledActivities {\n\t\tif p.mut.on(\"cancelled_activities_not_deleted\") {\n\t\t\tbreak\n\t\t}",
 	},
 
+	{
+		Name:        "worker_ack_stores_pointer_details",
+		Bug:         "worker ack does not validate its completion: an ActivityFailed whose ErrorDetails is a pointer (&Infrastructure{}) is stored, sharing the caller's value, and no JSON-backed provider could store it",
+		File:        "worker.go",
+		Func:        "Provider.AckWorkItem",
+		Original:    `if err := duroxide.ValidateWorkItem(completion); err != nil {`,
+		Replacement: `if err := duroxide.ValidateWorkItem(completion); err != nil && !p.mut.on("worker_ack_stores_pointer_details") {`,
+	},
+
 	// --- Client reads ---
 	{
 		Name:        "kv_tombstones_ignored",
@@ -390,6 +408,14 @@ func (p *Provider) mutSessionPartitions(owner string) []string {
 		Func:        "Provider.GetKVValue",
 		Original:    `if d, ok := in.kvDelta[key]; ok {`,
 		Replacement: `if d, ok := in.kvDelta[key]; ok && (d.value != nil || !p.mut.on("kv_tombstones_ignored")) {`,
+	},
+	{
+		Name:        "append_stores_pointer_kinds",
+		Bug:         "append_with_execution does not validate event kinds: a pointer kind (&KeyValueSet{}) is appended, sharing the caller's value, and no JSON-backed provider could store it",
+		File:        "history.go",
+		Func:        "Provider.AppendWithExecution",
+		Original:    `if err := checkKinds(op, "events", events); err != nil {`,
+		Replacement: `if err := checkKinds(op, "events", events); err != nil && !p.mut.on("append_stores_pointer_kinds") {`,
 	},
 
 	// --- Management ---

@@ -10,6 +10,7 @@
 //	capability_filter_after_lock
 //	current_execution_not_advanced
 //	custom_status_version_not_bumped
+//	enqueue_retains_caller_item
 //	fetch_reads_first_execution
 //	history_aliased
 //	ignore_attempt_ignored
@@ -25,6 +26,9 @@ package mutantprovider
 
 import (
 	"context"
+	"errors"
+	"fmt"
+	"strconv"
 	"time"
 
 	"github.com/duroxide-go/duroxide"
@@ -36,14 +40,17 @@ func (p *Provider) EnqueueForOrchestrator(ctx context.Context, item duroxide.Wor
 	if err := checkCtx(ctx, op); err != nil {
 		return err
 	}
-	id, err := orchestratorRoute(op, item)
+	id, err := orchestratorTarget(item)
 	if err != nil {
-		return err
+		return invalidArg(op, "item", err)
 	}
 	if err := checkDuration(op, "delay", delay); err != nil {
 		return err
 	}
 	c := duroxide.CloneWorkItem(item)
+	if p.mut.on("enqueue_retains_caller_item") {
+		c = item
+	}
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	now := p.now()
@@ -51,18 +58,18 @@ func (p *Provider) EnqueueForOrchestrator(ctx context.Context, item duroxide.Wor
 	return nil
 }
 
-// orchestratorRoute validates an orchestrator-queue item and returns its
-// routing instance.
-func orchestratorRoute(op string, item duroxide.WorkItem) (string, error) {
-	if item == nil {
-		return "", invalid(op, "nil work item")
+// orchestratorTarget validates an orchestrator-queue item and returns its
+// routing instance, or the problem (without operation prefix).
+func orchestratorTarget(item duroxide.WorkItem) (string, error) {
+	if err := duroxide.ValidateWorkItem(item); err != nil {
+		return "", err
 	}
 	id, ok := duroxide.OrchestratorInstance(item)
 	if !ok {
-		return "", invalid(op, "Invalid work item type %s for the orchestrator queue (it belongs to the worker queue)", item.Variant())
+		return "", fmt.Errorf("%s belongs to the worker queue, not the orchestrator queue", item.Variant())
 	}
 	if id == "" {
-		return "", invalid(op, "%s has an empty instance id", item.Variant())
+		return "", fmt.Errorf("%s has an empty instance id", item.Variant())
 	}
 	return id, nil
 }
@@ -345,6 +352,8 @@ func (p *Provider) AckOrchestrationItem(ctx context.Context, lockToken string, a
 	return nil
 }
 
+var errEmptyInstance = errors.New("empty instance id")
+
 // fireAtNs converts a fire_at_ms to nanoseconds, saturating.
 func fireAtNs(ms uint64) int64 {
 	const maxMs = (1<<63 - 1) / int64(time.Millisecond)
@@ -354,21 +363,25 @@ func fireAtNs(ms uint64) int64 {
 	return int64(ms) * int64(time.Millisecond)
 }
 
-// checkAckItems validates the ack's items.
+// checkAckItems validates the ack's history kinds and items: everything that
+// does not need the store.
 func checkAckItems(op string, a duroxide.OrchestrationAck) error {
+	if err := checkKinds(op, "history_delta", a.HistoryDelta); err != nil {
+		return err
+	}
 	for i, w := range a.WorkerItems {
-		if err := checkWorkerItem(op, w); err != nil {
-			return invalid(op, "worker_items[%d]: %v", i, err)
+		if err := checkWorkerItem(w); err != nil {
+			return invalidArg(op, "worker_items["+strconv.Itoa(i)+"]", err)
 		}
 	}
 	for i, w := range a.OrchestratorItems {
-		if _, err := orchestratorRoute(op, w); err != nil {
-			return invalid(op, "orchestrator_items[%d]: %v", i, err)
+		if _, err := orchestratorTarget(w); err != nil {
+			return invalidArg(op, "orchestrator_items["+strconv.Itoa(i)+"]", err)
 		}
 	}
 	for i, c := range a.CancelledActivities {
 		if c.Instance == "" {
-			return invalid(op, "cancelled_activities[%d] has an empty instance id", i)
+			return invalidArg(op, "cancelled_activities["+strconv.Itoa(i)+"]", errEmptyInstance)
 		}
 	}
 	return nil

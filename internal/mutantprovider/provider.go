@@ -7,6 +7,7 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/hex"
+	"fmt"
 	"math"
 	"strconv"
 	"sync"
@@ -184,6 +185,19 @@ func checkCtx(ctx context.Context, op string) error {
 // invalid returns a permanent ErrInvalidArgument error.
 func invalid(op, format string, args ...any) error {
 	return duroxide.Permanent(op, duroxide.ErrInvalidArgument, "invalid argument: "+format, args...)
+}
+
+// invalidArg returns a permanent ErrInvalidArgument error for argument arg
+// ("item", "worker_items[2]", ...) whose problem is cause. The error matches
+// ErrInvalidArgument and whatever cause wraps (ErrUnknownVariant for a value
+// that is not a variant). cause carries no operation prefix, so the message
+// names the operation once.
+func invalidArg(op, arg string, cause error) error {
+	return &duroxide.ProviderError{
+		Op:  op,
+		Msg: "invalid argument: " + arg + ": " + cause.Error(),
+		Err: fmt.Errorf("%w: %w", duroxide.ErrInvalidArgument, cause),
+	}
 }
 
 // checkDuration refuses negative durations.

@@ -402,8 +402,21 @@ func (e *execution) appendEvents(events []duroxide.Event) {
 	}
 }
 
-// checkEvents validates events for appending to e (which may be nil): ids
-// non-zero and unique, kinds non-nil.
+// checkKinds refuses events whose kind is not a variant the wire format can
+// encode (nil, a pointer to a variant, an invalid ErrorDetails inside):
+// memprovider stores exactly what a JSON-backed provider can store. arg names
+// the events' argument in the message.
+func checkKinds(op, arg string, events []duroxide.Event) error {
+	for i := range events {
+		if err := duroxide.ValidateEvent(events[i]); err != nil {
+			return invalidArg(op, arg+"["+strconv.Itoa(i)+"] (event_id "+itoa(events[i].EventID)+")", err)
+		}
+	}
+	return nil
+}
+
+// checkEvents validates the ids of events (whose kinds checkKinds accepted)
+// for appending to e (which may be nil): non-zero and unique.
 func checkEvents(op string, e *execution, events []duroxide.Event) error {
 	// Runtimes append ascending ids; only an unordered delta needs a set to
 	// find duplicates within it.
@@ -417,9 +430,6 @@ func checkEvents(op string, e *execution, events []duroxide.Event) error {
 	for i, ev := range events {
 		if ev.EventID == 0 {
 			return invalid(op, "event %d has event_id 0", i)
-		}
-		if ev.Kind == nil {
-			return invalid(op, "event %d (event_id %d) has no kind", i, ev.EventID)
 		}
 		if seen != nil {
 			if _, dup := seen[ev.EventID]; dup {

@@ -10,6 +10,7 @@
 //	worker_abandon_ignores_delay
 //	worker_ack_ignores_expiry
 //	worker_ack_keeps_item
+//	worker_ack_stores_pointer_details
 //	worker_attempt_count_not_incremented
 //	worker_ignore_attempt_ignored
 //	worker_lock_expiry_ignored
@@ -20,6 +21,8 @@ package mutantprovider
 
 import (
 	"context"
+	"errors"
+	"fmt"
 	"time"
 
 	"github.com/google/btree"
@@ -437,20 +440,21 @@ func (w *workerQueue) nextWake() int64 {
 	return wake
 }
 
-// checkWorkerItem validates a worker-queue item.
-func checkWorkerItem(op string, item duroxide.WorkItem) error {
-	if item == nil {
-		return invalid(op, "nil work item")
+// checkWorkerItem validates a worker-queue item and returns the problem
+// (without operation prefix).
+func checkWorkerItem(item duroxide.WorkItem) error {
+	if err := duroxide.ValidateWorkItem(item); err != nil {
+		return err
 	}
 	a, ok := item.(duroxide.ActivityExecuteItem)
 	if !ok {
-		return invalid(op, "Invalid work item type %s for the worker queue (only ActivityExecute)", item.Variant())
+		return fmt.Errorf("%s belongs to the orchestrator queue (the worker queue takes only ActivityExecute)", item.Variant())
 	}
 	if a.Instance == "" {
-		return invalid(op, "ActivityExecute has an empty instance id")
+		return errors.New("ActivityExecute has an empty instance id")
 	}
 	if a.SessionID != nil && *a.SessionID == "" {
-		return invalid(op, "ActivityExecute has an empty session id")
+		return errors.New("ActivityExecute has an empty session id")
 	}
 	return nil
 }
@@ -461,8 +465,8 @@ func (p *Provider) EnqueueForWorker(ctx context.Context, item duroxide.WorkItem)
 	if err := checkCtx(ctx, op); err != nil {
 		return err
 	}
-	if err := checkWorkerItem(op, item); err != nil {
-		return err
+	if err := checkWorkerItem(item); err != nil {
+		return invalidArg(op, "item", err)
 	}
 	c := duroxide.CloneWorkItem(item)
 	p.mu.Lock()
@@ -665,16 +669,19 @@ func (p *Provider) AckWorkItem(ctx context.Context, lockToken string, completion
 	}
 	var target string
 	if completion != nil {
+		if err := duroxide.ValidateWorkItem(completion); err != nil && !p.mut.on("worker_ack_stores_pointer_details") {
+			return invalidArg(op, "completion", err)
+		}
 		switch c := completion.(type) {
 		case duroxide.ActivityCompletedItem:
 			target = c.Instance
 		case duroxide.ActivityFailedItem:
 			target = c.Instance
 		default:
-			return invalid(op, "invalid completion type %s (want ActivityCompleted or ActivityFailed)", completion.Variant())
+			return invalidArg(op, "completion", fmt.Errorf("%s is not a completion (want ActivityCompleted or ActivityFailed)", completion.Variant()))
 		}
 		if target == "" {
-			return invalid(op, "%s has an empty instance id", completion.Variant())
+			return invalidArg(op, "completion", fmt.Errorf("%s has an empty instance id", completion.Variant()))
 		}
 		completion = duroxide.CloneWorkItem(completion)
 	}
