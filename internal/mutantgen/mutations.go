@@ -107,8 +107,8 @@ func (p *Provider) mutAppendHistoryOnly(in *instance, a duroxide.OrchestrationAc
 		Bug:         "an expired instance lock is never reclaimed: the instance stays locked forever",
 		File:        "state.go",
 		Func:        "Provider.promoteOrch",
-		Original:    `if !ok || in.lock.until > now {`,
-		Replacement: `if !ok || in.lock.until > now || p.mut.on("lock_expiry_ignored") {`,
+		Original:    `if !ok || k.until > now {`,
+		Replacement: `if !ok || k.until > now || p.mut.on("lock_expiry_ignored") {`,
 	},
 	{
 		Name:     "superseded_token_accepted",
@@ -363,8 +363,8 @@ func (p *Provider) mutSessionPartitions(owner string) []string {
 		Bug:         "a fetch by the session's owner does not refresh its lease (only a claim sets it)",
 		File:        "worker.go",
 		Func:        "Provider.tryFetchWork",
-		Original:    `w.lease(best.session, cfg.OwnerID, addNs(now, cfg.LockTimeout), now)`,
-		Replacement: "if r := w.rows[best.session]; !p.mut.on(\"session_lease_not_refreshed_by_owner\") || r == nil || r.owner != cfg.OwnerID || r.until <= now {\n\t\t\tw.lease(best.session, cfg.OwnerID, addNs(now, cfg.LockTimeout), now)\n\t\t}",
+		Original:    `w.lease(best.session, cfg.OwnerID, until, now)`,
+		Replacement: "if r := w.rows[best.session]; !p.mut.on(\"session_lease_not_refreshed_by_owner\") || r == nil || r.owner != cfg.OwnerID || r.until <= now {\n\t\t\tw.lease(best.session, cfg.OwnerID, until, now)\n\t\t}",
 	},
 	{
 		Name:        "renew_session_ignores_idle",

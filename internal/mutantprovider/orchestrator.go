@@ -188,6 +188,7 @@ func (p *Provider) lockAndBuild(in *instance, now int64, lockTimeout time.Durati
 	p.orchLocks.ReplaceOrInsert(in.lockKey())
 	p.orchTokens.put(token, in)
 	p.refreshReady(in)
+	p.wakeAt(in.lock.until)
 
 	var item *duroxide.LockedOrchestrationItem
 	if len(in.msgs) == 1 {
@@ -567,13 +568,18 @@ func (p *Provider) RenewOrchestrationItemLock(ctx context.Context, lockToken str
 	if in.lock.until <= now {
 		return duroxide.Permanent(op, duroxide.ErrLockExpired, "Instance lock expired for instance %q (token %q)", in.id, lockToken)
 	}
-	p.orchLocks.Delete(in.lockKey())
+	if in.lock.indexed {
+		p.orchLocks.Delete(in.lockKey())
+	}
 	if p.mut.on("renew_extends_old_expiry") {
 		in.lock.until = addNs(in.lock.until, extendFor)
 	} else {
 		in.lock.until = addNs(now, extendFor)
 	}
+	in.lock.indexed = true // now restores the index after a step back; this keeps renew right on its own
 	p.orchLocks.ReplaceOrInsert(in.lockKey())
+	p.refreshReady(in)
+	p.wakeAt(in.lock.until) // a shorter lock frees the instance earlier
 	return nil
 }
 

@@ -56,6 +56,13 @@ type Provider struct {
 	seq     uint64        // last enqueue sequence number (messages and worker items)
 	tokens  uint64        // last token number
 	changed chan struct{} // closed when work may have become available; nil when nobody waits
+	// waitUntil is the latest instant at which a long poll waiting on
+	// changed has armed its timer (math.MinInt64 when none waits): work
+	// that becomes due before it must wake the waiters (see wakeAt).
+	waitUntil int64
+	// lastNow is the clock's previous reading; a lower one means the clock
+	// stepped back (see now).
+	lastNow int64
 
 	instances map[string]*instance
 
@@ -77,6 +84,8 @@ func New(opts ...Option) *Provider {
 		clock:       fakeclock.Real(),
 		longPoll:    true,
 		tokenPrefix: "mp-" + hex.EncodeToString(b[:]) + "-",
+		waitUntil:   math.MinInt64,
+		lastNow:     math.MinInt64,
 		instances:   make(map[string]*instance),
 		orchReady:   btree.NewG(btreeDegree, readyLess),
 		orchFuture:  btree.NewG(btreeDegree, futureLess),
@@ -104,8 +113,38 @@ func (p *Provider) Version() string { return Version }
 // AsManagementCapability returns p itself.
 func (p *Provider) AsManagementCapability() duroxide.ProviderAdmin { return p }
 
-// now reads the clock once, in Unix nanoseconds.
-func (p *Provider) now() int64 { return p.clock.Now().UnixNano() }
+// now reads the clock once, in Unix nanoseconds. Caller holds p.mu.
+//
+// The indexes record what an earlier reading saw: a lock or lease that was
+// seen expired is out of the lock indexes and its work is fetchable. If the
+// clock has stepped back since (an injected clock that is not monotonic),
+// such a lock may be valid again by the clock; now first restores, for the
+// new reading, the rule that a lock is indexed exactly when it has not
+// expired (unexpire), so every call decides against one consistent view.
+func (p *Provider) now() int64 {
+	n := p.clock.Now().UnixNano()
+	if n < p.lastNow {
+		p.unexpire(n)
+	}
+	p.lastNow = n
+	return n
+}
+
+// unexpire re-indexes every lock and lease that expired by an earlier
+// reading but not by now, and wakes the long polls, whose plans may rely on
+// the old view. O(instances + worker items + sessions); it runs only when
+// the clock steps back. Caller holds p.mu.
+func (p *Provider) unexpire(now int64) {
+	for _, in := range p.instances {
+		if l := in.lock; l != nil && !l.indexed && l.until > now {
+			l.indexed = true
+			p.orchLocks.ReplaceOrInsert(in.lockKey())
+			p.refreshReady(in)
+		}
+	}
+	p.worker.unexpire(now)
+	p.signal()
+}
 
 // newToken returns a fresh lock token. Caller holds p.mu.
 func (p *Provider) newToken() string {
@@ -127,6 +166,18 @@ func (p *Provider) signal() {
 		close(p.changed)
 		p.changed = nil
 	}
+	p.waitUntil = math.MinInt64
+}
+
+// wakeAt is called by every change that makes something happen at instant
+// at without a further call (a message becomes visible, a lock expires, a
+// lease lapses). If a waiting long poll planned to look again only later, it
+// wakes them all, so each re-arms its timer for the new earliest instant.
+// Caller holds p.mu.
+func (p *Provider) wakeAt(at int64) {
+	if at < p.waitUntil {
+		p.signal()
+	}
 }
 
 // addNs returns t+d, saturating instead of overflowing.
@@ -137,6 +188,14 @@ func addNs(t int64, d time.Duration) int64 {
 	return t + int64(d)
 }
 
+// subNs returns t-d, saturating instead of overflowing.
+func subNs(t int64, d time.Duration) int64 {
+	if d > 0 && t < math.MinInt64+int64(d) {
+		return math.MinInt64
+	}
+	return t - int64(d)
+}
+
 // poll runs try under p.mu until it finds work, or until pollTimeout has
 // passed on the clock (at once when short polling or pollTimeout is 0), or
 // ctx ends. try returns whether it found work and the earliest instant at
@@ -144,34 +203,44 @@ func addNs(t int64, d time.Duration) int64 {
 // timer is armed at that absolute instant under p.mu, so a clock that moves
 // between the check and the wait cannot make the wait late.
 func (p *Provider) poll(ctx context.Context, op string, pollTimeout time.Duration, try func(now int64) (bool, int64)) error {
-	p.mu.Lock()
-	now := p.now()
-	deadline := addNs(now, pollTimeout)
+	deadline := int64(math.MinInt64) // set by the first attempt
 	for {
-		found, wake := try(now)
-		if found || !p.longPoll || now >= deadline {
-			p.mu.Unlock()
-			return nil
+		changed, timer, err := p.pollOnce(ctx, op, pollTimeout, &deadline, try)
+		if changed == nil {
+			return err
 		}
-		if err := ctx.Err(); err != nil {
-			p.mu.Unlock()
-			return duroxide.Retryable(op, err, "context ended while waiting for work: %v", err)
-		}
-		if p.changed == nil {
-			p.changed = make(chan struct{})
-		}
-		changed := p.changed
-		timer := p.clock.NewTimerAt(time.Unix(0, min(deadline, wake)))
-		p.mu.Unlock()
 		select {
 		case <-changed:
 		case <-timer.C():
 		case <-ctx.Done():
 		}
 		timer.Stop()
-		p.mu.Lock()
-		now = p.now()
 	}
+}
+
+// pollOnce is one attempt of poll, under p.mu (released by defer, so that
+// nothing can leave it held). It returns a nil channel when the poll is
+// over, with its error, or else the channel and timer to wait on.
+func (p *Provider) pollOnce(ctx context.Context, op string, pollTimeout time.Duration, deadline *int64, try func(now int64) (bool, int64)) (<-chan struct{}, fakeclock.Timer, error) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	now := p.now()
+	if *deadline == math.MinInt64 {
+		*deadline = addNs(now, pollTimeout)
+	}
+	found, wake := try(now)
+	if found || !p.longPoll || now >= *deadline {
+		return nil, nil, nil
+	}
+	if err := ctx.Err(); err != nil {
+		return nil, nil, duroxide.Retryable(op, err, "context ended while waiting for work: %v", err)
+	}
+	if p.changed == nil {
+		p.changed = make(chan struct{})
+	}
+	at := min(*deadline, wake)
+	p.waitUntil = max(p.waitUntil, at)
+	return p.changed, p.clock.NewTimerAt(time.Unix(0, at)), nil
 }
 
 // checkCtx returns a retryable error when ctx has already ended.

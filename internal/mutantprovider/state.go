@@ -277,6 +277,7 @@ func (p *Provider) addOrchMsg(in *instance, item duroxide.WorkItem, visibleAt, n
 	if visibleAt > now {
 		in.addTimer(m)
 		p.orchFuture.ReplaceOrInsert(m.futureKey())
+		p.wakeAt(visibleAt)
 		return
 	}
 	in.msgs = append(in.msgs, m)
@@ -338,13 +339,12 @@ func (p *Provider) promoteOrch(now int64) {
 	p.resort = p.resort[:0]
 	for {
 		k, ok := p.orchLocks.Min()
-		in := k.in
-		if !ok || in.lock.until > now || p.mut.on("lock_expiry_ignored") {
+		if !ok || k.until > now || p.mut.on("lock_expiry_ignored") {
 			break
 		}
 		p.orchLocks.DeleteMin()
-		in.lock.indexed = false
-		p.refreshReady(in)
+		k.in.lock.indexed = false
+		p.refreshReady(k.in)
 	}
 }
 

@@ -370,14 +370,44 @@ func (w *workerQueue) lease(id, owner string, until, now int64) {
 	}
 }
 
-// extendLease moves an active lease's expiry.
+// extendLease moves an active lease's expiry. A lease that promotion took
+// out of the index (seen expired before the clock stepped back) gets its
+// owner's partition back too.
 func (w *workerQueue) extendLease(r *session, until int64) {
 	if r.leased {
 		w.leases.Delete(r)
+	} else {
+		w.setPart(w.queues[r.id], r.owner)
 	}
 	r.until = until
 	r.leased = true
 	w.leases.ReplaceOrInsert(r)
+}
+
+// unexpire re-locks every ready item whose token's lock has not expired by
+// now, and re-activates every lease that has not, with its owner's
+// partition: the state before an earlier reading, later than now, saw them
+// expire. O(items + sessions); see Provider.unexpire.
+func (w *workerQueue) unexpire(now int64) {
+	var relock []*workEntry
+	collect := func(e *workEntry) bool {
+		if e.token != "" && e.until > now {
+			relock = append(relock, e)
+		}
+		return true
+	}
+	w.plainAll.Ascend(collect)
+	w.sessItems.Ascend(collect)
+	for _, e := range relock {
+		w.unindex(e)
+		e.state = workLocked
+		w.locks.ReplaceOrInsert(e)
+	}
+	for _, r := range w.rows {
+		if !r.leased && r.until > now {
+			w.extendLease(r, r.until)
+		}
+	}
 }
 
 // dropRow deletes a session row.
@@ -562,10 +592,13 @@ func (p *Provider) tryFetchWork(now int64, lockTimeout time.Duration, cfg *durox
 	best.state = workLocked
 	w.locks.ReplaceOrInsert(best)
 	w.tokens.put(best.token, best)
+	p.wakeAt(best.until)
 	if best.session != "" {
+		until := addNs(now, cfg.LockTimeout)
 		if r := w.rows[best.session]; !p.mut.on("session_lease_not_refreshed_by_owner") || r == nil || r.owner != cfg.OwnerID || r.until <= now {
-			w.lease(best.session, cfg.OwnerID, addNs(now, cfg.LockTimeout), now)
+			w.lease(best.session, cfg.OwnerID, until, now)
 		}
+		p.wakeAt(until)
 	}
 	return &duroxide.LockedWorkItem{
 		Item:         duroxide.CloneWorkItem(best.boxed),
@@ -733,6 +766,7 @@ func (p *Provider) RenewWorkItemLock(ctx context.Context, lockToken string, exte
 	}
 	e.state = workLocked
 	p.worker.locks.ReplaceOrInsert(e)
+	p.wakeAt(e.until) // a shorter lock frees the item earlier
 	p.touchSession(e, now)
 	return nil
 }
@@ -765,6 +799,7 @@ func (p *Provider) AbandonWorkItem(ctx context.Context, lockToken string, delay 
 	if delay > 0 && !p.mut.on("worker_abandon_ignores_delay") {
 		e.state = workFuture
 		p.worker.future.ReplaceOrInsert(e)
+		p.wakeAt(e.visibleAt)
 	} else {
 		p.worker.setReady(e)
 		p.signal()
@@ -790,7 +825,7 @@ func (p *Provider) RenewSessionLock(ctx context.Context, ownerIDs []string, exte
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	now := p.now()
-	cutoff := now - int64(idleTimeout)
+	cutoff := subNs(now, idleTimeout)
 	n := 0
 	seen := make(map[string]bool, len(ownerIDs))
 	for _, owner := range ownerIDs {
@@ -800,7 +835,9 @@ func (p *Provider) RenewSessionLock(ctx context.Context, ownerIDs []string, exte
 		seen[owner] = true
 		for r := range p.worker.byOwner[owner] {
 			if r.until > now && (r.lastActivity > cutoff || p.mut.on("renew_session_ignores_idle")) {
-				p.worker.extendLease(r, addNs(now, extendFor))
+				until := addNs(now, extendFor)
+				p.worker.extendLease(r, until)
+				p.wakeAt(until) // a shorter lease frees the session earlier
 				n++
 			}
 		}
