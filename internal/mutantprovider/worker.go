@@ -43,14 +43,15 @@ import (
 type workerQueue struct {
 	mut mutationSet // active mutations (mutation.go)
 
-	count      int                       // items in the queue
-	plainClass *btree.BTreeG[*workEntry] // ready items without session, by (class, seq)
-	plainAll   *btree.BTreeG[*workEntry] // ready items without session, by seq
-	sessItems  *btree.BTreeG[*workEntry] // ready session items, by (session, class, seq)
-	heads      *btree.BTreeG[headKey]    // sub-queue heads, by (part, class, seq)
-	headsAll   *btree.BTreeG[headKey]    // sub-queue heads, by (part, seq)
-	future     *btree.BTreeG[*workEntry] // by (visibleAt, seq)
-	locks      *btree.BTreeG[*workEntry] // by (until, seq)
+	count      int                                  // items in the queue
+	plainClass map[string]*btree.BTreeG[*workEntry] // ready items without session, per class, by seq
+	plainAll   *btree.BTreeG[*workEntry]            // ready items without session, by seq
+	sessItems  *btree.BTreeG[*workEntry]            // ready session items, by (session, class, seq)
+	heads      *btree.BTreeG[headKey]               // sub-queue heads, by (part, class, seq)
+	headsAll   *btree.BTreeG[headKey]               // sub-queue heads, by (part, seq)
+	partHeads  map[string]int                       // heads per partition, for those with any
+	future     *btree.BTreeG[*workEntry]            // by (visibleAt, seq)
+	locks      *btree.BTreeG[*workEntry]            // by (until, seq)
 	tokens     tokenMap[*workEntry]
 	byActivity map[activityKey]*workEntry // head of each identity's list (sameAct links)
 	byInstance map[string]*workEntry      // head of each instance's list (sameInst links)
@@ -122,8 +123,11 @@ type headKey struct {
 }
 
 func (w *workerQueue) init() {
-	w.plainClass = btree.NewG(btreeDegree, classLess)
-	w.plainAll = btree.NewG(btreeDegree, func(a, b *workEntry) bool { return a.seq < b.seq })
+	// One tree per tag class, so a fetch's search never descends through
+	// other classes' items. A class's tree is kept once created: classes
+	// are the tags workers use, few.
+	w.plainClass = make(map[string]*btree.BTreeG[*workEntry])
+	w.plainAll = btree.NewG(btreeDegree, seqLess)
 	w.sessItems = btree.NewG(btreeDegree, func(a, b *workEntry) bool {
 		if a.session != b.session {
 			return a.session < b.session
@@ -158,6 +162,7 @@ func (w *workerQueue) init() {
 		return a.seq < b.seq
 	})
 	w.tokens = newTokenMap[*workEntry]()
+	w.partHeads = make(map[string]int)
 	w.byActivity = make(map[activityKey]*workEntry)
 	w.byInstance = make(map[string]*workEntry)
 	w.queues = make(map[string]*sessQueue)
@@ -170,6 +175,8 @@ func (w *workerQueue) init() {
 	})
 	w.byOwner = make(map[string]map[*session]struct{})
 }
+
+func seqLess(a, b *workEntry) bool { return a.seq < b.seq }
 
 func classLess(a, b *workEntry) bool {
 	if a.class != b.class {
@@ -189,7 +196,12 @@ func tagClass(tag *string) string {
 func (w *workerQueue) setReady(e *workEntry) {
 	e.state = workReady
 	if e.session == "" {
-		w.plainClass.ReplaceOrInsert(e)
+		t := w.plainClass[e.class]
+		if t == nil {
+			t = btree.NewG(btreeDegree, seqLess)
+			w.plainClass[e.class] = t
+		}
+		t.ReplaceOrInsert(e)
 		w.plainAll.ReplaceOrInsert(e)
 		return
 	}
@@ -202,7 +214,7 @@ func (w *workerQueue) unindex(e *workEntry) {
 	switch e.state {
 	case workReady:
 		if e.session == "" {
-			w.plainClass.Delete(e)
+			w.plainClass[e.class].Delete(e)
 			w.plainAll.Delete(e)
 		} else {
 			w.sessItems.Delete(e)
@@ -242,11 +254,15 @@ func (w *workerQueue) refreshHead(q *sessQueue, class string) {
 func (w *workerQueue) insertHead(k headKey) {
 	w.heads.ReplaceOrInsert(k)
 	w.headsAll.ReplaceOrInsert(k)
+	w.partHeads[k.part]++
 }
 
 func (w *workerQueue) deleteHead(k headKey) {
 	w.heads.Delete(k)
 	w.headsAll.Delete(k)
+	if w.partHeads[k.part]--; w.partHeads[k.part] == 0 {
+		delete(w.partHeads, k.part)
+	}
 }
 
 // setPart moves q's heads to partition part.
@@ -638,13 +654,11 @@ func (w *workerQueue) firstPlain(classes []string) *workEntry {
 	}
 	var best *workEntry
 	for _, c := range classes {
-		w.pivot = workEntry{class: c}
-		w.plainClass.AscendGreaterOrEqual(&w.pivot, func(e *workEntry) bool {
-			if e.class == c && (best == nil || e.seq < best.seq) {
+		if t := w.plainClass[c]; t != nil {
+			if e, ok := t.Min(); ok && (best == nil || e.seq < best.seq) {
 				best = e
 			}
-			return false
-		})
+		}
 	}
 	return best
 }
@@ -652,6 +666,9 @@ func (w *workerQueue) firstPlain(classes []string) *workEntry {
 // firstSession returns the oldest ready session item whose session is in
 // partition part, in classes (nil: any class). O(log n) per class.
 func (w *workerQueue) firstSession(part string, classes []string) *workEntry {
+	if w.partHeads[part] == 0 {
+		return nil // no ready session item in part: no descent
+	}
 	var best *workEntry
 	if classes == nil {
 		w.headsAll.AscendGreaterOrEqual(headKey{part: part}, func(k headKey) bool {
