@@ -22,15 +22,15 @@ import (
 // fetch looks only at unowned sessions and its own, whatever other owners
 // hold.
 type workerQueue struct {
-	count      int                       // items in the queue
+	count      int                                  // items in the queue
 	plainClass map[string]*btree.BTreeG[*workEntry] // ready items without session, per class, by seq
-	plainAll   *btree.BTreeG[*workEntry] // ready items without session, by seq
-	sessItems  *btree.BTreeG[*workEntry] // ready session items, by (session, class, seq)
-	heads      *btree.BTreeG[headKey]    // sub-queue heads, by (part, class, seq)
-	headsAll   *btree.BTreeG[headKey]    // sub-queue heads, by (part, seq)
-	partHeads  map[string]int            // heads per partition, for those with any
-	future     *btree.BTreeG[*workEntry] // by (visibleAt, seq)
-	locks      *btree.BTreeG[*workEntry] // by (until, seq)
+	plainAll   *btree.BTreeG[*workEntry]            // ready items without session, by seq
+	sessItems  *btree.BTreeG[*workEntry]            // ready session items, by (session, class, seq)
+	heads      *btree.BTreeG[headKey]               // sub-queue heads, by (part, class, seq)
+	headsAll   *btree.BTreeG[headKey]               // sub-queue heads, by (part, seq)
+	partHeads  map[string]int                       // heads per partition, for those with any
+	future     *btree.BTreeG[*workEntry]            // by (visibleAt, seq)
+	locks      *btree.BTreeG[*workEntry]            // by (until, seq)
 	tokens     tokenMap[*workEntry]
 	byActivity map[activityKey]*workEntry // head of each identity's list (sameAct links)
 	byInstance map[string]*workEntry      // head of each instance's list (sameInst links)
