@@ -24,11 +24,18 @@
 //
 // duroxide's Rust enums become sealed Go interfaces: [EventKind], [WorkItem],
 // [ErrorDetails], [AppErrorKind] and [PoisonMessageType]. Each variant is a
-// struct in this package; the interfaces have unexported methods, so no other
-// package can add variants, and a type switch over a closed, documented set of
-// variants can be checked for exhaustiveness (each interface is annotated for
-// the go-check-sumtype linter). [EventKinds] and [WorkItemVariants] list every
-// variant.
+// struct value of this package, and a type switch over the closed, documented
+// set of variants can be checked for exhaustiveness (each interface is
+// annotated for the go-check-sumtype linter). [EventKinds] and
+// [WorkItemVariants] list every variant.
+//
+// The interfaces have unexported methods, but Go cannot seal them completely:
+// a pointer to a variant (&KeyValueSet{}) and a struct of another package that
+// embeds a variant satisfy them too. Those values are not variants. The JSON
+// encoder refuses them, and [ValidateEvent], [ValidateWorkItem] and
+// [ValidateErrorDetails] refuse exactly what the encoder refuses; providers
+// call them on every write path, so every provider stores the same set of
+// values.
 //
 // # Wire format
 //

@@ -50,7 +50,10 @@ type ProviderError struct {
 	// "ack_orchestration_item".
 	Op string
 	// Msg is human-readable. It keeps the words duroxide's validation cases
-	// look for ("Invalid lock token", "not found", "running", ...).
+	// look for ("Invalid lock token", "not found", "running", ...). It does
+	// not repeat Op, which Error prefixes: a provider that builds Msg from
+	// another error uses that error's cause, not its Error text, when the
+	// cause is itself a ProviderError.
 	Msg string
 	// Retryable reports whether retrying the same call might succeed.
 	Retryable bool

@@ -74,13 +74,13 @@ func ValidateErrorDetails(d ErrorDetails) error {
 		case AppActivityFailed, AppOrchestrationFailed, AppPanicked, AppCancelled:
 			return nil
 		}
-		return fmt.Errorf("Application.kind: %w", notVariant("AppErrorKind", v.Kind))
+		return fmt.Errorf("application kind: %w", notVariant("AppErrorKind", v.Kind))
 	case Poison:
 		switch v.MessageType.(type) {
 		case PoisonOrchestration, PoisonActivity, PoisonFailedDeserialization:
 			return nil
 		}
-		return fmt.Errorf("Poison.message_type: %w", notVariant("PoisonMessageType", v.MessageType))
+		return fmt.Errorf("poison message_type: %w", notVariant("PoisonMessageType", v.MessageType))
 	}
 	return notVariant("ErrorDetails", d)
 }

@@ -195,3 +195,37 @@ func TestPointerVariantMessage(t *testing.T) {
 	_, err = duroxide.MarshalWorkItem(&duroxide.CancelInstanceItem{})
 	require.EqualError(t, err, "duroxide: marshal WorkItem: unknown variant: WorkItem *duroxide.CancelInstanceItem is a pointer; pass the value duroxide.CancelInstanceItem")
 }
+
+// Validation is on every provider write path: accepting a valid value must
+// not allocate.
+func TestValidateDoesNotAllocate(t *testing.T) {
+	events, items := eventCases(), workItemCases()
+	allocs := testing.AllocsPerRun(100, func() {
+		for _, c := range events {
+			_ = duroxide.ValidateEvent(c.event)
+		}
+		for _, c := range items {
+			_ = duroxide.ValidateWorkItem(c.item)
+		}
+	})
+	require.Zero(t, allocs)
+}
+
+// BenchmarkValidate measures validation of one valid event of every kind
+// and one valid work item of every variant per op.
+func BenchmarkValidate(b *testing.B) {
+	events, items := eventCases(), workItemCases()
+	b.ReportAllocs()
+	for b.Loop() {
+		for _, c := range events {
+			if err := duroxide.ValidateEvent(c.event); err != nil {
+				b.Fatal(err)
+			}
+		}
+		for _, c := range items {
+			if err := duroxide.ValidateWorkItem(c.item); err != nil {
+				b.Fatal(err)
+			}
+		}
+	}
+}

@@ -49,5 +49,8 @@
 //
 // A typical test starts the code under test in a goroutine, calls
 // BlockUntilWaiters to know it is blocked on a timer, and then advances the
-// clock to release it.
+// clock to release it ([Fake.MustAdvance] fails the test instead of
+// returning an error). A Fake prints as its time and pending timers, for a
+// failure message when code under test has not returned: code that waits
+// on the clock with no one to advance it waits forever.
 package fakeclock

@@ -18,10 +18,13 @@ var ErrBackwards = errors.New("fakeclock: time cannot move backwards")
 // documentation for the exact semantics.
 //
 // A Fake is safe for concurrent use by multiple goroutines. The zero value
-// is a Fake at the zero time, ready to use; a Fake must not be copied after
-// first use. Use [NewFake] to start at a specific time.
+// is a Fake at the Unix epoch (1970-01-01 00:00:00 UTC), ready to use, not at
+// time.Time's zero (year 1, which code that keeps time in Unix nanoseconds
+// cannot represent); a Fake must not be copied after first use. Use
+// [NewFake] to start at a specific time.
 type Fake struct {
 	mu      sync.Mutex
+	started bool // now is set: false only for a zero Fake not yet used
 	now     time.Time
 	seq     uint64        // creation counter, breaks deadline ties
 	pending timerHeap     // pending timers, ordered by (deadline, seq)
@@ -33,12 +36,23 @@ var _ Clock = (*Fake)(nil)
 // NewFake returns a Fake whose current time is start. Any monotonic clock
 // reading in start is discarded, so fake times compare by wall time only.
 func NewFake(start time.Time) *Fake {
-	return &Fake{now: start.Round(0)}
+	return &Fake{started: true, now: start.Round(0)}
+}
+
+// zeroStart is the time of a zero Fake.
+var zeroStart = time.Unix(0, 0).UTC()
+
+// lock takes f.mu and gives a zero Fake its start time.
+func (f *Fake) lock() {
+	f.mu.Lock()
+	if !f.started {
+		f.now, f.started = zeroStart, true
+	}
 }
 
 // Now returns the Fake's current time.
 func (f *Fake) Now() time.Time {
-	f.mu.Lock()
+	f.lock()
 	defer f.mu.Unlock()
 	return f.now
 }
@@ -67,7 +81,7 @@ func (f *Fake) AfterFunc(d time.Duration, fn func()) Timer {
 
 // schedule gives t the deadline Now()+d (see scheduleAtLocked).
 func (f *Fake) schedule(t *fakeTimer, d time.Duration) {
-	f.mu.Lock()
+	f.lock()
 	f.scheduleAtLocked(t, f.now.Add(d))
 }
 
@@ -78,7 +92,7 @@ func (f *Fake) schedule(t *fakeTimer, d time.Duration) {
 // between.
 func (f *Fake) NewTimerAt(deadline time.Time) Timer {
 	t := &fakeTimer{f: f, c: make(chan time.Time, 1)}
-	f.mu.Lock()
+	f.lock()
 	f.scheduleAtLocked(t, deadline)
 	return t
 }
@@ -115,7 +129,7 @@ func (f *Fake) StepBack(d time.Duration) error {
 	if d < 0 {
 		return fmt.Errorf("fakeclock: StepBack(%v): %w", d, ErrBackwards)
 	}
-	f.mu.Lock()
+	f.lock()
 	f.now = f.now.Add(-d)
 	f.mu.Unlock()
 	return nil
@@ -130,7 +144,7 @@ func (f *Fake) Advance(d time.Duration) error {
 	if d < 0 {
 		return fmt.Errorf("fakeclock: Advance(%v): %w", d, ErrBackwards)
 	}
-	f.mu.Lock()
+	f.lock()
 	target := f.now.Add(d)
 	f.mu.Unlock()
 	f.runUntil(target)
@@ -144,7 +158,7 @@ func (f *Fake) Advance(d time.Duration) error {
 // [ErrBackwards] and changes nothing.
 func (f *Fake) AdvanceTo(t time.Time) error {
 	t = t.Round(0)
-	f.mu.Lock()
+	f.lock()
 	now := f.now
 	f.mu.Unlock()
 	if t.Before(now) {
@@ -159,7 +173,7 @@ func (f *Fake) AdvanceTo(t time.Time) error {
 // instant. It returns how far time moved and true, or 0 and false, without
 // changing anything, if no timer is pending.
 func (f *Fake) AdvanceToNextTimer() (time.Duration, bool) {
-	f.mu.Lock()
+	f.lock()
 	if len(f.pending) == 0 {
 		f.mu.Unlock()
 		return 0, false
@@ -177,7 +191,7 @@ func (f *Fake) AdvanceToNextTimer() (time.Duration, bool) {
 // clock has already moved past it.
 func (f *Fake) runUntil(target time.Time) {
 	for {
-		f.mu.Lock()
+		f.lock()
 		if len(f.pending) == 0 || f.pending[0].deadline.After(target) {
 			if f.now.Before(target) {
 				f.now = target
@@ -209,6 +223,43 @@ func fireAll(due []*fakeTimer) {
 	for _, t := range due {
 		t.fire()
 	}
+}
+
+// TB is the part of testing.TB that [Fake.MustAdvance] uses, so that this
+// package need not import testing: *testing.T, *testing.B and *testing.F
+// implement it. Implementations must allow Helper and Fatalf from the
+// goroutine that calls MustAdvance.
+type TB interface {
+	Helper()
+	Fatalf(format string, args ...any)
+}
+
+// MustAdvance is [Fake.Advance] for tests: instead of returning an error for
+// a negative d, it calls tb.Fatalf (so, with a *testing.T, it must be called
+// from the test's goroutine), and changes nothing.
+func (f *Fake) MustAdvance(tb TB, d time.Duration) {
+	tb.Helper()
+	if err := f.Advance(d); err != nil {
+		tb.Fatalf("%v", err)
+	}
+}
+
+// String describes the Fake for a test's failure message: its time, how
+// many timers are pending and when the earliest fires. A test blocked on
+// code that waits on the clock (a long poll, say) that sees no pending
+// timer knows the code is not waiting on this clock; one that sees a timer
+// knows how far to advance.
+func (f *Fake) String() string {
+	f.lock()
+	defer f.mu.Unlock()
+	now := f.now.Format(time.RFC3339Nano)
+	switch len(f.pending) {
+	case 0:
+		return "fake clock at " + now + ", no pending timer"
+	case 1:
+		return fmt.Sprintf("fake clock at %s, 1 pending timer, due in %v", now, f.pending[0].deadline.Sub(f.now))
+	}
+	return fmt.Sprintf("fake clock at %s, %d pending timers, the first due in %v", now, len(f.pending), f.pending[0].deadline.Sub(f.now))
 }
 
 // Waiters returns the number of pending timers: created with a positive

@@ -3,6 +3,7 @@ package fakeclock_test
 import (
 	"context"
 	"errors"
+	"fmt"
 	"sync"
 	"testing"
 	"time"
@@ -59,12 +60,12 @@ func TestNewFakeStartTime(t *testing.T) {
 
 func TestZeroValueFake(t *testing.T) {
 	var f fakeclock.Fake
-	require.True(t, f.Now().IsZero())
+	require.True(t, f.Now().Equal(time.Unix(0, 0)), "a zero Fake starts at the Unix epoch")
 	tm := f.NewTimer(time.Second)
 	require.Equal(t, 1, f.Waiters())
 	require.NoError(t, f.BlockUntilWaiters(context.Background(), 1))
 	require.NoError(t, f.Advance(time.Second))
-	requireFired(t, tm, time.Time{}.Add(time.Second))
+	requireFired(t, tm, time.Unix(0, 0).UTC().Add(time.Second))
 }
 
 func TestAdvanceFiresDueTimersInDeadlineOrder(t *testing.T) {
@@ -567,4 +568,102 @@ func TestStepBack(t *testing.T) {
 	}
 	require.NoError(t, f.Advance(time.Second))
 	require.Equal(t, start.Add(time.Second), <-tm.C())
+}
+
+// TestZeroFakeStartsAtUnixEpoch covers the zero Fake: ready to use, at the
+// Unix epoch, which every nanosecond-based consumer can represent (the year
+// 1 of time.Time's zero value cannot be: UnixNano is undefined there).
+func TestZeroFakeStartsAtUnixEpoch(t *testing.T) {
+	epoch := time.Unix(0, 0).UTC()
+	tests := []struct {
+		name string
+		use  func(t *testing.T, f *fakeclock.Fake) time.Time // returns what Now must equal
+	}{
+		{"Now", func(*testing.T, *fakeclock.Fake) time.Time { return epoch }},
+		{"Advance", func(t *testing.T, f *fakeclock.Fake) time.Time {
+			require.NoError(t, f.Advance(time.Second))
+			return epoch.Add(time.Second)
+		}},
+		{"AdvanceTo", func(t *testing.T, f *fakeclock.Fake) time.Time {
+			require.NoError(t, f.AdvanceTo(epoch.Add(time.Minute)))
+			return epoch.Add(time.Minute)
+		}},
+		{"NewTimer then AdvanceToNextTimer", func(t *testing.T, f *fakeclock.Fake) time.Time {
+			f.NewTimer(time.Hour)
+			d, ok := f.AdvanceToNextTimer()
+			require.True(t, ok)
+			require.Equal(t, time.Hour, d)
+			return epoch.Add(time.Hour)
+		}},
+		{"NewTimerAt", func(t *testing.T, f *fakeclock.Fake) time.Time {
+			tm := f.NewTimerAt(epoch.Add(time.Second))
+			require.Equal(t, 1, f.Waiters(), "a deadline after the epoch is pending")
+			require.NoError(t, f.Advance(time.Second))
+			requireFired(t, tm, epoch.Add(time.Second))
+			return epoch.Add(time.Second)
+		}},
+		{"StepBack", func(t *testing.T, f *fakeclock.Fake) time.Time {
+			require.NoError(t, f.StepBack(time.Second))
+			return epoch.Add(-time.Second)
+		}},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			var f fakeclock.Fake
+			want := tc.use(t, &f)
+			require.True(t, want.Equal(f.Now()), "Now = %v, want %v", f.Now(), want)
+		})
+	}
+}
+
+// recordingTB records Fatalf calls; it does not stop the goroutine.
+type recordingTB struct{ fatal []string }
+
+func (r *recordingTB) Helper() {}
+
+func (r *recordingTB) Fatalf(format string, args ...any) {
+	r.fatal = append(r.fatal, fmt.Sprintf(format, args...))
+}
+
+func TestMustAdvance(t *testing.T) {
+	tests := []struct {
+		name      string
+		d         time.Duration
+		wantFatal bool
+		wantNow   time.Time
+	}{
+		{"forward", time.Minute, false, epoch.Add(time.Minute)},
+		{"zero", 0, false, epoch},
+		{"backwards fails the test and changes nothing", -time.Second, true, epoch},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			f := fakeclock.NewFake(epoch)
+			tm := f.NewTimer(time.Minute)
+			var tb recordingTB
+			f.MustAdvance(&tb, tc.d)
+			require.Equal(t, tc.wantNow, f.Now())
+			if tc.wantFatal {
+				require.Len(t, tb.fatal, 1)
+				require.Contains(t, tb.fatal[0], "backwards")
+			} else {
+				require.Empty(t, tb.fatal)
+			}
+			if tc.d == time.Minute {
+				requireFired(t, tm, epoch.Add(time.Minute))
+			}
+		})
+	}
+	f := fakeclock.NewFake(epoch)
+	f.MustAdvance(t, time.Second) // *testing.T is a TB
+	require.Equal(t, epoch.Add(time.Second), f.Now())
+}
+
+func TestString(t *testing.T) {
+	f := fakeclock.NewFake(epoch)
+	require.Equal(t, "fake clock at 2024-01-02T03:04:05Z, no pending timer", f.String())
+	f.NewTimer(time.Minute)
+	require.Equal(t, "fake clock at 2024-01-02T03:04:05Z, 1 pending timer, due in 1m0s", f.String())
+	f.NewTimer(time.Second)
+	require.Equal(t, "fake clock at 2024-01-02T03:04:05Z, 2 pending timers, the first due in 1s", fmt.Sprint(f))
 }

@@ -50,7 +50,12 @@
 //   - Capability filters accept an execution pinned in ANY of the ranges.
 //   - Bad input (empty ids, event id 0, nil items, wrong queue, negative
 //     durations) is a permanent [duroxide.ErrInvalidArgument] error and
-//     changes nothing.
+//     changes nothing. So is every event or work item that
+//     [duroxide.ValidateEvent] or [duroxide.ValidateWorkItem] refuses (a
+//     pointer to a variant, nested ones included): memprovider stores only
+//     what a JSON-backed provider can store, and the error also matches
+//     [duroxide.ErrUnknownVariant]. Everything stored is a deep copy, and
+//     everything returned is a fresh deep copy.
 //   - Times (visibility, lock expiry, completion) are kept in nanoseconds;
 //     the clock must read between the years 1678 and 2262.
 //

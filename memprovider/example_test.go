@@ -120,7 +120,12 @@ func ExampleWithShortPolling() {
 
 // A dispatcher long-polls on the fake clock. The test waits until the poll
 // is parked on the clock (BlockUntilWaiters), then either enqueues work,
-// which wakes it at once, or advances the clock past the poll timeout.
+// which wakes it at once, or advances the clock past the poll timeout. A
+// long poll on a fake clock returns only when work arrives, its context ends
+// or the clock passes its poll timeout: called from the test's only
+// goroutine, it blocks forever. Receiving with a real-time guard, whose
+// message prints the clock (its time and pending timers), makes that
+// mistake easy to see.
 func ExampleProvider_FetchOrchestrationItem_longPoll() {
 	ctx := context.Background()
 	start := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
@@ -138,6 +143,17 @@ func ExampleProvider_FetchOrchestrationItem_longPoll() {
 		}()
 	}
 
+	receive := func() *duroxide.LockedOrchestrationItem {
+		select {
+		case item := <-fetched:
+			return item
+		case <-time.After(10 * time.Second):
+			log.Fatalf("the long poll has not returned after 10s of real time (%v): "+
+				"advance the clock past its poll timeout, or enqueue work", clock)
+			return nil
+		}
+	}
+
 	// Work arrives while the dispatcher waits.
 	longPoll()
 	if err := clock.BlockUntilWaiters(ctx, 1); err != nil {
@@ -147,7 +163,7 @@ func ExampleProvider_FetchOrchestrationItem_longPoll() {
 	if err := p.EnqueueForOrchestrator(ctx, duroxide.StartOrchestrationItem{Instance: "order-1", Orchestration: "ProcessOrder", Version: &version, ExecutionID: 1}, 0); err != nil {
 		log.Fatal(err)
 	}
-	item := <-fetched
+	item := receive()
 	fmt.Println("woken by enqueue:", item.Instance, "after", clock.Now().Sub(start))
 	name := "ProcessOrder"
 	err := p.AckOrchestrationItem(ctx, item.LockToken, duroxide.OrchestrationAck{
@@ -168,7 +184,7 @@ func ExampleProvider_FetchOrchestrationItem_longPoll() {
 	if err := clock.Advance(time.Minute); err != nil {
 		log.Fatal(err)
 	}
-	item = <-fetched
+	item = receive()
 	fmt.Println("timed out:", item == nil, "after", clock.Now().Sub(start))
 	fmt.Println("timers left:", clock.Waiters())
 

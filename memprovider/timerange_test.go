@@ -1,6 +1,7 @@
 package memprovider_test
 
 import (
+	"context"
 	"math"
 	"testing"
 	"time"
@@ -40,5 +41,30 @@ func TestRenewSessionLockIdleCutoffSaturates(t *testing.T) {
 			require.NoError(t, err)
 			require.Equal(t, 1, n, "a session active a second ago is within any idle timeout")
 		})
+	}
+}
+
+// TestLongPollOnZeroFakeReturns covers a provider built on a zero
+// fakeclock.Fake (documented as ready to use): its time must be one the
+// provider can represent, so a long poll returns once the clock passes the
+// poll timeout.
+func TestLongPollOnZeroFakeReturns(t *testing.T) {
+	const poll = time.Minute
+	clock := new(fakeclock.Fake)
+	p := memprovider.New(memprovider.WithClock(clock))
+	done := make(chan error, 1)
+	go func() {
+		_, err := p.FetchOrchestrationItem(t.Context(), ptLock, poll, nil)
+		done <- err
+	}()
+	ctx, cancel := context.WithTimeout(t.Context(), ptGuard)
+	defer cancel()
+	require.NoError(t, clock.BlockUntilWaiters(ctx, 1), "the poll never waited on the clock")
+	require.NoError(t, clock.Advance(poll))
+	select {
+	case err := <-done:
+		require.NoError(t, err)
+	case <-time.After(2 * time.Second):
+		require.FailNow(t, "the long poll did not return after its poll timeout passed", "clock at %v, %d timers pending", clock.Now(), clock.Waiters())
 	}
 }
