@@ -142,11 +142,11 @@ func (p *Provider) startable(in *instance) bool {
 }
 
 // forgetIfEmpty deletes in's entry when it holds nothing (no record,
-// execution, message, lock or key/value state), so that messages dropped
-// for ids that never existed leave nothing behind. Caller holds p.mu and
-// has taken in out of the indexes.
+// execution, visible or delayed message, lock or key/value state), so that
+// messages dropped for ids that never existed leave nothing behind. Caller
+// holds p.mu and has taken in out of the indexes.
 func (p *Provider) forgetIfEmpty(in *instance) {
-	if in.meta == nil && len(in.execs) == 0 && len(in.msgs) == 0 && in.lock == nil && in.kv == nil && in.kvDelta == nil {
+	if in.meta == nil && len(in.execs) == 0 && len(in.msgs) == 0 && len(in.timers) == 0 && in.lock == nil && in.kv == nil && in.kvDelta == nil {
 		delete(p.instances, in.id)
 	}
 }

@@ -114,3 +114,24 @@ func TestAbandonAndDeleteMoveTimers(t *testing.T) {
 	require.Zero(t, p.orchFuture.Len())
 	require.Zero(t, p.orchReady.Len())
 }
+
+// Dropping an instance's visible orphan messages must not forget an
+// instance that still has timers: they live outside its visible list.
+func TestOrphanDropKeepsAnInstanceWithTimers(t *testing.T) {
+	ctx := context.Background()
+	p, clock := internalProvider(t)
+	require.NoError(t, p.EnqueueForOrchestrator(ctx, duroxide.QueueMessageItem{Instance: "i", Name: "q", Data: "m"}, 0))
+	require.NoError(t, p.EnqueueForOrchestrator(ctx, duroxide.StartOrchestrationItem{Instance: "i", Orchestration: "O", ExecutionID: 1}, time.Hour))
+	item, err := p.FetchOrchestrationItem(ctx, time.Minute, 0, nil)
+	require.NoError(t, err)
+	require.Nil(t, item, "the orphan QueueMessage is dropped")
+	k, ok := p.orchFuture.Min()
+	require.True(t, ok)
+	require.Same(t, p.instances["i"], k.m.inst, "the instance with a timer is still stored")
+
+	clock.Advance(time.Hour)
+	item, err = p.FetchOrchestrationItem(ctx, time.Minute, 0, nil)
+	require.NoError(t, err)
+	require.NotNil(t, item)
+	require.Equal(t, "i", item.Instance)
+}

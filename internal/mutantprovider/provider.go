@@ -30,7 +30,11 @@ const btreeDegree = 16
 type Option func(*Provider)
 
 // WithClock makes the provider read all time from c (default
-// fakeclock.Real()).
+// fakeclock.Real()). c must read between the years 1678 and 2262 (the
+// provider keeps Unix nanoseconds); a zero fakeclock.Fake starts at the Unix
+// epoch. On a fakeclock.Fake, a long poll (a fetch with a positive poll
+// timeout, unless [WithShortPolling]) waits until work arrives, its context
+// ends or the test advances the clock.
 func WithClock(c fakeclock.Clock) Option { return func(p *Provider) { p.clock = c } }
 
 // WithShortPolling makes fetches ignore their poll timeout and return at
