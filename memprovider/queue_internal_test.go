@@ -2,6 +2,7 @@ package memprovider
 
 import (
 	"context"
+	"strconv"
 	"testing"
 	"time"
 
@@ -134,4 +135,42 @@ func TestOrphanDropKeepsAnInstanceWithTimers(t *testing.T) {
 	require.NoError(t, err)
 	require.NotNil(t, item)
 	require.Equal(t, "i", item.Instance)
+}
+
+// Cancelled activities are removed by identity, duplicates included,
+// whether the instance's identities are indexed (many items) or walked
+// (few), and other instances' items with the same identity stay.
+func TestCancelledActivitiesRemovedByIdentity(t *testing.T) {
+	for _, items := range []int{3, actsIndexAbove + 12} {
+		t.Run(strconv.Itoa(items), func(t *testing.T) {
+			ctx := context.Background()
+			p, _ := internalProvider(t)
+			activity := func(inst string, id uint64) duroxide.ActivityExecuteItem {
+				return duroxide.ActivityExecuteItem{Instance: inst, ExecutionID: 1, ID: id, Name: "A"}
+			}
+			for id := range uint64(items) {
+				require.NoError(t, p.EnqueueForWorker(ctx, activity("i", id+1)))
+			}
+			require.NoError(t, p.EnqueueForWorker(ctx, activity("i", 2))) // a duplicate
+			require.NoError(t, p.EnqueueForWorker(ctx, activity("other", 2)))
+			require.NoError(t, p.EnqueueForOrchestrator(ctx, duroxide.StartOrchestrationItem{Instance: "i", Orchestration: "O", ExecutionID: 1}, 0))
+			item, err := p.FetchOrchestrationItem(ctx, time.Minute, 0, nil)
+			require.NoError(t, err)
+			require.NoError(t, p.AckOrchestrationItem(ctx, item.LockToken, duroxide.OrchestrationAck{
+				ExecutionID:         1,
+				CancelledActivities: []duroxide.ScheduledActivityIdentifier{{Instance: "i", ExecutionID: 1, ActivityID: 2}, {Instance: "i", ExecutionID: 1, ActivityID: 3}},
+			}))
+
+			var left []uint64
+			for e := p.worker.byInstance["i"].head; e != nil; e = e.instNext {
+				left = append(left, e.item.ID)
+			}
+			require.Len(t, left, items-2)
+			require.NotContains(t, left, uint64(2))
+			require.NotContains(t, left, uint64(3))
+			require.Equal(t, items-2, p.worker.byInstance["i"].n)
+			require.Equal(t, 1, p.worker.byInstance["other"].n)
+			require.Equal(t, items-1, p.worker.count)
+		})
+	}
 }

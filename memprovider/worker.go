@@ -32,9 +32,8 @@ type workerQueue struct {
 	future     *btree.BTreeG[*workEntry]            // by (visibleAt, seq)
 	locks      *btree.BTreeG[*workEntry]            // by (until, seq)
 	tokens     tokenMap[*workEntry]
-	byActivity map[activityKey]*workEntry // head of each identity's list (sameAct links)
-	byInstance map[string]*workEntry      // head of each instance's list (sameInst links)
-	pivot      workEntry                  // search key for index lookups; used under p.mu
+	byInstance map[string]*instItems // items per instance id, for those with any
+	pivot      workEntry             // search key for index lookups; used under p.mu
 
 	queues  map[string]*sessQueue            // per session id with at least one item
 	rows    map[string]*session              // session rows (leases)
@@ -42,11 +41,26 @@ type workerQueue struct {
 	byOwner map[string]map[*session]struct{} // rows per owner
 }
 
+// activityKey is an activity's identity within its instance.
 type activityKey struct {
-	instance string
-	exec     uint64
-	id       uint64
+	exec uint64
+	id   uint64
 }
+
+// instItems indexes one instance's worker items: a list of all of them, for
+// deletes, and, once the instance has more than actsIndexAbove items, a map
+// of activity identities, for cancellations. Keeping the identity index per
+// instance keeps it small and cache-resident: a global one held an entry per
+// queued item, and every enqueue and ack missed the cache in it.
+type instItems struct {
+	head *workEntry                 // the instance's items (instPrev/instNext links)
+	n    int                        // items in the list
+	acts map[activityKey]*workEntry // head of each identity's list (actPrev/actNext links); nil until n > actsIndexAbove
+}
+
+// actsIndexAbove is how many items an instance may have before its
+// activity identities are indexed; up to it a cancellation walks the list.
+const actsIndexAbove = 8
 
 // workEntry is one worker-queue item.
 type workEntry struct {
@@ -61,10 +75,39 @@ type workEntry struct {
 	until     int64
 	attempts  uint32
 
-	// Intrusive doubly linked lists: items with the same activity identity,
-	// and items of the same instance.
+	// Intrusive doubly linked lists: items of the same instance, and (once
+	// indexed, see instItems) items with the same activity identity.
+	owner              *instItems
 	actPrev, actNext   *workEntry
 	instPrev, instNext *workEntry
+}
+
+func (e *workEntry) activity() activityKey { return activityKey{e.item.ExecutionID, e.item.ID} }
+
+// linkActivity puts e at the head of its identity's list in ii.acts.
+func (ii *instItems) linkActivity(e *workEntry) {
+	k := e.activity()
+	e.actPrev, e.actNext = nil, ii.acts[k]
+	if e.actNext != nil {
+		e.actNext.actPrev = e
+	}
+	ii.acts[k] = e
+}
+
+// unlinkActivity takes e out of its identity's list in ii.acts.
+func (ii *instItems) unlinkActivity(e *workEntry) {
+	switch {
+	case e.actPrev != nil:
+		e.actPrev.actNext = e.actNext
+	case e.actNext != nil:
+		ii.acts[e.activity()] = e.actNext
+	default:
+		delete(ii.acts, e.activity())
+	}
+	if e.actNext != nil {
+		e.actNext.actPrev = e.actPrev
+	}
+	e.actPrev, e.actNext = nil, nil
 }
 
 type workState uint8
@@ -142,8 +185,7 @@ func (w *workerQueue) init() {
 	})
 	w.tokens = newTokenMap[*workEntry]()
 	w.partHeads = make(map[string]int)
-	w.byActivity = make(map[activityKey]*workEntry)
-	w.byInstance = make(map[string]*workEntry)
+	w.byInstance = make(map[string]*instItems)
 	w.queues = make(map[string]*sessQueue)
 	w.rows = make(map[string]*session)
 	w.leases = btree.NewG(btreeDegree, func(a, b *session) bool {
@@ -262,15 +304,26 @@ func (w *workerQueue) add(seq uint64, boxed duroxide.WorkItem, visibleAt, now in
 	item := boxed.(duroxide.ActivityExecuteItem)
 	e := &workEntry{seq: seq, item: item, boxed: boxed, class: tagClass(item.Tag), visibleAt: visibleAt}
 	w.count++
-	key := activityKey{item.Instance, item.ExecutionID, item.ID}
-	if head := w.byActivity[key]; head != nil {
-		e.actNext, head.actPrev = head, e
+	ii := w.byInstance[item.Instance]
+	if ii == nil {
+		ii = &instItems{}
+		w.byInstance[item.Instance] = ii
 	}
-	w.byActivity[key] = e
-	if head := w.byInstance[item.Instance]; head != nil {
-		e.instNext, head.instPrev = head, e
+	e.owner = ii
+	if ii.head != nil {
+		e.instNext, ii.head.instPrev = ii.head, e
 	}
-	w.byInstance[item.Instance] = e
+	ii.head = e
+	ii.n++
+	switch {
+	case ii.acts != nil:
+		ii.linkActivity(e)
+	case ii.n > actsIndexAbove:
+		ii.acts = make(map[activityKey]*workEntry, ii.n)
+		for x := ii.head; x != nil; x = x.instNext {
+			ii.linkActivity(x)
+		}
+	}
 	if item.SessionID != nil {
 		e.session = *item.SessionID
 		q := w.queues[e.session]
@@ -298,30 +351,22 @@ func (w *workerQueue) remove(e *workEntry) {
 	if e.token != "" {
 		w.tokens.del(e.token)
 	}
-	key := activityKey{e.item.Instance, e.item.ExecutionID, e.item.ID}
-	switch {
-	case e.actPrev != nil:
-		e.actPrev.actNext = e.actNext
-	case e.actNext != nil:
-		w.byActivity[key] = e.actNext
-	default:
-		delete(w.byActivity, key)
+	ii := e.owner
+	if ii.acts != nil {
+		ii.unlinkActivity(e)
 	}
-	if e.actNext != nil {
-		e.actNext.actPrev = e.actPrev
-	}
-	switch {
-	case e.instPrev != nil:
+	if e.instPrev != nil {
 		e.instPrev.instNext = e.instNext
-	case e.instNext != nil:
-		w.byInstance[e.item.Instance] = e.instNext
-	default:
-		delete(w.byInstance, e.item.Instance)
+	} else {
+		ii.head = e.instNext
 	}
 	if e.instNext != nil {
 		e.instNext.instPrev = e.instPrev
 	}
-	e.actPrev, e.actNext, e.instPrev, e.instNext = nil, nil, nil, nil
+	if ii.n--; ii.n == 0 {
+		delete(w.byInstance, e.item.Instance)
+	}
+	e.owner, e.instPrev, e.instNext = nil, nil, nil
 	if e.session != "" {
 		if q := w.queues[e.session]; q != nil {
 			if q.refs--; q.refs == 0 {
@@ -509,10 +554,27 @@ func (p *Provider) applyWorkerItems(a duroxide.OrchestrationAck, now int64) {
 		p.worker.add(p.nextSeq(), duroxide.CloneWorkItem(w), now, now)
 	}
 	for _, c := range a.CancelledActivities {
-		key := activityKey{c.Instance, c.ExecutionID, c.ActivityID}
-		for e := p.worker.byActivity[key]; e != nil; e = p.worker.byActivity[key] {
-			p.worker.remove(e)
+		if ii := p.worker.byInstance[c.Instance]; ii != nil {
+			p.worker.removeActivity(ii, activityKey{c.ExecutionID, c.ActivityID})
 		}
+	}
+}
+
+// removeActivity deletes ii's items with identity k: O(log n) each with
+// ii's identity index, else a walk of at most actsIndexAbove items.
+func (w *workerQueue) removeActivity(ii *instItems, k activityKey) {
+	if ii.acts != nil {
+		for e := ii.acts[k]; e != nil; e = ii.acts[k] {
+			w.remove(e)
+		}
+		return
+	}
+	for e := ii.head; e != nil; {
+		next := e.instNext
+		if e.activity() == k {
+			w.remove(e)
+		}
+		e = next
 	}
 }
 

@@ -424,8 +424,8 @@ func (p *Provider) mutSessionPartitions(owner string) []string {
 		Bug:         "deleting an instance leaves its queued and locked work items behind",
 		File:        "admin.go",
 		Func:        "Provider.deleteAtomic",
-		Original:    `e := p.worker.byInstance[id]; e != nil;`,
-		Replacement: `e := p.worker.byInstance[id]; e != nil && !p.mut.on("delete_leaves_worker_items");`,
+		Original:    `ii := p.worker.byInstance[id]; ii != nil;`,
+		Replacement: `ii := p.worker.byInstance[id]; ii != nil && !p.mut.on("delete_leaves_worker_items");`,
 	},
 	{
 		Name:        "delete_keeps_instance_lock",

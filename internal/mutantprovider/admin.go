@@ -389,8 +389,8 @@ func (p *Provider) deleteAtomic(op string, ids []string, force bool) (duroxide.D
 	for id := range listed {
 		// Worker items are keyed by their own instance field: an activity can
 		// be queued for an instance that has no other state.
-		for e := p.worker.byInstance[id]; e != nil && !p.mut.on("delete_leaves_worker_items"); e = p.worker.byInstance[id] {
-			p.worker.remove(e)
+		for ii := p.worker.byInstance[id]; ii != nil && !p.mut.on("delete_leaves_worker_items"); ii = p.worker.byInstance[id] {
+			p.worker.remove(ii.head)
 			res.QueueMessagesDeleted++
 		}
 		in := p.instances[id]
