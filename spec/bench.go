@@ -450,9 +450,11 @@ func backlogTagged(b *testing.B, h *Harness, n int) {
 	}
 }
 
-// backlogSessions queues n items in n sessions that another owner claims
-// (each claim fetches one item and abandons it, so the items stay queued
-// under an active lease).
+// backlogSessions queues n items in n sessions that another owner claims:
+// it fetches all n items (each fetch claims a new session, the items already
+// fetched being locked), then abandons them, so the items stay queued under
+// active leases. (Abandoning each item right after its fetch would let the
+// next fetch take the same session's item again and claim one session only.)
 func backlogSessions(b *testing.B, h *Harness, n int) {
 	ctx := context.Background()
 	other := &duroxide.SessionFetchConfig{OwnerID: "other-worker", LockTimeout: 24 * time.Hour}
@@ -461,13 +463,17 @@ func backlogSessions(b *testing.B, h *Harness, n int) {
 		item.SessionID = ptr("s-" + strconv.Itoa(i))
 		must(b, h.Provider.EnqueueForWorker(ctx, item))
 	}
+	tokens := make([]string, 0, n)
 	for range n {
 		w, err := h.Provider.FetchWorkItem(ctx, benchLock, 0, other, duroxide.TagFilter{})
 		must(b, err)
 		if w == nil {
 			b.Fatal("backlog session fetch found no work")
 		}
-		must(b, h.Provider.AbandonWorkItem(ctx, w.LockToken, 0, true))
+		tokens = append(tokens, w.LockToken)
+	}
+	for _, token := range tokens {
+		must(b, h.Provider.AbandonWorkItem(ctx, token, 0, true))
 	}
 }
 
