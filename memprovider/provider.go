@@ -89,9 +89,9 @@ func New(opts ...Option) *Provider {
 		orchReady:   btree.NewG(btreeDegree, readyLess),
 		orchFuture:  btree.NewG(btreeDegree, futureLess),
 		orchLocks:   btree.NewG(btreeDegree, lockLess),
-		orchTokens:  newTokenMap[*instance](),
 	}
-	p.worker.init()
+	p.orchTokens = newTokenMap[*instance](p.tokenPrefix)
+	p.worker.init(p.tokenPrefix)
 	for _, o := range opts {
 		o(p)
 	}

@@ -144,7 +144,7 @@ type headKey struct {
 	e       *workEntry
 }
 
-func (w *workerQueue) init() {
+func (w *workerQueue) init(tokenPrefix string) {
 	// One tree per tag class, so a fetch's search never descends through
 	// other classes' items. A class's tree is kept once created: classes
 	// are the tags workers use, few.
@@ -183,7 +183,7 @@ func (w *workerQueue) init() {
 		}
 		return a.seq < b.seq
 	})
-	w.tokens = newTokenMap[*workEntry]()
+	w.tokens = newTokenMap[*workEntry](tokenPrefix)
 	w.partHeads = make(map[string]int)
 	w.byInstance = make(map[string]*instItems)
 	w.queues = make(map[string]*sessQueue)
@@ -638,7 +638,7 @@ func (p *Provider) tryFetchWork(now int64, lockTimeout time.Duration, cfg *durox
 	best.attempts++
 	best.state = workLocked
 	w.locks.ReplaceOrInsert(best)
-	w.tokens.put(best.token, best)
+	w.tokens.put(best.token, p.tokens, best)
 	p.wakeAt(best.until)
 	if best.session != "" {
 		until := addNs(now, cfg.LockTimeout)

@@ -197,7 +197,7 @@ func (p *Provider) lockAndBuild(in *instance, now int64, lockTimeout time.Durati
 	in.lockBuf = instLock{serial: p.tokens, token: token, until: addNs(now, lockTimeout), indexed: true}
 	in.lock = &in.lockBuf
 	p.orchLocks.ReplaceOrInsert(in.lockKey())
-	p.orchTokens.put(token, in)
+	p.orchTokens.put(token, p.tokens, in)
 	p.refreshReady(in)
 	p.wakeAt(in.lock.until)
 
