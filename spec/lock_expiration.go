@@ -41,6 +41,11 @@ func lockExpirationCases() []Case {
 		{"lock_expiration", "orchestration_lock_renewed_after_clock_step_back", orchestrationLockRenewedAfterClockStepBack, Required},
 		{"lock_expiration", "orchestration_ack_after_clock_step_back", orchestrationAckAfterClockStepBack, Required},
 		{"lock_expiration", "worker_lock_renewed_after_clock_step_back", workerLockRenewedAfterClockStepBack, Required},
+		// Strict: duroxide's runtime survives a second dispatcher taking
+		// the lock as long as only one of them can ack (the Required cases
+		// above); keeping the lock held by the clock also avoids running the
+		// turn or activity twice.
+		{"lock_expiration", "lock_valid_again_after_clock_step_back_stays_held", lockValidAgainAfterClockStepBackStaysHeld, Strict},
 	}
 }
 
@@ -587,6 +592,33 @@ func workerLockRenewedAfterClockStepBack(t T, h *Harness) {
 	require.Equal(t, []duroxide.WorkItem{done}, item.Messages, "exactly one holder acked")
 	ackEmpty(t, h, item.LockToken)
 	stepBackAfterwards(t, h, "stepback-work-next")
+}
+
+// An instance lock and a worker lock that calls saw expired, then valid
+// again because the clock stepped back, are held again without a renew:
+// nobody else may fetch them until they expire by the clock, and their
+// holders' acks succeed.
+func lockValidAgainAfterClockStepBackStaysHeld(t T, h *Harness) {
+	requireStepBack(t, h)
+	const inst = "stepback-held"
+	createInstance(t, h, inst)
+	enqueueWorker(t, h, activityItem(inst, 1))
+	enqueueOrch(t, h, externalItem(inst, "ping"))
+	orch := mustFetchOrch(t, h, h.LockTimeout)
+	work := mustFetchWork(t, h, h.LockTimeout)
+	elsewhere, err := duroxide.FilterTags("elsewhere")
+	require.NoError(t, err)
+	expireThenStepBack(t, h, func() {
+		orchSeeExpired(t, h)()
+		item, err := h.Provider.FetchWorkItem(t.Context(), longLock, 0, nil, elsewhere)
+		require.NoError(t, err)
+		require.Nil(t, item, "no item has the tag")
+	})
+	requireNoOrch(t, h, "the instance lock is valid again by the clock")
+	require.Nil(t, fetchWork(t, h, longLock), "the work item lock is valid again by the clock")
+	ackEmpty(t, h, orch.LockToken)
+	ackWork(t, h, work.LockToken, nil)
+	stepBackAfterwards(t, h, "stepback-held-next")
 }
 
 // requireLostLock requires err to be the permanent error of a lock that is

@@ -451,4 +451,22 @@ func (p *Provider) mutSessionPartitions(owner string) []string {
 		Original:    `e.status == duroxide.StatusRunning ||`,
 		Replacement: `(e.status == duroxide.StatusRunning && !p.mut.on("prune_deletes_running_executions")) ||`,
 	},
+
+	// --- Time ---
+	{
+		Name:        "long_poll_not_rearmed",
+		Bug:         "a call that makes work due before a waiting long poll planned to look again (a delayed enqueue or abandon, a renew that shortens a lock or lease) does not wake it: the poll sleeps out its plan",
+		File:        "provider.go",
+		Func:        "Provider.wakeAt",
+		Original:    `if at < p.waitUntil {`,
+		Replacement: `if at < p.waitUntil && !p.mut.on("long_poll_not_rearmed") {`,
+	},
+	{
+		Name:        "clock_step_back_not_repaired",
+		Bug:         "a lock or lease seen expired stays expired after the clock steps back: another dispatcher takes what it holds while it is valid by the clock",
+		File:        "provider.go",
+		Func:        "Provider.now",
+		Original:    `if n < p.lastNow {`,
+		Replacement: `if n < p.lastNow && !p.mut.on("clock_step_back_not_repaired") {`,
+	},
 }

@@ -33,7 +33,7 @@ func harness(mutations ...string) spec.NewHarness {
 	return func(spec.T) *spec.Harness {
 		clock := fakeclock.NewFake(specStart)
 		p := mutantprovider.New(mutantprovider.WithClock(clock), mutantprovider.WithMutation(mutations...))
-		return &spec.Harness{Provider: p, Clock: clock, Hooks: mutantprovider.Hooks{P: p}, LongPolling: true}
+		return &spec.Harness{Provider: p, Clock: clock, Hooks: mutantprovider.Hooks{P: p}, LongPolling: true, ClockStepsBack: true}
 	}
 }
 

@@ -67,6 +67,8 @@ var mutations = []Mutation{
 	{Name: "delete_keeps_instance_lock", Bug: "deleting an instance does not release its lock: an in-flight ack with the old token succeeds", Where: "admin.go: Provider.deleteAtomic"},
 	{Name: "delete_ignores_running", Bug: "a non-forced delete deletes running instances", Where: "admin.go: Provider.deleteAtomic"},
 	{Name: "prune_deletes_running_executions", Bug: "pruning deletes old executions that are still running", Where: "admin.go: Provider.prune"},
+	{Name: "long_poll_not_rearmed", Bug: "a call that makes work due before a waiting long poll planned to look again (a delayed enqueue or abandon, a renew that shortens a lock or lease) does not wake it: the poll sleeps out its plan", Where: "provider.go: Provider.wakeAt"},
+	{Name: "clock_step_back_not_repaired", Bug: "a lock or lease seen expired stays expired after the clock steps back: another dispatcher takes what it holds while it is valid by the clock", Where: "provider.go: Provider.now"},
 }
 
 // Mutations returns every mutation of this package, in catalog order.
