@@ -75,7 +75,9 @@
 //     visible messages, O(b log b); instances skipped by a capability filter
 //     are visited once each.
 //   - AckOrchestrationItem: O(b + d log n + e) (duplicate-event checks are
-//     O(log e) per appended event when event ids ascend).
+//     O(log e) per appended event when event ids ascend; a cancelled
+//     activity is found through its instance's identity index, or a walk
+//     of at most 8 items).
 //   - Abandon and renew: O(b log n), plus O(t) with ignoreAttempt, and
 //     O(log n).
 //   - FetchWorkItem: O(log n) per tag class the filter accepts (at most
