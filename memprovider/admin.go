@@ -143,7 +143,7 @@ func (p *Provider) GetInstanceInfo(ctx context.Context, instance string) (duroxi
 	}
 	if e := in.execByID(m.currentExec); e != nil && e.row {
 		info.Status = e.status
-		info.Output = cloneStr(e.output)
+		info.Output = e.outputPtr()
 	}
 	return info, nil
 }
@@ -169,12 +169,12 @@ func (p *Provider) GetExecutionInfo(ctx context.Context, instance string, execut
 	info := duroxide.ExecutionInfo{
 		ExecutionID: executionID,
 		Status:      e.status,
-		Output:      cloneStr(e.output),
+		Output:      e.outputPtr(),
 		StartedAt:   ms(e.startedAt),
 		EventCount:  uint64(len(e.history)),
 	}
-	if e.completedAt != nil {
-		c := ms(*e.completedAt)
+	if e.completed {
+		c := ms(e.completedAt)
 		info.CompletedAt = &c
 	}
 	return info, nil
@@ -227,6 +227,7 @@ func (p *Provider) GetQueueDepths(ctx context.Context) (duroxide.QueueDepths, er
 		if in.lock != nil && in.lock.until > now {
 			held = in.lock.token
 		}
+		d.OrchestratorQueue += uint64(len(in.timers))
 		for _, m := range in.msgs {
 			if held == "" || m.batch != held {
 				d.OrchestratorQueue++
@@ -381,8 +382,8 @@ func (p *Provider) deleteAtomic(op string, ids []string, force bool) (duroxide.D
 	for id := range listed {
 		// Worker items are keyed by their own instance field: an activity can
 		// be queued for an instance that has no other state.
-		for e := p.worker.byInstance[id]; e != nil; e = p.worker.byInstance[id] {
-			p.worker.remove(e)
+		for ii := p.worker.byInstance[id]; ii != nil; ii = p.worker.byInstance[id] {
+			p.worker.remove(ii.head)
 			res.QueueMessagesDeleted++
 		}
 		in := p.instances[id]
@@ -396,7 +397,7 @@ func (p *Provider) deleteAtomic(op string, ids []string, force bool) (duroxide.D
 			}
 			res.EventsDeleted += uint64(len(e.history))
 		}
-		res.QueueMessagesDeleted += uint64(p.removeOrchMsgs(in, func(*orchMsg) bool { return true }))
+		res.QueueMessagesDeleted += uint64(p.removeOrchMsgs(in, func(*orchMsg) bool { return true }) + p.removeTimers(in))
 		p.releaseLock(in)
 		in.parked = false
 		p.refreshReady(in)
@@ -425,7 +426,7 @@ func (p *Provider) selectInstances(f duroxide.InstanceFilter, keep func(*instanc
 		}
 		if f.CompletedBefore != nil {
 			e := in.execByID(in.meta.currentExec)
-			if e == nil || e.completedAt == nil || ms(*e.completedAt) >= *f.CompletedBefore {
+			if e == nil || !e.completed || ms(e.completedAt) >= *f.CompletedBefore {
 				return false
 			}
 		}
@@ -500,7 +501,7 @@ func (p *Provider) prune(in *instance, opts duroxide.PruneOptions) duroxide.Prun
 		if id == in.meta.currentExec || e.status == duroxide.StatusRunning || kept[id] {
 			continue
 		}
-		if opts.CompletedBefore != nil && (e.completedAt == nil || ms(*e.completedAt) >= *opts.CompletedBefore) {
+		if opts.CompletedBefore != nil && (!e.completed || ms(e.completedAt) >= *opts.CompletedBefore) {
 			continue
 		}
 		res.ExecutionsDeleted++

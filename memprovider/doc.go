@@ -62,16 +62,24 @@
 // # Cost
 //
 // n is the number of queued messages (or worker items), i the number of
-// instances, e the events of one execution, b one instance's queued
-// messages, d what an operation changes.
+// instances, e the events of one execution, b one instance's visible
+// messages, t its delayed ones (timers, abandoned batches), d what an
+// operation changes. An instance keeps its delayed messages apart from its
+// visible ones, so nothing but ignoreAttempt and deletes visits its timers.
 //
-//   - EnqueueForOrchestrator, EnqueueForWorker: O(log n).
+//   - EnqueueForOrchestrator, EnqueueForWorker: O(log n), whatever the
+//     target instance's timers.
 //   - FetchOrchestrationItem: O(log n) per index change (promoting due
 //     messages and expired locks, locking) plus O(b + e) to build the item;
-//     instances skipped by a capability filter are visited once each.
+//     timers of one instance that fall due out of order cost one sort of its
+//     visible messages, O(b log b); instances skipped by a capability filter
+//     are visited once each.
 //   - AckOrchestrationItem: O(b + d log n + e) (duplicate-event checks are
-//     O(log e) per appended event when event ids ascend).
-//   - Abandon and renew: O(b log n) and O(log n).
+//     O(log e) per appended event when event ids ascend; a cancelled
+//     activity is found through its instance's identity index, or a walk
+//     of at most 8 items).
+//   - Abandon and renew: O(b log n), plus O(t) with ignoreAttempt, and
+//     O(log n).
 //   - FetchWorkItem: O(log n) per tag class the filter accepts (at most
 //     MaxWorkerTags+1), for items without a session and, per partition, for
 //     session items: a session's items are indexed under its current owner

@@ -17,9 +17,9 @@ func init() {
 		defer p.mu.Unlock()
 		if in := p.instances[instance]; in != nil {
 			for _, e := range in.execs {
-				for i := range e.history {
-					e.history[i].corrupt = true
-				}
+				// Every stored event becomes undecodable; events appended
+				// later are decodable, but the first stays corrupt.
+				e.corrupt = e.corrupt || len(e.history) > 0
 			}
 		}
 		return nil
@@ -33,8 +33,10 @@ func init() {
 		defer p.mu.Unlock()
 		var n uint32
 		if in := p.instances[instance]; in != nil {
-			for _, m := range in.msgs {
-				n = max(n, m.attempts)
+			for _, list := range [2][]*orchMsg{in.msgs, in.timers} {
+				for _, m := range list {
+					n = max(n, m.attempts)
+				}
 			}
 		}
 		return n, nil

@@ -123,9 +123,6 @@ func (p *Provider) startable(in *instance) bool {
 	}
 	allQueue := true
 	for _, m := range in.msgs {
-		if m.future {
-			continue
-		}
 		switch m.item.(type) {
 		case duroxide.StartOrchestrationItem, duroxide.ContinueAsNewItem:
 			return true
@@ -135,7 +132,7 @@ func (p *Provider) startable(in *instance) bool {
 		}
 	}
 	if allQueue {
-		p.removeOrchMsgs(in, func(m *orchMsg) bool { return !m.future })
+		p.removeOrchMsgs(in, func(*orchMsg) bool { return true })
 	} else {
 		in.parked = true
 	}
@@ -145,11 +142,11 @@ func (p *Provider) startable(in *instance) bool {
 }
 
 // forgetIfEmpty deletes in's entry when it holds nothing (no record,
-// execution, message, lock or key/value state), so that messages dropped
-// for ids that never existed leave nothing behind. Caller holds p.mu and
-// has taken in out of the indexes.
+// execution, visible or delayed message, lock or key/value state), so that
+// messages dropped for ids that never existed leave nothing behind. Caller
+// holds p.mu and has taken in out of the indexes.
 func (p *Provider) forgetIfEmpty(in *instance) {
-	if in.meta == nil && len(in.execs) == 0 && len(in.msgs) == 0 && in.lock == nil && in.kv == nil && in.kvDelta == nil {
+	if in.meta == nil && len(in.execs) == 0 && len(in.msgs) == 0 && len(in.timers) == 0 && in.lock == nil && in.kv == nil && in.kvDelta == nil {
 		delete(p.instances, in.id)
 	}
 }
@@ -162,16 +159,22 @@ func (p *Provider) lockAndBuild(in *instance, now int64, lockTimeout time.Durati
 	in.lockBuf = instLock{serial: p.tokens, token: token, until: addNs(now, lockTimeout), indexed: true}
 	in.lock = &in.lockBuf
 	p.orchLocks.ReplaceOrInsert(in.lockKey())
-	p.orchTokens.put(token, in)
+	p.orchTokens.put(token, p.tokens, in)
 	p.refreshReady(in)
 	p.wakeAt(in.lock.until)
 
-	item := &duroxide.LockedOrchestrationItem{LockToken: token}
+	var item *duroxide.LockedOrchestrationItem
+	if len(in.msgs) == 1 {
+		one := new(lockedOne)
+		item = &one.item
+		item.Messages = one.msgs[:0]
+	} else {
+		item = new(duroxide.LockedOrchestrationItem)
+		item.Messages = make([]duroxide.WorkItem, 0, len(in.msgs))
+	}
+	item.LockToken = token
 	item.Instance = in.id
 	for _, m := range in.msgs {
-		if m.future {
-			continue
-		}
 		m.batch = token
 		m.attempts++
 		item.AttemptCount = max(item.AttemptCount, m.attempts)
@@ -198,6 +201,13 @@ func (p *Provider) lockAndBuild(in *instance, now int64, lockTimeout time.Durati
 		item.KVSnapshot = kvSnapshot(in)
 	}
 	return item
+}
+
+// lockedOne is a fetched item and its one-message batch in one allocation
+// (the caller owns both).
+type lockedOne struct {
+	item duroxide.LockedOrchestrationItem
+	msgs [1]duroxide.WorkItem
 }
 
 // fallbackIdentity names an item of an instance without metadata: the
@@ -327,7 +337,16 @@ func (p *Provider) applyMetadata(in *instance, a duroxide.OrchestrationAck, now 
 	md := a.Metadata
 	if md.OrchestrationName != nil && md.OrchestrationVersion != nil {
 		if in.meta == nil {
-			in.meta = &instMeta{currentExec: a.ExecutionID, parent: cloneStr(md.ParentInstanceID), createdAt: now, createdSeq: p.nextSeq()}
+			var meta *instMeta
+			if in.execByID(a.ExecutionID) == nil {
+				rec := &firstRecord{exec: execution{id: a.ExecutionID}}
+				in.addExec(&rec.exec)
+				meta = &rec.meta
+			} else {
+				meta = new(instMeta)
+			}
+			*meta = instMeta{currentExec: a.ExecutionID, parent: cloneStr(md.ParentInstanceID), createdAt: now, createdSeq: p.nextSeq()}
+			in.meta = meta
 		}
 		in.meta.name = *md.OrchestrationName
 		in.meta.version = *md.OrchestrationVersion
@@ -352,9 +371,11 @@ func (p *Provider) applyMetadata(in *instance, a duroxide.OrchestrationAck, now 
 	}
 	if md.Status != "" {
 		e.status = md.Status
-		e.output = cloneStr(md.Output)
-		t := now
-		e.completedAt = &t
+		e.output, e.hasOutput = "", md.Output != nil
+		if md.Output != nil {
+			e.output = *md.Output
+		}
+		e.completed, e.completedAt = true, now
 	}
 	p.applyCustomStatus(in, a.HistoryDelta)
 	applyKV(in, a.HistoryDelta, now)
@@ -444,15 +465,23 @@ func (p *Provider) AbandonOrchestrationItem(ctx context.Context, lockToken strin
 	now := p.now()
 	p.promoteOrch(now)
 	p.releaseLock(in)
-	for _, m := range in.msgs {
-		if ignoreAttempt && m.attempts > 0 {
-			m.attempts--
+	if ignoreAttempt {
+		for _, list := range [2][]*orchMsg{in.msgs, in.timers} {
+			for _, m := range list {
+				if m.attempts > 0 {
+					m.attempts--
+				}
+			}
 		}
-		if delay > 0 && !m.future {
+	}
+	if delay > 0 {
+		for i, m := range in.msgs {
 			m.visibleAt = addNs(now, delay)
-			m.future = true
+			in.addTimer(m)
 			p.orchFuture.ReplaceOrInsert(m.futureKey())
+			in.msgs[i] = nil
 		}
+		in.msgs = in.msgs[:0]
 	}
 	p.refreshReady(in)
 	p.signal()

@@ -6,7 +6,6 @@ import (
 	"encoding/hex"
 	"fmt"
 	"math"
-	"strconv"
 	"sync"
 	"time"
 
@@ -51,10 +50,11 @@ type Provider struct {
 	longPoll    bool
 	tokenPrefix string
 
-	mu      sync.Mutex
-	seq     uint64        // last enqueue sequence number (messages and worker items)
-	tokens  uint64        // last token number
-	changed chan struct{} // closed when work may have become available; nil when nobody waits
+	mu       sync.Mutex
+	seq      uint64        // last enqueue sequence number (messages and worker items)
+	tokens   uint64        // last token number
+	tokenSrc tokenBatch    // formatted tokens not yet issued
+	changed  chan struct{} // closed when work may have become available; nil when nobody waits
 	// waitUntil is the latest instant at which a long poll waiting on
 	// changed has armed its timer (math.MinInt64 when none waits): work
 	// that becomes due before it must wake the waiters (see wakeAt).
@@ -70,6 +70,7 @@ type Provider struct {
 	orchFuture *btree.BTreeG[futureKey] // not yet visible messages, by (visibleAt, seq)
 	orchLocks  *btree.BTreeG[lockKey]   // held, not yet expired instance locks, by expiry
 	orchTokens tokenMap[*instance]      // lock token -> instance (held or expired-but-not-superseded)
+	resort     []*instance              // promoteOrch's scratch list; empty between calls
 
 	worker workerQueue
 }
@@ -88,9 +89,9 @@ func New(opts ...Option) *Provider {
 		orchReady:   btree.NewG(btreeDegree, readyLess),
 		orchFuture:  btree.NewG(btreeDegree, futureLess),
 		orchLocks:   btree.NewG(btreeDegree, lockLess),
-		orchTokens:  newTokenMap[*instance](),
 	}
-	p.worker.init()
+	p.orchTokens = newTokenMap[*instance](p.tokenPrefix)
+	p.worker.init(p.tokenPrefix)
 	for _, o := range opts {
 		o(p)
 	}
@@ -144,12 +145,11 @@ func (p *Provider) unexpire(now int64) {
 	p.signal()
 }
 
-// newToken returns a fresh lock token. Caller holds p.mu.
+// newToken returns a fresh lock token: the provider's random prefix and
+// the token number in base 36. Caller holds p.mu.
 func (p *Provider) newToken() string {
 	p.tokens++
-	var buf [64]byte
-	b := append(buf[:0], p.tokenPrefix...)
-	return string(strconv.AppendUint(b, p.tokens, 36))
+	return p.tokenSrc.next(p.tokenPrefix, p.tokens)
 }
 
 // nextSeq returns the next enqueue sequence number. Caller holds p.mu.

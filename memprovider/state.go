@@ -15,12 +15,19 @@ type instance struct {
 	id      string
 	meta    *instMeta
 	execs   []*execution // ascending id
-	msgs    []*orchMsg   // queued orchestrator messages, ascending seq
+	msgs    []*orchMsg   // visible orchestrator messages, ascending seq
+	timers  []*orchMsg   // delayed messages (also in orchFuture), in no order; see orchMsg.slot
 	lock    *instLock    // nil when no token is outstanding; points at lockBuf
 	lockBuf instLock
 
+	// First backing arrays of msgs and execs: most instances have one
+	// visible message at a time and one execution.
+	msgsBuf  [1]*orchMsg
+	execsBuf [1]*execution
+
 	readySeq uint64 // key in orchReady; 0 when not in it
 	parked   bool   // cannot start: skipped until a message becomes visible or history changes
+	resort   bool   // in Provider.resort: promotion appended msgs out of order
 
 	kv      map[string]duroxide.KvEntry // merged store
 	kvDelta map[string]kvDelta          // current execution's writes
@@ -48,34 +55,73 @@ type instLock struct {
 	indexed bool
 }
 
-// orchMsg is one orchestrator-queue message.
+// orchMsg is one orchestrator-queue message. A visible message is in its
+// instance's msgs; a delayed one is in its instance's timers (at slot-1) and
+// in orchFuture. Keeping the two apart is what makes an enqueue O(log n)
+// whatever the instance's pending timers.
 type orchMsg struct {
 	seq       uint64
 	inst      *instance
 	item      duroxide.WorkItem
 	visibleAt int64
-	future    bool // in orchFuture: not yet visible
 	attempts  uint32
+	slot      uint32 // 1 + index in inst.timers; 0 when visible
 	batch     string // token of the batch that last took it
 }
+
+// delayed reports whether m is not yet visible.
+func (m *orchMsg) delayed() bool { return m.slot != 0 }
+
+// addTimer files m, not yet visible, among in's timers. O(1).
+func (in *instance) addTimer(m *orchMsg) {
+	in.timers = append(in.timers, m)
+	m.slot = uint32(len(in.timers))
+}
+
+// dropTimer takes m out of in's timers (it moves the last one into its
+// slot). O(1).
+func (in *instance) dropTimer(m *orchMsg) {
+	i, last := m.slot-1, len(in.timers)-1
+	moved := in.timers[last]
+	in.timers[i] = moved
+	moved.slot = i + 1
+	in.timers[last] = nil
+	in.timers = in.timers[:last]
+	m.slot = 0
+}
+
+func cmpSeq(a, b *orchMsg) int { return cmp.Compare(a.seq, b.seq) }
 
 // execution is one execution of an instance. row says an ack created its
 // record; AppendWithExecution can store history without one.
 type execution struct {
 	id          uint64
 	row         bool
+	completed   bool // completedAt is set
+	hasOutput   bool // output is set
+	corrupt     bool // history is undecodable from its first event on (test hook)
 	status      duroxide.ExecutionStatus
-	output      *string
+	output      string
 	startedAt   int64
-	completedAt *int64
+	completedAt int64
 	pinned      *duroxide.Semver
-	history     []storedEvent // ascending event id
+	history     []duroxide.Event // ascending event id
 }
 
-// storedEvent is a history event; corrupt marks it undecodable (test hook).
-type storedEvent struct {
-	ev      duroxide.Event
-	corrupt bool
+// outputPtr returns a copy of the output, nil when unset.
+func (e *execution) outputPtr() *string {
+	if !e.hasOutput {
+		return nil
+	}
+	v := e.output
+	return &v
+}
+
+// firstRecord is an instance's record with its first execution record, in
+// one allocation: the first ack of an instance creates both.
+type firstRecord struct {
+	meta instMeta
+	exec execution
 }
 
 // kvDelta is a current-execution write; value nil is a tombstone.
@@ -135,6 +181,8 @@ func (p *Provider) inst(id string) *instance {
 	in := p.instances[id]
 	if in == nil {
 		in = &instance{id: id}
+		in.msgs = in.msgsBuf[:0]
+		in.execs = in.execsBuf[:0]
 		p.instances[id] = in
 	}
 	return in
@@ -171,9 +219,17 @@ func (in *instance) exec(id uint64) *execution {
 	return e
 }
 
-// deleteExec removes execution id.
+// addExec inserts e, whose id in does not have.
+func (in *instance) addExec(e *execution) {
+	i, _ := slices.BinarySearchFunc(in.execs, e.id, cmpExec)
+	in.execs = slices.Insert(in.execs, i, e)
+}
+
+// deleteExec removes execution id. Its history is dropped at once: the
+// record may share an allocation with the instance record (firstRecord).
 func (in *instance) deleteExec(id uint64) {
 	if i, ok := slices.BinarySearchFunc(in.execs, id, cmpExec); ok {
+		in.execs[i].history = nil
 		in.execs = slices.Delete(in.execs, i, i+1)
 	}
 }
@@ -191,16 +247,11 @@ func (in *instance) currentPinned() *duroxide.Semver {
 }
 
 // refreshReady puts in into orchReady, keyed by its oldest visible message,
-// or takes it out, according to its state. Caller holds p.mu.
+// or takes it out, according to its state. O(log n). Caller holds p.mu.
 func (p *Provider) refreshReady(in *instance) {
 	var want uint64
-	if !in.parked && (in.lock == nil || !in.lock.indexed) {
-		for _, m := range in.msgs {
-			if !m.future {
-				want = m.seq
-				break
-			}
-		}
+	if len(in.msgs) > 0 && !in.parked && (in.lock == nil || !in.lock.indexed) {
+		want = in.msgs[0].seq
 	}
 	if want == in.readySeq {
 		return
@@ -214,52 +265,74 @@ func (p *Provider) refreshReady(in *instance) {
 	}
 }
 
-// addOrchMsg queues item for in, visible at visibleAt. Caller holds p.mu.
+// addOrchMsg queues item for in, visible at visibleAt. O(log n): a visible
+// message is the instance's newest and goes to the end of its list. Caller
+// holds p.mu.
 func (p *Provider) addOrchMsg(in *instance, item duroxide.WorkItem, visibleAt, now int64) {
 	m := &orchMsg{seq: p.nextSeq(), inst: in, item: item, visibleAt: visibleAt}
-	in.msgs = append(in.msgs, m)
 	if visibleAt > now {
-		m.future = true
+		in.addTimer(m)
 		p.orchFuture.ReplaceOrInsert(m.futureKey())
 		p.wakeAt(visibleAt)
 		return
 	}
+	in.msgs = append(in.msgs, m)
 	in.parked = false
 	p.refreshReady(in)
 	p.signal()
 }
 
-// removeOrchMsgs deletes the messages for which drop is true. Caller holds
-// p.mu and calls refreshReady afterwards.
+// removeOrchMsgs deletes the visible messages for which drop is true.
+// O(visible messages). Caller holds p.mu and calls refreshReady afterwards.
 func (p *Provider) removeOrchMsgs(in *instance, drop func(*orchMsg) bool) int {
-	n := 0
-	in.msgs = slices.DeleteFunc(in.msgs, func(m *orchMsg) bool {
-		if !drop(m) {
-			return false
-		}
-		if m.future {
-			p.orchFuture.Delete(m.futureKey())
-		}
-		n++
-		return true
-	})
+	n := len(in.msgs)
+	in.msgs = slices.DeleteFunc(in.msgs, drop)
+	return n - len(in.msgs)
+}
+
+// removeTimers deletes all of in's delayed messages. Caller holds p.mu.
+func (p *Provider) removeTimers(in *instance) int {
+	n := len(in.timers)
+	for _, m := range in.timers {
+		p.orchFuture.Delete(m.futureKey())
+		m.slot = 0
+	}
+	in.timers = nil
 	return n
 }
 
-// promoteOrch makes due messages visible and expired locks reclaimable.
-// Caller holds p.mu.
+// promoteOrch makes due messages visible and expired locks reclaimable:
+// O(log n) per message or lock. A due message joins the end of its
+// instance's visible list; one that is older than the list's last message
+// (a timer enqueued before messages that are already visible) marks the list
+// for one sort after the loop, so promoting t timers of one instance costs
+// O(t log t), in whatever order they fall due. Caller holds p.mu.
 func (p *Provider) promoteOrch(now int64) {
 	for {
 		k, ok := p.orchFuture.Min()
 		if !ok || k.visibleAt > now {
 			break
 		}
-		m := k.m
+		m, in := k.m, k.m.inst
 		p.orchFuture.DeleteMin()
-		m.future = false
-		m.inst.parked = false
-		p.refreshReady(m.inst)
+		in.dropTimer(m)
+		if n := len(in.msgs); n > 0 && in.msgs[n-1].seq > m.seq && !in.resort {
+			in.resort = true
+			p.resort = append(p.resort, in)
+		}
+		in.msgs = append(in.msgs, m)
+		in.parked = false
+		if !in.resort {
+			p.refreshReady(in)
+		}
 	}
+	for i, in := range p.resort {
+		slices.SortFunc(in.msgs, cmpSeq)
+		in.resort = false
+		p.refreshReady(in)
+		p.resort[i] = nil
+	}
+	p.resort = p.resort[:0]
 	for {
 		k, ok := p.orchLocks.Min()
 		if !ok || k.until > now {
@@ -298,17 +371,25 @@ func (p *Provider) releaseLock(in *instance) {
 }
 
 // findEvent returns the index of event id in h, and whether it is there.
-func findEvent(h []storedEvent, id uint64) (int, bool) {
-	return slices.BinarySearchFunc(h, id, func(s storedEvent, id uint64) int { return cmp.Compare(s.ev.EventID, id) })
+func findEvent(h []duroxide.Event, id uint64) (int, bool) {
+	return slices.BinarySearchFunc(h, id, func(ev duroxide.Event, id uint64) int { return cmp.Compare(ev.EventID, id) })
 }
+
+// minHistoryCap is the capacity of a new history: room for the first turns
+// (started, scheduled, completed, completed) without growing.
+const minHistoryCap = 4
 
 // appendEvents inserts copies of events into e's history in event-id order.
 // Caller has checked that no id is zero or present.
 func (e *execution) appendEvents(events []duroxide.Event) {
-	e.history = slices.Grow(e.history, len(events))
+	if n := len(e.history) + len(events); n > cap(e.history) {
+		grown := make([]duroxide.Event, len(e.history), max(n, 2*cap(e.history), minHistoryCap))
+		copy(grown, e.history)
+		e.history = grown
+	}
 	for _, ev := range events {
-		c := storedEvent{ev: ev.Clone()}
-		if n := len(e.history); n == 0 || e.history[n-1].ev.EventID < ev.EventID {
+		c := ev.Clone()
+		if n := len(e.history); n == 0 || e.history[n-1].EventID < ev.EventID {
 			e.history = append(e.history, c)
 			continue
 		}
@@ -367,13 +448,13 @@ func decodedHistory(in *instance, e *execution) ([]duroxide.Event, string) {
 	if e == nil {
 		return []duroxide.Event{}, ""
 	}
+	if e.corrupt && len(e.history) > 0 {
+		return nil, "Failed to deserialize history: event at position 0 (event_id " + itoa(e.history[0].EventID) +
+			") of instance " + in.id + " execution " + itoa(e.id) + " is not decodable"
+	}
 	out := make([]duroxide.Event, len(e.history))
-	for i, s := range e.history {
-		if s.corrupt {
-			return nil, "Failed to deserialize history: event at position " + itoa(uint64(i)) +
-				" (event_id " + itoa(s.ev.EventID) + ") of instance " + in.id + " execution " + itoa(e.id) + " is not decodable"
-		}
-		out[i] = s.ev.Clone()
+	for i := range e.history {
+		out[i] = e.history[i].Clone()
 	}
 	return out, ""
 }

@@ -1,32 +1,121 @@
 package memprovider
 
-// tokenMap maps lock tokens to what they lock. Go maps never shrink, and a
-// burst of locks (say, a backlog fetched once) would leave a large, sparse
-// table whose every later lookup misses the cache; so the map is rebuilt at
-// its live size when it falls below an eighth of its peak. Rebuilding costs
-// O(live) and happens after at least 7/8 of the peak was deleted, so it is
-// O(1) amortized per deletion. Not synchronized: used under Provider.mu.
+import (
+	"strconv"
+	"strings"
+)
+
+// tokensPerBatch is how many lock tokens are formatted at once.
+const tokensPerBatch = 32
+
+// tokenBatch formats lock tokens tokensPerBatch at a time into one string
+// and hands out substrings of it, so that most fetches allocate no token (a
+// token is a string the caller keeps; one allocation per token was a fifth
+// of a turn's allocations). A token still referenced keeps its batch's
+// string, under a kilobyte, alive. Not synchronized: used under
+// Provider.mu.
+type tokenBatch struct {
+	text  string
+	first uint64                 // number of the batch's first token; 0 when empty
+	ends  [tokensPerBatch]uint16 // end offset of each token in text
+}
+
+// next returns token number n: prefix and n in base 36. Numbers are asked
+// for in ascending order, one at a time.
+func (b *tokenBatch) next(prefix string, n uint64) string {
+	if b.first == 0 || n < b.first || n >= b.first+tokensPerBatch {
+		var sb strings.Builder
+		sb.Grow(tokensPerBatch * (len(prefix) + 13)) // 13 base-36 digits hold any uint64
+		var digits [16]byte
+		for i := range uint64(tokensPerBatch) {
+			sb.WriteString(prefix)
+			sb.Write(strconv.AppendUint(digits[:0], n+i, 36))
+			b.ends[i] = uint16(sb.Len())
+		}
+		b.text, b.first = sb.String(), n
+	}
+	i := n - b.first
+	start := uint16(0)
+	if i > 0 {
+		start = b.ends[i-1]
+	}
+	return b.text[start:b.ends[i]]
+}
+
+// tokenMap maps lock tokens to what they lock. The tokens of the last
+// recentTokens locks taken live in a ring indexed by token number (parsed
+// from the token), the older ones in a Go map: a lock acked soon after its
+// fetch, the common case, is then found, stored and deleted without hashing
+// into a table as large as the number of locks held (with 1e5 instances
+// locked by another dispatcher, those three map operations were each a
+// cache miss, and most of a turn's extra cost).
+//
+// Go maps never shrink, and a burst of locks (say, a backlog fetched once)
+// would leave a large, sparse table whose every later lookup misses the
+// cache; so the map is rebuilt at its live size when it falls below an
+// eighth of its peak. Rebuilding costs O(live) and happens after at least
+// 7/8 of the peak was deleted, so it is O(1) amortized per deletion. Not
+// synchronized: used under Provider.mu.
 type tokenMap[V any] struct {
-	m    map[string]V
-	peak int
+	prefix string // every token's prefix; the rest is its number in base 36
+	ring   [recentTokens]tokenEntry[V]
+	m      map[string]V // tokens pushed out of the ring
+	peak   int
+}
+
+// recentTokens is the size of a tokenMap's ring.
+const recentTokens = 256
+
+// tokenEntry is a ring slot; token "" when empty.
+type tokenEntry[V any] struct {
+	token string
+	v     V
 }
 
 // compactBelow is the smallest peak worth compacting.
 const compactBelow = 1024
 
-func newTokenMap[V any]() tokenMap[V] { return tokenMap[V]{m: make(map[string]V)} }
+func newTokenMap[V any](prefix string) tokenMap[V] {
+	return tokenMap[V]{prefix: prefix, m: make(map[string]V)}
+}
+
+// slot returns the ring slot of token's number, or nil when token is not
+// of the form prefix + base-36 number.
+func (t *tokenMap[V]) slot(token string) *tokenEntry[V] {
+	if len(token) <= len(t.prefix) || token[:len(t.prefix)] != t.prefix {
+		return nil
+	}
+	n, err := strconv.ParseUint(token[len(t.prefix):], 36, 64)
+	if err != nil {
+		return nil
+	}
+	return &t.ring[n%recentTokens]
+}
 
 func (t *tokenMap[V]) get(token string) (V, bool) {
+	if s := t.slot(token); s != nil && s.token == token {
+		return s.v, true
+	}
 	v, ok := t.m[token]
 	return v, ok
 }
 
-func (t *tokenMap[V]) put(token string, v V) {
-	t.m[token] = v
-	t.peak = max(t.peak, len(t.m))
+// put stores token, whose number is n, with v; the ring slot's previous
+// token, if still held, moves to the map.
+func (t *tokenMap[V]) put(token string, n uint64, v V) {
+	s := &t.ring[n%recentTokens]
+	if s.token != "" {
+		t.m[s.token] = s.v
+		t.peak = max(t.peak, len(t.m))
+	}
+	*s = tokenEntry[V]{token, v}
 }
 
 func (t *tokenMap[V]) del(token string) {
+	if s := t.slot(token); s != nil && s.token == token {
+		*s = tokenEntry[V]{}
+		return
+	}
 	delete(t.m, token)
 	if t.peak >= compactBelow && len(t.m)*8 < t.peak {
 		m := make(map[string]V, len(t.m))

@@ -22,10 +22,12 @@ import (
 //   - WorkerCycle: one fetch and one ack (with completion) of a work item.
 //   - FanOut: one turn scheduling 100 activities, all executed, and the
 //     fan-in turn.
-//   - Scale/...: OrchestrationTurn and WorkerCycle with a large backlog that
-//     the measured operation must not pay for: messages queued for other
-//     instances, instances locked by others, timers not yet due, worker items
-//     of other tags, items of sessions other workers own.
+//   - Enqueue: one visible message enqueued for an unlocked instance.
+//   - Scale/...: OrchestrationTurn, WorkerCycle and Enqueue with a large
+//     backlog that the measured operation must not pay for: messages queued
+//     for other instances, instances locked by others, timers not yet due,
+//     worker items of other tags, items of sessions other workers own, timers
+//     pending on the very instance the message is enqueued for.
 //   - Memory/...: heap bytes held per queued item with a small payload,
 //     reported as the custom metric "B/item" (ns/op is meaningless there).
 //   - Parallel/...: the turn and the worker cycle from GOMAXPROCS goroutines.
@@ -33,11 +35,18 @@ import (
 // newHarness is called once per sub-benchmark (and again for each b.N
 // round). Benchmarks run on whatever clock the harness gives; a fake clock
 // keeps time still, which the suite does not rely on.
+//
+// The suite builds the values it passes to the provider (work items, acks,
+// instance ids) in batches with the timer stopped, as it deletes finished
+// instances (see retainLimit): time and allocations per op are the
+// provider's, not the cost of making its inputs. The parallel benchmarks are
+// the exception (they build an ack per turn).
 func Bench(b *testing.B, newHarness NewHarness) {
 	b.Run("OneActivityWorkflow", func(b *testing.B) { benchOneActivity(b, newHarness(b).withDefaults()) })
 	b.Run("OrchestrationTurn", func(b *testing.B) { benchTurn(b, newHarness(b).withDefaults(), 0) })
 	b.Run("WorkerCycle", func(b *testing.B) { benchWorkerCycle(b, newHarness(b).withDefaults(), nil) })
 	b.Run("FanOut", func(b *testing.B) { benchFanOut(b, newHarness(b).withDefaults(), 100) })
+	b.Run("Enqueue", func(b *testing.B) { benchEnqueue(b, newHarness(b).withDefaults(), 0) })
 
 	for _, n := range []int{1e3, 1e5, 1e6} {
 		b.Run(fmt.Sprintf("Scale/TurnWithQueued=%d", n), func(b *testing.B) {
@@ -64,6 +73,9 @@ func Bench(b *testing.B, newHarness NewHarness) {
 			h := newHarness(b).withDefaults()
 			backlogSessions(b, h, n)
 			benchWorkerCycle(b, h, &duroxide.SessionFetchConfig{OwnerID: "bench-worker", LockTimeout: time.Hour})
+		})
+		b.Run(fmt.Sprintf("Scale/EnqueueWithInstanceTimers=%d", n), func(b *testing.B) {
+			benchEnqueue(b, newHarness(b).withDefaults(), n)
 		})
 	}
 	b.Run("Memory/WorkerItem", func(b *testing.B) { benchMemory(b, newHarness(b).withDefaults(), true) })
@@ -119,19 +131,50 @@ func (r *retainer) done(b *testing.B, id string) {
 	b.StartTimer()
 }
 
-// benchOneActivity: the provider calls of a one-activity orchestration.
-func benchOneActivity(b *testing.B, h *Harness) {
-	ctx := context.Background()
-	p := h.Provider
-	keep := newRetainer(h)
-	b.ReportAllocs()
-	b.ResetTimer()
-	for i := range b.N {
-		inst := "wf-" + strconv.Itoa(i)
-		must(b, p.EnqueueForOrchestrator(ctx, startItem(inst), 0))
-		turn1, err := p.FetchOrchestrationItem(ctx, benchLock, 0, nil)
-		must(b, err)
-		must(b, p.AckOrchestrationItem(ctx, turn1.LockToken, duroxide.OrchestrationAck{
+// batchInputs hands out the values of each iteration, building them in
+// batches of size with the timer stopped, so that neither their time nor
+// their allocations count as the provider's.
+type batchInputs[V any] struct {
+	size  int
+	build func(i int) V
+	buf   []V
+	first int // iteration of buf[0]
+}
+
+func newInputs[V any](size int, build func(i int) V) *batchInputs[V] {
+	return &batchInputs[V]{size: size, build: build}
+}
+
+// get returns iteration i's inputs; iterations are asked for in order.
+func (in *batchInputs[V]) get(b *testing.B, i int) V {
+	if i < in.first || i >= in.first+len(in.buf) {
+		b.StopTimer()
+		clear(in.buf)
+		in.buf = in.buf[:0]
+		in.first = i
+		for j := i; j < i+in.size && j < b.N; j++ {
+			in.buf = append(in.buf, in.build(j))
+		}
+		b.StartTimer()
+	}
+	return in.buf[i-in.first]
+}
+
+// workflowInputs are the values one OneActivityWorkflow iteration passes.
+type workflowInputs struct {
+	inst       string
+	start      duroxide.WorkItem
+	first      duroxide.OrchestrationAck
+	completion duroxide.WorkItem
+	final      duroxide.OrchestrationAck
+}
+
+func newWorkflowInputs(i int) workflowInputs {
+	inst := "wf-" + strconv.Itoa(i)
+	return workflowInputs{
+		inst:  inst,
+		start: startItem(inst),
+		first: duroxide.OrchestrationAck{
 			ExecutionID: 1,
 			HistoryDelta: []duroxide.Event{
 				startedEvent(inst, 1, testVersion),
@@ -139,21 +182,40 @@ func benchOneActivity(b *testing.B, h *Harness) {
 			},
 			WorkerItems: []duroxide.WorkItem{activityItem(inst, 2)},
 			Metadata:    nameVersion(testOrch, testVersion),
-		}))
-		work, err := p.FetchWorkItem(ctx, benchLock, 0, nil, duroxide.TagFilter{})
-		must(b, err)
-		must(b, p.AckWorkItem(ctx, work.LockToken, completedItem(inst, 2, "ok")))
-		turn2, err := p.FetchOrchestrationItem(ctx, benchLock, 0, nil)
-		must(b, err)
-		must(b, p.AckOrchestrationItem(ctx, turn2.LockToken, duroxide.OrchestrationAck{
+		},
+		completion: completedItem(inst, 2, "ok"),
+		final: duroxide.OrchestrationAck{
 			ExecutionID: 1,
 			HistoryDelta: []duroxide.Event{
 				{EventID: 3, SourceEventID: ptr(uint64(2)), InstanceID: inst, ExecutionID: 1, Kind: duroxide.ActivityCompleted{Result: "ok"}},
 				event(inst, 4, duroxide.OrchestrationCompleted{Output: "ok"}),
 			},
 			Metadata: duroxide.ExecutionMetadata{Status: duroxide.StatusCompleted, Output: ptr("ok")},
-		}))
-		keep.done(b, inst)
+		},
+	}
+}
+
+// benchOneActivity: the provider calls of a one-activity orchestration.
+func benchOneActivity(b *testing.B, h *Harness) {
+	ctx := context.Background()
+	p := h.Provider
+	keep := newRetainer(h)
+	inputs := newInputs(retainLimit, newWorkflowInputs)
+	b.ReportAllocs()
+	b.ResetTimer()
+	for i := range b.N {
+		in := inputs.get(b, i)
+		must(b, p.EnqueueForOrchestrator(ctx, in.start, 0))
+		turn1, err := p.FetchOrchestrationItem(ctx, benchLock, 0, nil)
+		must(b, err)
+		must(b, p.AckOrchestrationItem(ctx, turn1.LockToken, in.first))
+		work, err := p.FetchWorkItem(ctx, benchLock, 0, nil, duroxide.TagFilter{})
+		must(b, err)
+		must(b, p.AckWorkItem(ctx, work.LockToken, in.completion))
+		turn2, err := p.FetchOrchestrationItem(ctx, benchLock, 0, nil)
+		must(b, err)
+		must(b, p.AckOrchestrationItem(ctx, turn2.LockToken, in.final))
+		keep.done(b, in.inst)
 	}
 }
 
@@ -161,39 +223,38 @@ func benchOneActivity(b *testing.B, h *Harness) {
 // messages of other instances stay queued: each turn takes the oldest and
 // its ack enqueues a new one, so the backlog stays constant (the turned
 // instances are deleted in batches, see retainLimit). Otherwise one instance
-// turns over and over, each ack enqueuing its next message.
+// turns over and over, each ack enqueuing its next message (the same
+// immutable value every time: the provider keeps none of its inputs).
 func benchTurn(b *testing.B, h *Harness, queued int) {
 	ctx := context.Background()
 	p := h.Provider
 	keep := newRetainer(h)
-	next := 0
-	newStart := func() duroxide.WorkItem {
-		next++
-		return startItem("q-" + strconv.Itoa(next))
+	newStart := func(i int) []duroxide.WorkItem {
+		return []duroxide.WorkItem{startItem("q-" + strconv.Itoa(i))}
 	}
-	for range queued {
-		must(b, p.EnqueueForOrchestrator(ctx, newStart(), 0))
+	for i := range queued {
+		must(b, p.EnqueueForOrchestrator(ctx, newStart(i)[0], 0))
 	}
+	starts := newInputs(retainLimit, func(i int) []duroxide.WorkItem { return newStart(queued + i) })
 	const self = "turn-self"
+	tick := []duroxide.WorkItem{externalItem(self, "tick")}
 	if queued == 0 {
 		createBenchInstance(b, h, self)
-		must(b, p.EnqueueForOrchestrator(ctx, externalItem(self, "tick"), 0))
+		must(b, p.EnqueueForOrchestrator(ctx, tick[0], 0))
 	}
 	b.ReportAllocs()
 	b.ResetTimer()
-	for range b.N {
+	for i := range b.N {
+		next := tick
+		if queued > 0 {
+			next = starts.get(b, i)
+		}
 		item, err := p.FetchOrchestrationItem(ctx, benchLock, 0, nil)
 		must(b, err)
 		if item == nil {
 			b.Fatal("no work")
 		}
-		a := duroxide.OrchestrationAck{ExecutionID: item.ExecutionID}
-		if queued > 0 {
-			a.OrchestratorItems = []duroxide.WorkItem{newStart()}
-		} else {
-			a.OrchestratorItems = []duroxide.WorkItem{externalItem(self, "tick")}
-		}
-		must(b, p.AckOrchestrationItem(ctx, item.LockToken, a))
+		must(b, p.AckOrchestrationItem(ctx, item.LockToken, duroxide.OrchestrationAck{ExecutionID: item.ExecutionID, OrchestratorItems: next}))
 		if queued > 0 {
 			keep.done(b, item.Instance)
 		}
@@ -213,6 +274,12 @@ func createBenchInstance(b *testing.B, h *Harness, inst string) {
 	}))
 }
 
+// workerInputs are the values one WorkerCycle iteration passes.
+type workerInputs struct {
+	next, completion duroxide.WorkItem
+	done             string // instance finished by this iteration, or ""
+}
+
 // benchWorkerCycle measures worker fetch+ack with completion; every
 // iteration enqueues the next item inside the ack's time frame, so the cost
 // includes one EnqueueForWorker. Items belong to a new instance every
@@ -224,26 +291,67 @@ func benchWorkerCycle(b *testing.B, h *Harness, sess *duroxide.SessionFetchConfi
 	keep := newRetainer(h)
 	keep.limit = 1
 	block := func(i int) string { return "worker-" + strconv.Itoa(i/retainLimit) }
-	cur := block(0)
-	must(b, p.EnqueueForWorker(ctx, activityItem(cur, 1)))
+	inputs := newInputs(retainLimit, func(i int) workerInputs {
+		cur, next := block(i), block(i+1)
+		in := workerInputs{next: activityItem(next, uint64(i+2)), completion: completedItem(cur, uint64(i+1), "ok")}
+		if next != cur {
+			in.done = cur
+		}
+		return in
+	})
+	must(b, p.EnqueueForWorker(ctx, activityItem(block(0), 1)))
 	b.ReportAllocs()
 	b.ResetTimer()
 	for i := range b.N {
+		in := inputs.get(b, i)
 		w, err := p.FetchWorkItem(ctx, benchLock, 0, sess, duroxide.TagFilter{})
 		must(b, err)
 		if w == nil {
 			b.Fatal("no work")
 		}
-		next := cur
-		if (i+1)%retainLimit == 0 {
-			next = block(i + 1)
+		must(b, p.EnqueueForWorker(ctx, in.next))
+		must(b, p.AckWorkItem(ctx, w.LockToken, in.completion))
+		if in.done != "" {
+			keep.done(b, in.done)
 		}
-		must(b, p.EnqueueForWorker(ctx, activityItem(next, uint64(i+2))))
-		must(b, p.AckWorkItem(ctx, w.LockToken, completedItem(cur, uint64(i+1), "ok")))
-		if next != cur {
-			keep.done(b, cur)
-			cur = next
-		}
+	}
+}
+
+// fanOutInputs are the values one FanOut iteration passes.
+type fanOutInputs struct {
+	inst        string
+	start       duroxide.WorkItem
+	schedule    duroxide.OrchestrationAck
+	completions []duroxide.WorkItem
+	fanIn       duroxide.OrchestrationAck
+}
+
+func newFanOutInputs(i, n int) fanOutInputs {
+	inst := "fan-" + strconv.Itoa(i)
+	delta := make([]duroxide.Event, 0, n+1)
+	delta = append(delta, startedEvent(inst, 1, testVersion))
+	work := make([]duroxide.WorkItem, 0, n)
+	completions := make([]duroxide.WorkItem, 0, n)
+	for j := range n {
+		id := uint64(j + 2)
+		delta = append(delta, event(inst, id, duroxide.ActivityScheduled{Name: "TestActivity", Input: "{}"}))
+		work = append(work, activityItem(inst, id))
+		completions = append(completions, completedItem(inst, id, "ok"))
+	}
+	done := make([]duroxide.Event, 0, n+1)
+	for j := range n {
+		done = append(done, event(inst, uint64(n+2+j), duroxide.ActivityCompleted{Result: "ok"}))
+	}
+	done = append(done, event(inst, uint64(2*n+2), duroxide.OrchestrationCompleted{Output: "ok"}))
+	return fanOutInputs{
+		inst:        inst,
+		start:       startItem(inst),
+		schedule:    duroxide.OrchestrationAck{ExecutionID: 1, HistoryDelta: delta, WorkerItems: work, Metadata: nameVersion(testOrch, testVersion)},
+		completions: completions,
+		fanIn: duroxide.OrchestrationAck{
+			ExecutionID: 1, HistoryDelta: done,
+			Metadata: duroxide.ExecutionMetadata{Status: duroxide.StatusCompleted, Output: ptr("ok")},
+		},
 	}
 }
 
@@ -253,44 +361,58 @@ func benchFanOut(b *testing.B, h *Harness, n int) {
 	ctx := context.Background()
 	p := h.Provider
 	keep := newRetainer(h)
+	inputs := newInputs(10, func(i int) fanOutInputs { return newFanOutInputs(i, n) })
 	b.ReportAllocs()
 	b.ResetTimer()
 	for i := range b.N {
-		inst := "fan-" + strconv.Itoa(i)
-		must(b, p.EnqueueForOrchestrator(ctx, startItem(inst), 0))
+		in := inputs.get(b, i)
+		must(b, p.EnqueueForOrchestrator(ctx, in.start, 0))
 		item, err := p.FetchOrchestrationItem(ctx, benchLock, 0, nil)
 		must(b, err)
-		delta := make([]duroxide.Event, 0, n+1)
-		delta = append(delta, startedEvent(inst, 1, testVersion))
-		work := make([]duroxide.WorkItem, 0, n)
-		for j := range n {
-			id := uint64(j + 2)
-			delta = append(delta, event(inst, id, duroxide.ActivityScheduled{Name: "TestActivity", Input: "{}"}))
-			work = append(work, activityItem(inst, id))
-		}
-		must(b, p.AckOrchestrationItem(ctx, item.LockToken, duroxide.OrchestrationAck{
-			ExecutionID: 1, HistoryDelta: delta, WorkerItems: work, Metadata: nameVersion(testOrch, testVersion),
-		}))
-		for j := range n {
+		must(b, p.AckOrchestrationItem(ctx, item.LockToken, in.schedule))
+		for _, c := range in.completions {
 			w, err := p.FetchWorkItem(ctx, benchLock, 0, nil, duroxide.TagFilter{})
 			must(b, err)
-			must(b, p.AckWorkItem(ctx, w.LockToken, completedItem(inst, uint64(j+2), "ok")))
+			must(b, p.AckWorkItem(ctx, w.LockToken, c))
 		}
 		fanIn, err := p.FetchOrchestrationItem(ctx, benchLock, 0, nil)
 		must(b, err)
 		if len(fanIn.Messages) != n {
 			b.Fatalf("fan-in batch has %d messages, want %d", len(fanIn.Messages), n)
 		}
-		done := make([]duroxide.Event, 0, n+1)
-		for j := range n {
-			done = append(done, event(inst, uint64(n+2+j), duroxide.ActivityCompleted{Result: "ok"}))
+		must(b, p.AckOrchestrationItem(ctx, fanIn.LockToken, in.fanIn))
+		keep.done(b, in.inst)
+	}
+}
+
+// benchEnqueue measures EnqueueForOrchestrator of a visible message to an
+// unlocked instance that has timers pending (messages visible only in an
+// hour). Every retainLimit iterations, with the timer stopped, one turn
+// consumes the enqueued messages, so the instance's visible batch stays
+// small while its timers stay pending.
+func benchEnqueue(b *testing.B, h *Harness, timers int) {
+	ctx := context.Background()
+	p := h.Provider
+	const self = "enqueue-self"
+	createBenchInstance(b, h, self)
+	for i := range timers {
+		must(b, p.EnqueueForOrchestrator(ctx, duroxide.TimerFiredItem{Instance: self, ExecutionID: 1, ID: uint64(i + 2)}, time.Hour))
+	}
+	msg := duroxide.WorkItem(externalItem(self, "ping"))
+	b.ReportAllocs()
+	b.ResetTimer()
+	for i := range b.N {
+		must(b, p.EnqueueForOrchestrator(ctx, msg, 0))
+		if (i+1)%retainLimit == 0 {
+			b.StopTimer()
+			item, err := p.FetchOrchestrationItem(ctx, benchLock, 0, nil)
+			must(b, err)
+			if item == nil || len(item.Messages) != retainLimit {
+				b.Fatalf("turn after %d enqueues: item %v", retainLimit, item)
+			}
+			must(b, p.AckOrchestrationItem(ctx, item.LockToken, duroxide.OrchestrationAck{ExecutionID: item.ExecutionID}))
+			b.StartTimer()
 		}
-		done = append(done, event(inst, uint64(2*n+2), duroxide.OrchestrationCompleted{Output: "ok"}))
-		must(b, p.AckOrchestrationItem(ctx, fanIn.LockToken, duroxide.OrchestrationAck{
-			ExecutionID: 1, HistoryDelta: done,
-			Metadata: duroxide.ExecutionMetadata{Status: duroxide.StatusCompleted, Output: ptr("ok")},
-		}))
-		keep.done(b, inst)
 	}
 }
 
@@ -328,9 +450,11 @@ func backlogTagged(b *testing.B, h *Harness, n int) {
 	}
 }
 
-// backlogSessions queues n items in n sessions that another owner claims
-// (each claim fetches one item and abandons it, so the items stay queued
-// under an active lease).
+// backlogSessions queues n items in n sessions that another owner claims:
+// it fetches all n items (each fetch claims a new session, the items already
+// fetched being locked), then abandons them, so the items stay queued under
+// active leases. (Abandoning each item right after its fetch would let the
+// next fetch take the same session's item again and claim one session only.)
 func backlogSessions(b *testing.B, h *Harness, n int) {
 	ctx := context.Background()
 	other := &duroxide.SessionFetchConfig{OwnerID: "other-worker", LockTimeout: 24 * time.Hour}
@@ -339,13 +463,17 @@ func backlogSessions(b *testing.B, h *Harness, n int) {
 		item.SessionID = ptr("s-" + strconv.Itoa(i))
 		must(b, h.Provider.EnqueueForWorker(ctx, item))
 	}
+	tokens := make([]string, 0, n)
 	for range n {
 		w, err := h.Provider.FetchWorkItem(ctx, benchLock, 0, other, duroxide.TagFilter{})
 		must(b, err)
 		if w == nil {
 			b.Fatal("backlog session fetch found no work")
 		}
-		must(b, h.Provider.AbandonWorkItem(ctx, w.LockToken, 0, true))
+		tokens = append(tokens, w.LockToken)
+	}
+	for _, token := range tokens {
+		must(b, h.Provider.AbandonWorkItem(ctx, token, 0, true))
 	}
 }
 

@@ -57,7 +57,7 @@ func (p *Provider) mutAppendHistoryOnly(in *instance, a duroxide.OrchestrationAc
 		File:        "orchestrator.go",
 		Func:        "Provider.AckOrchestrationItem",
 		Original:    `return m.batch == lockToken`,
-		Replacement: `return m.batch == lockToken || (p.mut.on("ack_deletes_unfetched_messages") && !m.future)`,
+		Replacement: `return m.batch == lockToken || p.mut.on("ack_deletes_unfetched_messages")`,
 	},
 	{
 		Name:        "timer_fired_visible_early",
@@ -144,8 +144,8 @@ func (p *Provider) mutAppendHistoryOnly(in *instance, a duroxide.OrchestrationAc
 		Bug:         "a fetch takes only never-fetched messages: those of an expired or abandoned batch are never delivered again",
 		File:        "orchestrator.go",
 		Func:        "Provider.lockAndBuild",
-		Original:    `if m.future {`,
-		Replacement: `if m.future || (p.mut.on("redelivery_skips_stale_messages") && m.batch != "") {`,
+		Original:    `m.batch = token`,
+		Replacement: "if p.mut.on(\"redelivery_skips_stale_messages\") && m.batch != \"\" {\n\t\t\tcontinue\n\t\t}\n\t\tm.batch = token",
 	},
 	{
 		Name:     "batch_order_reversed",
@@ -177,11 +177,7 @@ func (p *Provider) mutStoredEvents(in *instance, executionID uint64) []duroxide.
 	if e == nil {
 		return []duroxide.Event{}
 	}
-	out := make([]duroxide.Event, len(e.history))
-	for i := range e.history {
-		out[i] = e.history[i].ev
-	}
-	return out
+	return append([]duroxide.Event{}, e.history...) // a shallow copy: kinds and pointers are shared
 }`,
 	},
 	{
@@ -240,16 +236,16 @@ func mutSnapshotWithDelta(in *instance) map[string]duroxide.KvEntry {
 		Bug:         "abandon with a delay makes the messages visible at once",
 		File:        "orchestrator.go",
 		Func:        "Provider.AbandonOrchestrationItem",
-		Original:    `if delay > 0 && !m.future {`,
-		Replacement: `if delay > 0 && !m.future && !p.mut.on("abandon_ignores_delay") {`,
+		Original:    `if delay > 0 {`,
+		Replacement: `if delay > 0 && !p.mut.on("abandon_ignores_delay") {`,
 	},
 	{
 		Name:        "ignore_attempt_ignored",
 		Bug:         "abandon with ignoreAttempt keeps the fetch's attempt increment",
 		File:        "orchestrator.go",
 		Func:        "Provider.AbandonOrchestrationItem",
-		Original:    `if ignoreAttempt && m.attempts > 0 {`,
-		Replacement: `if ignoreAttempt && m.attempts > 0 && !p.mut.on("ignore_attempt_ignored") {`,
+		Original:    `if ignoreAttempt {`,
+		Replacement: `if ignoreAttempt && !p.mut.on("ignore_attempt_ignored") {`,
 	},
 	{
 		Name:        "renew_extends_old_expiry",
@@ -483,8 +479,8 @@ func mutFoldClass(on bool, class string) string {
 		Bug:         "deleting an instance leaves its queued and locked work items behind",
 		File:        "admin.go",
 		Func:        "Provider.deleteAtomic",
-		Original:    `e := p.worker.byInstance[id]; e != nil;`,
-		Replacement: `e := p.worker.byInstance[id]; e != nil && !p.mut.on("delete_leaves_worker_items");`,
+		Original:    `ii := p.worker.byInstance[id]; ii != nil;`,
+		Replacement: `ii := p.worker.byInstance[id]; ii != nil && !p.mut.on("delete_leaves_worker_items");`,
 	},
 	{
 		Name:        "delete_keeps_instance_lock",

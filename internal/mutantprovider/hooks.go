@@ -20,9 +20,9 @@ var hookCorruptInstanceHistory = func(dp duroxide.Provider, instance string) err
 	defer p.mu.Unlock()
 	if in := p.instances[instance]; in != nil {
 		for _, e := range in.execs {
-			for i := range e.history {
-				e.history[i].corrupt = true
-			}
+			// Every stored event becomes undecodable; events appended
+			// later are decodable, but the first stays corrupt.
+			e.corrupt = e.corrupt || len(e.history) > 0
 		}
 	}
 	return nil
@@ -38,8 +38,10 @@ var hookMaxAttemptCount = func(dp duroxide.Provider, instance string) (uint32, e
 	defer p.mu.Unlock()
 	var n uint32
 	if in := p.instances[instance]; in != nil {
-		for _, m := range in.msgs {
-			n = max(n, m.attempts)
+		for _, list := range [2][]*orchMsg{in.msgs, in.timers} {
+			for _, m := range list {
+				n = max(n, m.attempts)
+			}
 		}
 	}
 	return n, nil

@@ -118,11 +118,7 @@ func (p *Provider) mutStoredEvents(in *instance, executionID uint64) []duroxide.
 	if e == nil {
 		return []duroxide.Event{}
 	}
-	out := make([]duroxide.Event, len(e.history))
-	for i := range e.history {
-		out[i] = e.history[i].ev
-	}
-	return out
+	return append([]duroxide.Event{}, e.history...) // a shallow copy: kinds and pointers are shared
 }
 
 // Helper of mutation "kv_snapshot_includes_current_execution".

@@ -156,9 +156,6 @@ func (p *Provider) startable(in *instance) bool {
 	}
 	allQueue := true
 	for _, m := range in.msgs {
-		if m.future {
-			continue
-		}
 		switch m.item.(type) {
 		case duroxide.StartOrchestrationItem, duroxide.ContinueAsNewItem:
 			return true
@@ -168,7 +165,7 @@ func (p *Provider) startable(in *instance) bool {
 		}
 	}
 	if allQueue && !p.mut.on("orphan_queue_messages_kept") {
-		p.removeOrchMsgs(in, func(m *orchMsg) bool { return !m.future })
+		p.removeOrchMsgs(in, func(*orchMsg) bool { return true })
 	} else {
 		in.parked = true
 	}
@@ -178,11 +175,11 @@ func (p *Provider) startable(in *instance) bool {
 }
 
 // forgetIfEmpty deletes in's entry when it holds nothing (no record,
-// execution, message, lock or key/value state), so that messages dropped
-// for ids that never existed leave nothing behind. Caller holds p.mu and
-// has taken in out of the indexes.
+// execution, visible or delayed message, lock or key/value state), so that
+// messages dropped for ids that never existed leave nothing behind. Caller
+// holds p.mu and has taken in out of the indexes.
 func (p *Provider) forgetIfEmpty(in *instance) {
-	if in.meta == nil && len(in.execs) == 0 && len(in.msgs) == 0 && in.lock == nil && in.kv == nil && in.kvDelta == nil {
+	if in.meta == nil && len(in.execs) == 0 && len(in.msgs) == 0 && len(in.timers) == 0 && in.lock == nil && in.kv == nil && in.kvDelta == nil {
 		delete(p.instances, in.id)
 	}
 }
@@ -202,14 +199,23 @@ func (p *Provider) lockAndBuild(in *instance, now int64, lockTimeout time.Durati
 	in.lockBuf = instLock{serial: p.tokens, token: token, until: addNs(now, lockTimeout), indexed: true}
 	in.lock = &in.lockBuf
 	p.orchLocks.ReplaceOrInsert(in.lockKey())
-	p.orchTokens.put(token, in)
+	p.orchTokens.put(token, p.tokens, in)
 	p.refreshReady(in)
 	p.wakeAt(in.lock.until)
 
-	item := &duroxide.LockedOrchestrationItem{LockToken: token}
+	var item *duroxide.LockedOrchestrationItem
+	if len(in.msgs) == 1 {
+		one := new(lockedOne)
+		item = &one.item
+		item.Messages = one.msgs[:0]
+	} else {
+		item = new(duroxide.LockedOrchestrationItem)
+		item.Messages = make([]duroxide.WorkItem, 0, len(in.msgs))
+	}
+	item.LockToken = token
 	item.Instance = in.id
 	for _, m := range in.msgs {
-		if m.future || (p.mut.on("redelivery_skips_stale_messages") && m.batch != "") {
+		if p.mut.on("redelivery_skips_stale_messages") && m.batch != "" {
 			continue
 		}
 		m.batch = token
@@ -259,6 +265,13 @@ func (p *Provider) lockAndBuild(in *instance, now int64, lockTimeout time.Durati
 		}
 	}
 	return item
+}
+
+// lockedOne is a fetched item and its one-message batch in one allocation
+// (the caller owns both).
+type lockedOne struct {
+	item duroxide.LockedOrchestrationItem
+	msgs [1]duroxide.WorkItem
 }
 
 // fallbackIdentity names an item of an instance without metadata: the
@@ -333,9 +346,7 @@ func (p *Provider) AckOrchestrationItem(ctx context.Context, lockToken string, a
 	}
 
 	// Validation is complete: apply.
-	p.removeOrchMsgs(in, func(m *orchMsg) bool {
-		return m.batch == lockToken || (p.mut.on("ack_deletes_unfetched_messages") && !m.future)
-	})
+	p.removeOrchMsgs(in, func(m *orchMsg) bool { return m.batch == lockToken || p.mut.on("ack_deletes_unfetched_messages") })
 	p.applyMetadata(in, a, now)
 	p.applyWorkerItems(a, now)
 	for _, w := range a.OrchestratorItems {
@@ -400,7 +411,16 @@ func (p *Provider) applyMetadata(in *instance, a duroxide.OrchestrationAck, now 
 	md := a.Metadata
 	if md.OrchestrationName != nil && md.OrchestrationVersion != nil {
 		if in.meta == nil {
-			in.meta = &instMeta{currentExec: a.ExecutionID, parent: cloneStr(md.ParentInstanceID), createdAt: now, createdSeq: p.nextSeq()}
+			var meta *instMeta
+			if in.execByID(a.ExecutionID) == nil {
+				rec := &firstRecord{exec: execution{id: a.ExecutionID}}
+				in.addExec(&rec.exec)
+				meta = &rec.meta
+			} else {
+				meta = new(instMeta)
+			}
+			*meta = instMeta{currentExec: a.ExecutionID, parent: cloneStr(md.ParentInstanceID), createdAt: now, createdSeq: p.nextSeq()}
+			in.meta = meta
 		}
 		in.meta.name = *md.OrchestrationName
 		in.meta.version = *md.OrchestrationVersion
@@ -427,9 +447,11 @@ func (p *Provider) applyMetadata(in *instance, a duroxide.OrchestrationAck, now 
 	}
 	if md.Status != "" {
 		e.status = md.Status
-		e.output = cloneStr(md.Output)
-		t := now
-		e.completedAt = &t
+		e.output, e.hasOutput = "", md.Output != nil
+		if md.Output != nil {
+			e.output = *md.Output
+		}
+		e.completed, e.completedAt = true, now
 	}
 	p.applyCustomStatus(in, a.HistoryDelta)
 	applyKV(in, a.HistoryDelta, now)
@@ -524,15 +546,23 @@ func (p *Provider) AbandonOrchestrationItem(ctx context.Context, lockToken strin
 	now := p.now()
 	p.promoteOrch(now)
 	p.releaseLock(in)
-	for _, m := range in.msgs {
-		if ignoreAttempt && m.attempts > 0 && !p.mut.on("ignore_attempt_ignored") {
-			m.attempts--
+	if ignoreAttempt && !p.mut.on("ignore_attempt_ignored") {
+		for _, list := range [2][]*orchMsg{in.msgs, in.timers} {
+			for _, m := range list {
+				if m.attempts > 0 {
+					m.attempts--
+				}
+			}
 		}
-		if delay > 0 && !m.future && !p.mut.on("abandon_ignores_delay") {
+	}
+	if delay > 0 && !p.mut.on("abandon_ignores_delay") {
+		for i, m := range in.msgs {
 			m.visibleAt = addNs(now, delay)
-			m.future = true
+			in.addTimer(m)
 			p.orchFuture.ReplaceOrInsert(m.futureKey())
+			in.msgs[i] = nil
 		}
+		in.msgs = in.msgs[:0]
 	}
 	p.refreshReady(in)
 	p.signal()

@@ -44,18 +44,18 @@ import (
 type workerQueue struct {
 	mut mutationSet // active mutations (mutation.go)
 
-	count      int                       // items in the queue
-	plainClass *btree.BTreeG[*workEntry] // ready items without session, by (class, seq)
-	plainAll   *btree.BTreeG[*workEntry] // ready items without session, by seq
-	sessItems  *btree.BTreeG[*workEntry] // ready session items, by (session, class, seq)
-	heads      *btree.BTreeG[headKey]    // sub-queue heads, by (part, class, seq)
-	headsAll   *btree.BTreeG[headKey]    // sub-queue heads, by (part, seq)
-	future     *btree.BTreeG[*workEntry] // by (visibleAt, seq)
-	locks      *btree.BTreeG[*workEntry] // by (until, seq)
+	count      int                                  // items in the queue
+	plainClass map[string]*btree.BTreeG[*workEntry] // ready items without session, per class, by seq
+	plainAll   *btree.BTreeG[*workEntry]            // ready items without session, by seq
+	sessItems  *btree.BTreeG[*workEntry]            // ready session items, by (session, class, seq)
+	heads      *btree.BTreeG[headKey]               // sub-queue heads, by (part, class, seq)
+	headsAll   *btree.BTreeG[headKey]               // sub-queue heads, by (part, seq)
+	partHeads  map[string]int                       // heads per partition, for those with any
+	future     *btree.BTreeG[*workEntry]            // by (visibleAt, seq)
+	locks      *btree.BTreeG[*workEntry]            // by (until, seq)
 	tokens     tokenMap[*workEntry]
-	byActivity map[activityKey]*workEntry // head of each identity's list (sameAct links)
-	byInstance map[string]*workEntry      // head of each instance's list (sameInst links)
-	pivot      workEntry                  // search key for index lookups; used under p.mu
+	byInstance map[string]*instItems // items per instance id, for those with any
+	pivot      workEntry             // search key for index lookups; used under p.mu
 
 	queues  map[string]*sessQueue            // per session id with at least one item
 	rows    map[string]*session              // session rows (leases)
@@ -63,11 +63,26 @@ type workerQueue struct {
 	byOwner map[string]map[*session]struct{} // rows per owner
 }
 
+// activityKey is an activity's identity within its instance.
 type activityKey struct {
-	instance string
-	exec     uint64
-	id       uint64
+	exec uint64
+	id   uint64
 }
+
+// instItems indexes one instance's worker items: a list of all of them, for
+// deletes, and, once the instance has more than actsIndexAbove items, a map
+// of activity identities, for cancellations. Keeping the identity index per
+// instance keeps it small and cache-resident: a global one held an entry per
+// queued item, and every enqueue and ack missed the cache in it.
+type instItems struct {
+	head *workEntry                 // the instance's items (instPrev/instNext links)
+	n    int                        // items in the list
+	acts map[activityKey]*workEntry // head of each identity's list (actPrev/actNext links); nil until n > actsIndexAbove
+}
+
+// actsIndexAbove is how many items an instance may have before its
+// activity identities are indexed; up to it a cancellation walks the list.
+const actsIndexAbove = 8
 
 // workEntry is one worker-queue item.
 type workEntry struct {
@@ -82,10 +97,39 @@ type workEntry struct {
 	until     int64
 	attempts  uint32
 
-	// Intrusive doubly linked lists: items with the same activity identity,
-	// and items of the same instance.
+	// Intrusive doubly linked lists: items of the same instance, and (once
+	// indexed, see instItems) items with the same activity identity.
+	owner              *instItems
 	actPrev, actNext   *workEntry
 	instPrev, instNext *workEntry
+}
+
+func (e *workEntry) activity() activityKey { return activityKey{e.item.ExecutionID, e.item.ID} }
+
+// linkActivity puts e at the head of its identity's list in ii.acts.
+func (ii *instItems) linkActivity(e *workEntry) {
+	k := e.activity()
+	e.actPrev, e.actNext = nil, ii.acts[k]
+	if e.actNext != nil {
+		e.actNext.actPrev = e
+	}
+	ii.acts[k] = e
+}
+
+// unlinkActivity takes e out of its identity's list in ii.acts.
+func (ii *instItems) unlinkActivity(e *workEntry) {
+	switch {
+	case e.actPrev != nil:
+		e.actPrev.actNext = e.actNext
+	case e.actNext != nil:
+		ii.acts[e.activity()] = e.actNext
+	default:
+		delete(ii.acts, e.activity())
+	}
+	if e.actNext != nil {
+		e.actNext.actPrev = e.actPrev
+	}
+	e.actPrev, e.actNext = nil, nil
 }
 
 type workState uint8
@@ -122,9 +166,12 @@ type headKey struct {
 	e       *workEntry
 }
 
-func (w *workerQueue) init() {
-	w.plainClass = btree.NewG(btreeDegree, classLess)
-	w.plainAll = btree.NewG(btreeDegree, func(a, b *workEntry) bool { return a.seq < b.seq })
+func (w *workerQueue) init(tokenPrefix string) {
+	// One tree per tag class, so a fetch's search never descends through
+	// other classes' items. A class's tree is kept once created: classes
+	// are the tags workers use, few.
+	w.plainClass = make(map[string]*btree.BTreeG[*workEntry])
+	w.plainAll = btree.NewG(btreeDegree, seqLess)
 	w.sessItems = btree.NewG(btreeDegree, func(a, b *workEntry) bool {
 		if a.session != b.session {
 			return a.session < b.session
@@ -158,9 +205,9 @@ func (w *workerQueue) init() {
 		}
 		return a.seq < b.seq
 	})
-	w.tokens = newTokenMap[*workEntry]()
-	w.byActivity = make(map[activityKey]*workEntry)
-	w.byInstance = make(map[string]*workEntry)
+	w.tokens = newTokenMap[*workEntry](tokenPrefix)
+	w.partHeads = make(map[string]int)
+	w.byInstance = make(map[string]*instItems)
 	w.queues = make(map[string]*sessQueue)
 	w.rows = make(map[string]*session)
 	w.leases = btree.NewG(btreeDegree, func(a, b *session) bool {
@@ -171,6 +218,8 @@ func (w *workerQueue) init() {
 	})
 	w.byOwner = make(map[string]map[*session]struct{})
 }
+
+func seqLess(a, b *workEntry) bool { return a.seq < b.seq }
 
 func classLess(a, b *workEntry) bool {
 	if a.class != b.class {
@@ -190,7 +239,12 @@ func tagClass(tag *string) string {
 func (w *workerQueue) setReady(e *workEntry) {
 	e.state = workReady
 	if e.session == "" {
-		w.plainClass.ReplaceOrInsert(e)
+		t := w.plainClass[e.class]
+		if t == nil {
+			t = btree.NewG(btreeDegree, seqLess)
+			w.plainClass[e.class] = t
+		}
+		t.ReplaceOrInsert(e)
 		w.plainAll.ReplaceOrInsert(e)
 		return
 	}
@@ -203,7 +257,7 @@ func (w *workerQueue) unindex(e *workEntry) {
 	switch e.state {
 	case workReady:
 		if e.session == "" {
-			w.plainClass.Delete(e)
+			w.plainClass[e.class].Delete(e)
 			w.plainAll.Delete(e)
 		} else {
 			w.sessItems.Delete(e)
@@ -243,11 +297,15 @@ func (w *workerQueue) refreshHead(q *sessQueue, class string) {
 func (w *workerQueue) insertHead(k headKey) {
 	w.heads.ReplaceOrInsert(k)
 	w.headsAll.ReplaceOrInsert(k)
+	w.partHeads[k.part]++
 }
 
 func (w *workerQueue) deleteHead(k headKey) {
 	w.heads.Delete(k)
 	w.headsAll.Delete(k)
+	if w.partHeads[k.part]--; w.partHeads[k.part] == 0 {
+		delete(w.partHeads, k.part)
+	}
 }
 
 // setPart moves q's heads to partition part.
@@ -268,15 +326,26 @@ func (w *workerQueue) add(seq uint64, boxed duroxide.WorkItem, visibleAt, now in
 	item := boxed.(duroxide.ActivityExecuteItem)
 	e := &workEntry{seq: seq, item: item, boxed: boxed, class: mutFoldClass(w.mut.on("tag_match_case_insensitive"), tagClass(item.Tag)), visibleAt: visibleAt}
 	w.count++
-	key := activityKey{item.Instance, item.ExecutionID, item.ID}
-	if head := w.byActivity[key]; head != nil {
-		e.actNext, head.actPrev = head, e
+	ii := w.byInstance[item.Instance]
+	if ii == nil {
+		ii = &instItems{}
+		w.byInstance[item.Instance] = ii
 	}
-	w.byActivity[key] = e
-	if head := w.byInstance[item.Instance]; head != nil {
-		e.instNext, head.instPrev = head, e
+	e.owner = ii
+	if ii.head != nil {
+		e.instNext, ii.head.instPrev = ii.head, e
 	}
-	w.byInstance[item.Instance] = e
+	ii.head = e
+	ii.n++
+	switch {
+	case ii.acts != nil:
+		ii.linkActivity(e)
+	case ii.n > actsIndexAbove:
+		ii.acts = make(map[activityKey]*workEntry, ii.n)
+		for x := ii.head; x != nil; x = x.instNext {
+			ii.linkActivity(x)
+		}
+	}
 	if item.SessionID != nil {
 		e.session = *item.SessionID
 		q := w.queues[e.session]
@@ -304,30 +373,22 @@ func (w *workerQueue) remove(e *workEntry) {
 	if e.token != "" {
 		w.tokens.del(e.token)
 	}
-	key := activityKey{e.item.Instance, e.item.ExecutionID, e.item.ID}
-	switch {
-	case e.actPrev != nil:
-		e.actPrev.actNext = e.actNext
-	case e.actNext != nil:
-		w.byActivity[key] = e.actNext
-	default:
-		delete(w.byActivity, key)
+	ii := e.owner
+	if ii.acts != nil {
+		ii.unlinkActivity(e)
 	}
-	if e.actNext != nil {
-		e.actNext.actPrev = e.actPrev
-	}
-	switch {
-	case e.instPrev != nil:
+	if e.instPrev != nil {
 		e.instPrev.instNext = e.instNext
-	case e.instNext != nil:
-		w.byInstance[e.item.Instance] = e.instNext
-	default:
-		delete(w.byInstance, e.item.Instance)
+	} else {
+		ii.head = e.instNext
 	}
 	if e.instNext != nil {
 		e.instNext.instPrev = e.instPrev
 	}
-	e.actPrev, e.actNext, e.instPrev, e.instNext = nil, nil, nil, nil
+	if ii.n--; ii.n == 0 {
+		delete(w.byInstance, e.item.Instance)
+	}
+	e.owner, e.instPrev, e.instNext = nil, nil, nil
 	if e.session != "" {
 		if q := w.queues[e.session]; q != nil {
 			if q.refs--; q.refs == 0 {
@@ -518,10 +579,27 @@ func (p *Provider) applyWorkerItems(a duroxide.OrchestrationAck, now int64) {
 		if p.mut.on("cancelled_activities_not_deleted") {
 			break
 		}
-		key := activityKey{c.Instance, c.ExecutionID, c.ActivityID}
-		for e := p.worker.byActivity[key]; e != nil; e = p.worker.byActivity[key] {
-			p.worker.remove(e)
+		if ii := p.worker.byInstance[c.Instance]; ii != nil {
+			p.worker.removeActivity(ii, activityKey{c.ExecutionID, c.ActivityID})
 		}
+	}
+}
+
+// removeActivity deletes ii's items with identity k: O(log n) each with
+// ii's identity index, else a walk of at most actsIndexAbove items.
+func (w *workerQueue) removeActivity(ii *instItems, k activityKey) {
+	if ii.acts != nil {
+		for e := ii.acts[k]; e != nil; e = ii.acts[k] {
+			w.remove(e)
+		}
+		return
+	}
+	for e := ii.head; e != nil; {
+		next := e.instNext
+		if e.activity() == k {
+			w.remove(e)
+		}
+		e = next
 	}
 }
 
@@ -599,7 +677,7 @@ func (p *Provider) tryFetchWork(now int64, lockTimeout time.Duration, cfg *durox
 	}
 	best.state = workLocked
 	w.locks.ReplaceOrInsert(best)
-	w.tokens.put(best.token, best)
+	w.tokens.put(best.token, p.tokens, best)
 	p.wakeAt(best.until)
 	if best.session != "" {
 		until := addNs(now, cfg.LockTimeout)
@@ -646,13 +724,11 @@ func (w *workerQueue) firstPlain(classes []string) *workEntry {
 	}
 	var best *workEntry
 	for _, c := range classes {
-		w.pivot = workEntry{class: c}
-		w.plainClass.AscendGreaterOrEqual(&w.pivot, func(e *workEntry) bool {
-			if e.class == c && (best == nil || e.seq < best.seq) {
+		if t := w.plainClass[c]; t != nil {
+			if e, ok := t.Min(); ok && (best == nil || e.seq < best.seq) {
 				best = e
 			}
-			return false
-		})
+		}
 	}
 	return best
 }
@@ -660,6 +736,9 @@ func (w *workerQueue) firstPlain(classes []string) *workEntry {
 // firstSession returns the oldest ready session item whose session is in
 // partition part, in classes (nil: any class). O(log n) per class.
 func (w *workerQueue) firstSession(part string, classes []string) *workEntry {
+	if w.partHeads[part] == 0 {
+		return nil // no ready session item in part: no descent
+	}
 	var best *workEntry
 	if classes == nil {
 		w.headsAll.AscendGreaterOrEqual(headKey{part: part}, func(k headKey) bool {
