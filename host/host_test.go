@@ -15,7 +15,9 @@ import (
 	"github.com/duroxide-go/duroxide/orchestration"
 )
 
-func greet(ctx *host.ActivityContext, name string) (string, error) { return "Hello, " + name + "!", nil }
+func greet(ctx *host.ActivityContext, name string) (string, error) {
+	return "Hello, " + name + "!", nil
+}
 
 func helloRegistry(t *testing.T) *host.Registry {
 	t.Helper()
