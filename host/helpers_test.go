@@ -76,7 +76,7 @@ func (e *stepEnv) status(instance string) client.Status {
 	return st
 }
 
-func mustRegister(t *testing.T, err error) {
+func mustRegister(t testing.TB, err error) {
 	t.Helper()
 	require.NoError(t, err)
 }

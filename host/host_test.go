@@ -19,7 +19,7 @@ func greet(ctx *host.ActivityContext, name string) (string, error) {
 	return "Hello, " + name + "!", nil
 }
 
-func helloRegistry(t *testing.T) *host.Registry {
+func helloRegistry(t testing.TB) *host.Registry {
 	t.Helper()
 	reg := host.NewRegistry()
 	mustRegister(t, reg.RegisterActivity("Greet", host.TypedActivity(greet)))
