@@ -44,8 +44,9 @@
 //     version) is abandoned with an exponential backoff
 //     ([Options.UnregisteredBackoff]) and poisoned in the end.
 //  5. Otherwise the turn runs ([orchestration.RunTurn]) and its ack is
-//     committed; size limits (custom status, key/value values and count,
-//     tag names) fail the orchestration instead. A retryable ack error is
+//     committed; a turn over a size limit ([MaxCustomStatusBytes],
+//     [MaxKVValueBytes], [MaxKVKeys], [MaxTagBytes]) fails the orchestration
+//     instead. A retryable ack error is
 //     retried (up to five times); a permanent one fails the orchestration
 //     with an Infrastructure error.
 //

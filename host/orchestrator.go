@@ -60,6 +60,11 @@ func (r *Runtime) turn(ctx context.Context, li *duroxide.LockedOrchestrationItem
 		Item: *item, Batch: batch, Handler: h, Version: version,
 		Options: orchestration.EngineOptions{Now: r.nowFunc, Logger: log, StepTimeout: r.opts.StepTimeout},
 	})
+	if msg := limitViolation(&out.Ack, item.KVSnapshot); msg != "" {
+		log.Warn("duroxide host: turn exceeds a size limit, failing the orchestration", "instance", item.Instance, "limit", msg)
+		out.Ack = r.failForLimit(item, batch, out.Ack, msg)
+		out.Result = orchestration.TurnResult{Kind: orchestration.TurnFailed}
+	}
 	if out.Result.Kind != orchestration.TurnContinue {
 		r.fillParentExecution(ctx, out.Ack.OrchestratorItems)
 	}
