@@ -159,7 +159,8 @@ type orchLock struct {
 	tok      lockPair
 	instance string
 	exec     uint64
-	next     uint64 // next free event id in exec
+	next     uint64  // next free event id in exec
+	parent   *string // the batch's start names a parent: the creating ack records it
 }
 
 // workLock is a worker lock.
@@ -232,20 +233,56 @@ func (d *differ) actions() map[string]func(*rapid.T) {
 			}).Draw(t, "advance"))
 		},
 		"Read": func(t *rapid.T) {
-			inst := drawInstance(t)
+			inst := drawAnyInstance(t)
 			d.compareInstance(t, inst)
 		},
 		"ListInstances": func(t *rapid.T) {
 			d.compareListings(t)
 		},
 		"Delete": func(t *rapid.T) {
-			inst := drawInstance(t)
+			inst := drawAnyInstance(t)
 			force := rapid.Bool().Draw(t, "force")
 			mr, merr := d.madm.DeleteInstance(d.ctx, inst, force)
 			pr, perr := d.padm.DeleteInstance(d.ctx, inst, force)
 			d.sameErr(t, "DeleteInstance", merr, perr)
 			if merr == nil {
 				same(t, "DeleteInstance "+inst, mr, pr)
+			}
+		},
+		"Sessions": func(t *rapid.T) {
+			owners := rapid.SliceOfDistinct(rapid.SampledFrom([]string{"w1", "w2"}), rapid.ID[string]).Draw(t, "owners")
+			ext, idle := drawLock(t), drawLock(t)
+			mn, merr := d.mem.RenewSessionLock(d.ctx, owners, ext, idle)
+			pn, perr := d.pg.RenewSessionLock(d.ctx, owners, ext, idle)
+			d.sameErr(t, "RenewSessionLock", merr, perr)
+			if merr == nil {
+				same(t, "RenewSessionLock", mn, pn)
+			}
+			mn, merr = d.mem.CleanupOrphanedSessions(d.ctx, idle)
+			pn, perr = d.pg.CleanupOrphanedSessions(d.ctx, idle)
+			d.sameErr(t, "CleanupOrphanedSessions", merr, perr)
+			if merr == nil {
+				same(t, "CleanupOrphanedSessions", mn, pn)
+			}
+		},
+		"Prune": func(t *rapid.T) {
+			inst := drawAnyInstance(t)
+			opts := duroxide.PruneOptions{KeepLast: ptr(uint32(rapid.IntRange(0, 2).Draw(t, "keepLast")))}
+			mr, merr := d.madm.PruneExecutions(d.ctx, inst, opts)
+			pr, perr := d.padm.PruneExecutions(d.ctx, inst, opts)
+			d.sameErr(t, "PruneExecutions", merr, perr)
+			if merr == nil {
+				same(t, "PruneExecutions "+inst, mr, pr)
+			}
+		},
+		"DeleteAtomic": func(t *rapid.T) {
+			ids := rapid.SliceOfDistinct(rapid.SampledFrom([]string{"a", "b", "a-x", "a-y", "b-x"}), rapid.ID[string]).Draw(t, "ids")
+			force := rapid.Bool().Draw(t, "force")
+			mr, merr := d.madm.DeleteInstancesAtomic(d.ctx, ids, force)
+			pr, perr := d.padm.DeleteInstancesAtomic(d.ctx, ids, force)
+			d.sameErr(t, "DeleteInstancesAtomic", merr, perr)
+			if merr == nil {
+				same(t, "DeleteInstancesAtomic", mr, pr)
 			}
 		},
 		"DeleteBulk": func(t *rapid.T) {
@@ -261,6 +298,13 @@ func (d *differ) actions() map[string]func(*rapid.T) {
 }
 
 func drawInstance(t *rapid.T) string { return rapid.SampledFrom(instances).Draw(t, "instance") }
+
+// drawAnyInstance draws a root or a child id.
+func drawAnyInstance(t *rapid.T) string {
+	return rapid.SampledFrom([]string{"a", "b", "c", "a-x", "a-y", "b-x"}).Draw(t, "instance")
+}
+
+func drawOwner(t *rapid.T) string { return rapid.SampledFrom([]string{"w1", "w2"}).Draw(t, "owner") }
 
 func drawDelay(t *rapid.T) time.Duration {
 	return rapid.SampledFrom([]time.Duration{0, 0, time.Second, 3 * time.Second}).Draw(t, "delay")
@@ -332,12 +376,20 @@ func (d *differ) fetchOrch(t *rapid.T) {
 		t.Fatalf("FetchOrchestrationItem: empty lock token (mem %q, pg %q)", mi.LockToken, pi.LockToken)
 	}
 	same(t, "FetchOrchestrationItem", normOrch(mi), normOrch(pi))
-	exec := max(mi.ExecutionID, 1)
-	next := uint64(1)
+	l := &orchLock{tok: lockPair{mi.LockToken, pi.LockToken}, instance: mi.Instance, exec: max(mi.ExecutionID, 1), next: 1}
 	for _, e := range mi.History {
-		next = max(next, e.EventID+1)
+		l.next = max(l.next, e.EventID+1)
 	}
-	d.orch = append(d.orch, &orchLock{tok: lockPair{mi.LockToken, pi.LockToken}, instance: mi.Instance, exec: exec, next: next})
+	for _, m := range mi.Messages {
+		switch m := m.(type) {
+		case duroxide.ContinueAsNewItem:
+			// The runtime starts the next execution.
+			l.exec, l.next = mi.ExecutionID+1, 1
+		case duroxide.StartOrchestrationItem:
+			l.parent = m.ParentInstance
+		}
+	}
+	d.orch = append(d.orch, l)
 }
 
 // lockedOrch is a fetched item without its token, for comparison.
@@ -409,13 +461,16 @@ func (d *differ) ackOrch(t *rapid.T) {
 	}
 	var scheduled []duroxide.ActivityExecuteItem
 	for range rapid.IntRange(0, 3).Draw(t, "events") {
-		switch rapid.IntRange(0, 4).Draw(t, "event") {
+		switch rapid.IntRange(0, 5).Draw(t, "event") {
 		case 0:
 			a := duroxide.ActivityExecuteItem{Instance: l.instance, ExecutionID: l.exec, ID: id, Name: "A", Input: "x"}
 			if rapid.Bool().Draw(t, "tagged") {
 				a.Tag = ptr("gpu")
 			}
-			event(duroxide.ActivityScheduled{Name: a.Name, Input: a.Input, Tag: a.Tag})
+			if rapid.Bool().Draw(t, "inSession") {
+				a.SessionID = ptr(rapid.SampledFrom([]string{"s1", "s2"}).Draw(t, "session"))
+			}
+			event(duroxide.ActivityScheduled{Name: a.Name, Input: a.Input, SessionID: a.SessionID, Tag: a.Tag})
 			scheduled = append(scheduled, a)
 			ack.WorkerItems = append(ack.WorkerItems, a)
 		case 1:
@@ -434,15 +489,23 @@ func (d *differ) ackOrch(t *rapid.T) {
 		case 4:
 			to := drawInstance(t)
 			ack.OrchestratorItems = append(ack.OrchestratorItems, duroxide.ExternalRaisedItem{Instance: to, Name: "ping", Data: l.instance})
+		case 5:
+			child := l.instance + "-" + rapid.SampledFrom([]string{"x", "y"}).Draw(t, "child")
+			ack.OrchestratorItems = append(ack.OrchestratorItems, duroxide.StartOrchestrationItem{
+				Instance: child, Orchestration: "Child", Input: "c", Version: ptr("1.0.0"), ExecutionID: 1,
+				ParentInstance: ptr(l.instance), ParentID: ptr(id),
+			})
+			event(duroxide.SubOrchestrationScheduled{Name: "Child", Instance: child, Input: "c"})
 		}
 	}
 	if rapid.Bool().Draw(t, "metadata") {
 		ack.Metadata.OrchestrationName, ack.Metadata.OrchestrationVersion = ptr("O"), ptr("1.0.0")
+		ack.Metadata.ParentInstanceID = l.parent
 		if rapid.Bool().Draw(t, "pinned") {
 			ack.Metadata.PinnedDuroxideVersion = &duroxide.Semver{Major: 1, Minor: uint64(rapid.IntRange(0, 10).Draw(t, "minor"))}
 		}
 	}
-	switch rapid.IntRange(0, 5).Draw(t, "terminal") {
+	switch rapid.IntRange(0, 6).Draw(t, "terminal") {
 	case 0:
 		event(duroxide.OrchestrationCompleted{Output: "done"})
 		ack.Metadata.Status, ack.Metadata.Output = duroxide.StatusCompleted, ptr("done")
@@ -452,6 +515,10 @@ func (d *differ) ackOrch(t *rapid.T) {
 		ack.Metadata.Status = duroxide.StatusFailed
 	case 2:
 		ack.Metadata.Status = duroxide.StatusRunning
+	case 3:
+		event(duroxide.OrchestrationContinuedAsNew{Input: "again"})
+		ack.Metadata.Status = duroxide.StatusContinuedAsNew
+		ack.OrchestratorItems = append(ack.OrchestratorItems, duroxide.ContinueAsNewItem{Instance: l.instance, Orchestration: "O", Input: "again", Version: ptr("1.0.0")})
 	}
 	if len(d.scheduled) > 0 && rapid.IntRange(0, 3).Draw(t, "cancel") == 0 {
 		a := rapid.SampledFrom(d.scheduled).Draw(t, "cancelled")
@@ -473,8 +540,12 @@ func (d *differ) fetchWork(t *rapid.T) {
 	if rapid.Bool().Draw(t, "anyTag") {
 		filter = duroxide.FilterAny()
 	}
-	mw, merr := d.mem.FetchWorkItem(d.ctx, lock, 0, nil, filter)
-	pw, perr := d.pg.FetchWorkItem(d.ctx, lock, 0, nil, filter)
+	var session *duroxide.SessionFetchConfig
+	if rapid.Bool().Draw(t, "sessions") {
+		session = &duroxide.SessionFetchConfig{OwnerID: drawOwner(t), LockTimeout: drawLock(t)}
+	}
+	mw, merr := d.mem.FetchWorkItem(d.ctx, lock, 0, session, filter)
+	pw, perr := d.pg.FetchWorkItem(d.ctx, lock, 0, session, filter)
 	d.sameErr(t, "FetchWorkItem", merr, perr)
 	if (mw == nil) != (pw == nil) {
 		t.Fatalf("FetchWorkItem: memprovider returned %v, pgprovider %v", mw, pw)
@@ -518,7 +589,7 @@ func (d *differ) check(t *rapid.T) {
 func (d *differ) compareAll(t *rapid.T) {
 	d.check(t)
 	d.compareListings(t)
-	for _, inst := range instances {
+	for _, inst := range []string{"a", "b", "c", "a-x", "a-y", "b-x", "b-y", "c-x", "c-y"} {
 		d.compareInstance(t, inst)
 	}
 }
@@ -578,8 +649,47 @@ func (d *differ) compareInstance(t *rapid.T, inst string) {
 		same(t, "GetKVAllValues "+inst, nilIfEmptyMap(mk), nilIfEmptyMap(pk))
 	}
 
-	ms, mok, merr := d.mem.GetCustomStatus(d.ctx, inst, 0)
-	ps, pok, perr := d.pg.GetCustomStatus(d.ctx, inst, 0)
+	for _, x := range mx {
+		mh, merr := d.mem.ReadWithExecution(d.ctx, inst, x)
+		ph, perr := d.pg.ReadWithExecution(d.ctx, inst, x)
+		d.sameErr(t, "ReadWithExecution", merr, perr)
+		if merr == nil {
+			same(t, fmt.Sprintf("ReadWithExecution %s/%d", inst, x), nilIfEmpty(mh), nilIfEmpty(ph))
+		}
+	}
+
+	mc, merr := d.madm.ListChildren(d.ctx, inst)
+	pc, perr := d.padm.ListChildren(d.ctx, inst)
+	d.sameErr(t, "ListChildren "+inst, merr, perr)
+	if merr == nil {
+		same(t, "ListChildren "+inst, nilIfEmpty(mc), nilIfEmpty(pc))
+	}
+	mp, merr := d.madm.GetParentID(d.ctx, inst)
+	pp, perr := d.padm.GetParentID(d.ctx, inst)
+	d.sameErr(t, "GetParentID "+inst, merr, perr)
+	if merr == nil {
+		same(t, "GetParentID "+inst, mp, pp)
+	}
+	mt, merr := d.madm.GetInstanceTree(d.ctx, inst)
+	pt, perr := d.padm.GetInstanceTree(d.ctx, inst)
+	d.sameErr(t, "GetInstanceTree "+inst, merr, perr)
+	if merr == nil {
+		same(t, "GetInstanceTree "+inst, mt, pt)
+	}
+	mv, mok, merr := d.mem.GetKVValue(d.ctx, inst, "k")
+	pv, pok, perr := d.pg.GetKVValue(d.ctx, inst, "k")
+	d.sameErr(t, "GetKVValue "+inst, merr, perr)
+	if merr == nil {
+		same(t, "GetKVValue "+inst, [2]any{mv, mok}, [2]any{pv, pok})
+	}
+	ms, mok, merr := d.mem.GetCustomStatus(d.ctx, inst, 1)
+	ps, pok, perr := d.pg.GetCustomStatus(d.ctx, inst, 1)
+	d.sameErr(t, "GetCustomStatus(lastSeen 1) "+inst, merr, perr)
+	if merr == nil {
+		same(t, "GetCustomStatus(lastSeen 1) "+inst, [2]any{ms, mok}, [2]any{ps, pok})
+	}
+	ms, mok, merr = d.mem.GetCustomStatus(d.ctx, inst, 0)
+	ps, pok, perr = d.pg.GetCustomStatus(d.ctx, inst, 0)
 	d.sameErr(t, "GetCustomStatus "+inst, merr, perr)
 	if merr == nil {
 		same(t, "GetCustomStatus "+inst, [2]any{ms, mok}, [2]any{ps, pok})
