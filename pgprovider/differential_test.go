@@ -40,13 +40,19 @@ import (
 //
 // It complements TestProptest (pgprovider against proptest's model): this
 // one needs no model, so it also catches a rule the model leaves open but
-// the two providers were meant to decide alike. 100 runs by default
-// (-rapid.checks overrides):
+// the two providers were meant to decide alike. 100 runs of about 60
+// operations by default (-rapid.checks and -rapid.steps override); most
+// runs begin with started instances, and whole turns (fetch then ack) and
+// worker cycles are drawn as single actions, so that acks mostly hold their
+// lock. It found that pgprovider counted an id whose orphan QueueMessages
+// had been dropped as a deleted instance
+// (TestDeleteCountsOnlyInstancesThatHeldSomething).
 //
 //	.ci/pg go test -race ./pgprovider -run TestDifferential
 func TestDifferential(t *testing.T) {
 	pool := pgprovider.TestPool(t)
 	defaultFlag(t, "rapid.checks", "100")
+	defaultFlag(t, "rapid.steps", "60")
 	rapid.Check(t, differential(func(rt *rapid.T, clock *fakeclock.Fake) (ref, cand duroxide.Provider) {
 		return memprovider.New(memprovider.WithClock(clock)),
 			pgharness.NewProvider(rt, pool, pgprovider.WithClock(clock), pgprovider.WithShortPolling())
@@ -142,6 +148,13 @@ func differential(newPair func(rt *rapid.T, clock *fakeclock.Fake) (ref, cand du
 			madm:  mem.AsManagementCapability(),
 			padm:  pg.AsManagementCapability(),
 		}
+		// Most runs start with started instances, so that turns happen.
+		for _, inst := range instances {
+			if rapid.IntRange(0, 3).Draw(rt, "startFirst") > 0 {
+				start := duroxide.StartOrchestrationItem{Instance: inst, Orchestration: "O", Input: "in", Version: ptr("1.0.0"), ExecutionID: 1}
+				d.sameErr(rt, "EnqueueForOrchestrator", d.mem.EnqueueForOrchestrator(d.ctx, start, 0), d.pg.EnqueueForOrchestrator(d.ctx, start, 0))
+			}
+		}
 		rt.Repeat(d.actions())
 		d.compareAll(rt)
 	}
@@ -187,8 +200,19 @@ func (d *differ) actions() map[string]func(*rapid.T) {
 		"":                    d.check,
 		"EnqueueOrchestrator": d.enqueueOrch,
 		"EnqueueWorker":       d.enqueueWorker,
-		"FetchOrchestration":  d.fetchOrch,
+		"FetchOrchestration":  func(t *rapid.T) { d.fetchOrch(t) },
 		"AckOrchestration":    d.ackOrch,
+		"Turn": func(t *rapid.T) {
+			// A whole turn, as a dispatcher runs it: fetch, then ack.
+			if d.fetchOrch(t) {
+				d.ackOrch(t)
+			}
+		},
+		"WorkCycle": func(t *rapid.T) {
+			if d.fetchWork(t) {
+				d.ackWork(t)
+			}
+		},
 		"AbandonOrchestration": func(t *rapid.T) {
 			l := d.pickOrch(t)
 			delay := drawDelay(t)
@@ -204,16 +228,8 @@ func (d *differ) actions() map[string]func(*rapid.T) {
 				d.mem.RenewOrchestrationItemLock(d.ctx, l.mem, ext),
 				d.pg.RenewOrchestrationItemLock(d.ctx, l.pg, ext))
 		},
-		"FetchWork": d.fetchWork,
-		"AckWork": func(t *rapid.T) {
-			l, item := d.pickWork(t)
-			var done duroxide.WorkItem = duroxide.ActivityCompletedItem{Instance: item.Instance, ExecutionID: item.ExecutionID, ID: item.ID, Result: "r"}
-			if rapid.Bool().Draw(t, "fails") {
-				done = duroxide.ActivityFailedItem{Instance: item.Instance, ExecutionID: item.ExecutionID, ID: item.ID,
-					Details: duroxide.Application{Kind: duroxide.AppActivityFailed{}, Message: "boom"}}
-			}
-			d.sameErr(t, "AckWorkItem", d.mem.AckWorkItem(d.ctx, l.mem, done), d.pg.AckWorkItem(d.ctx, l.pg, done))
-		},
+		"FetchWork": func(t *rapid.T) { d.fetchWork(t) },
+		"AckWork":   d.ackWork,
 		"AbandonWork": func(t *rapid.T) {
 			l, _ := d.pickWork(t)
 			delay := drawDelay(t)
@@ -354,8 +370,8 @@ func (d *differ) enqueueWorker(t *rapid.T) {
 }
 
 // fetchOrch fetches an orchestration item from both and requires the same
-// item, apart from the lock token.
-func (d *differ) fetchOrch(t *rapid.T) {
+// item, apart from the lock token. It reports whether there was one.
+func (d *differ) fetchOrch(t *rapid.T) bool {
 	lock := drawLock(t)
 	var filter *duroxide.DispatcherCapabilityFilter
 	if rapid.IntRange(0, 4).Draw(t, "filtered") == 0 {
@@ -370,7 +386,7 @@ func (d *differ) fetchOrch(t *rapid.T) {
 		t.Fatalf("FetchOrchestrationItem: memprovider returned %s, pgprovider %s", describeOrch(mi), describeOrch(pi))
 	}
 	if mi == nil {
-		return
+		return false
 	}
 	if mi.LockToken == "" || pi.LockToken == "" {
 		t.Fatalf("FetchOrchestrationItem: empty lock token (mem %q, pg %q)", mi.LockToken, pi.LockToken)
@@ -390,6 +406,7 @@ func (d *differ) fetchOrch(t *rapid.T) {
 		}
 	}
 	d.orch = append(d.orch, l)
+	return true
 }
 
 // lockedOrch is a fetched item without its token, for comparison.
@@ -426,13 +443,20 @@ func (d *differ) pickOrch(t *rapid.T) lockPair {
 	return l.tok
 }
 
+// drawAge draws how far back from the newest of n locks to pick: mostly the
+// newest (the likely held one), sometimes an older, likely used-up one.
+func drawAge(t *rapid.T, n int) int {
+	if rapid.IntRange(0, 2).Draw(t, "older") > 0 {
+		return 0
+	}
+	return rapid.IntRange(0, n-1).Draw(t, "lockAge")
+}
+
 func (d *differ) pickOrchLock(t *rapid.T) *orchLock {
 	if len(d.orch) == 0 || rapid.IntRange(0, 9).Draw(t, "madeUp") == 0 {
 		return nil
 	}
-	// Recent locks are the likely held ones.
-	i := len(d.orch) - 1 - rapid.IntRange(0, len(d.orch)-1).Draw(t, "lockAge")
-	return d.orch[i]
+	return d.orch[len(d.orch)-1-drawAge(t, len(d.orch))]
 }
 
 // ackOrch acks a drawn lock with a drawn turn: a history delta (started,
@@ -533,8 +557,9 @@ func (d *differ) ackOrch(t *rapid.T) {
 	}
 }
 
-// fetchWork fetches a worker item from both and requires the same item.
-func (d *differ) fetchWork(t *rapid.T) {
+// fetchWork fetches a worker item from both and requires the same item. It
+// reports whether there was one.
+func (d *differ) fetchWork(t *rapid.T) bool {
 	lock := drawLock(t)
 	filter := duroxide.FilterDefaultOnly()
 	if rapid.Bool().Draw(t, "anyTag") {
@@ -551,7 +576,7 @@ func (d *differ) fetchWork(t *rapid.T) {
 		t.Fatalf("FetchWorkItem: memprovider returned %v, pgprovider %v", mw, pw)
 	}
 	if mw == nil {
-		return
+		return false
 	}
 	same(t, "FetchWorkItem", [2]any{mw.Item, mw.AttemptCount}, [2]any{pw.Item, pw.AttemptCount})
 	item, ok := mw.Item.(duroxide.ActivityExecuteItem)
@@ -559,13 +584,25 @@ func (d *differ) fetchWork(t *rapid.T) {
 		t.Fatalf("FetchWorkItem returned a %T", mw.Item)
 	}
 	d.work = append(d.work, &workLock{tok: lockPair{mw.LockToken, pw.LockToken}, item: item})
+	return true
+}
+
+// ackWork acks a drawn worker lock with a completion or a failure.
+func (d *differ) ackWork(t *rapid.T) {
+	l, item := d.pickWork(t)
+	var done duroxide.WorkItem = duroxide.ActivityCompletedItem{Instance: item.Instance, ExecutionID: item.ExecutionID, ID: item.ID, Result: "r"}
+	if rapid.IntRange(0, 3).Draw(t, "fails") == 0 {
+		done = duroxide.ActivityFailedItem{Instance: item.Instance, ExecutionID: item.ExecutionID, ID: item.ID,
+			Details: duroxide.Application{Kind: duroxide.AppActivityFailed{}, Message: "boom"}}
+	}
+	d.sameErr(t, "AckWorkItem", d.mem.AckWorkItem(d.ctx, l.mem, done), d.pg.AckWorkItem(d.ctx, l.pg, done))
 }
 
 func (d *differ) pickWork(t *rapid.T) (lockPair, duroxide.ActivityExecuteItem) {
 	if len(d.work) == 0 || rapid.IntRange(0, 9).Draw(t, "madeUp") == 0 {
 		return lockPair{"no-such-token", "no-such-token"}, duroxide.ActivityExecuteItem{Instance: "a", ExecutionID: 1, ID: 1}
 	}
-	l := d.work[len(d.work)-1-rapid.IntRange(0, len(d.work)-1).Draw(t, "lockAge")]
+	l := d.work[len(d.work)-1-drawAge(t, len(d.work))]
 	return l.tok, l.item
 }
 
