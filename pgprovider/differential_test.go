@@ -18,25 +18,36 @@ import (
 
 	"github.com/duroxide-go/duroxide"
 	"github.com/duroxide-go/duroxide/fakeclock"
+	"github.com/duroxide-go/duroxide/internal/memhooks"
 	"github.com/duroxide-go/duroxide/internal/pgharness"
 	"github.com/duroxide-go/duroxide/memprovider"
 	"github.com/duroxide-go/duroxide/pgprovider"
+	"github.com/duroxide-go/duroxide/spec"
 )
 
 // TestDifferential applies random operation sequences to memprovider and
 // pgprovider side by side, both on ONE fake clock (each rapid run gets a
 // fresh memprovider and a fresh schema), and requires the same answers:
 // fetched batches, histories, attempt counts and key/value snapshots, the
-// outcome of every ack, abandon and renewal (error sentinel and
-// retryability), and the management reads (instance and execution info,
-// listings, histories, key/value state, custom status, queue depths,
-// metrics, deletes). What the spec lets two providers choose differently is
-// normalised away: lock tokens are compared only by which call issued them
-// (each provider's own token is passed back to it), and a nil key/value
-// snapshot equals an empty one. Timestamps are compared exactly: both
-// providers report Unix milliseconds of the shared fake clock, which only
-// moves in whole milliseconds, so pgprovider's microsecond columns lose
-// nothing.
+// outcome of every enqueue, ack, abandon, renewal, append and session call
+// (error sentinel and retryability), and the management reads (instance
+// and execution info, listings, histories, children, parents and trees,
+// key/value state, custom status, queue depths, metrics, deletes and
+// prunes). The operations cover every work-item kind, continue-as-new,
+// sub-orchestrations, sessions and tags, capability filters, corrupt
+// histories (both providers' white-box hooks) and clock steps back.
+//
+// What the spec lets two providers choose differently is normalised away:
+// lock tokens are compared only by which call issued them (each provider's
+// own token is passed back to it); a nil key/value snapshot, history or
+// listing equals an empty one; errors are compared by sentinel and
+// retryability, not words, and the values returned with an error not at
+// all; a fetch's HistoryError only by being set; and the clock never steps
+// back across a time at which a message became visible (whether it hides
+// again is the provider's choice: pgprovider hides it, memprovider does
+// not). Timestamps are compared exactly: both providers report Unix
+// milliseconds of the shared fake clock, which moves in whole milliseconds
+// here, so pgprovider's microsecond columns lose nothing.
 //
 // It complements TestProptest (pgprovider against proptest's model): this
 // one needs no model, so it also catches a rule the model leaves open but
@@ -53,9 +64,10 @@ func TestDifferential(t *testing.T) {
 	pool := pgprovider.TestPool(t)
 	defaultFlag(t, "rapid.checks", "100")
 	defaultFlag(t, "rapid.steps", "60")
-	rapid.Check(t, differential(func(rt *rapid.T, clock *fakeclock.Fake) (ref, cand duroxide.Provider) {
-		return memprovider.New(memprovider.WithClock(clock)),
-			pgharness.NewProvider(rt, pool, pgprovider.WithClock(clock), pgprovider.WithShortPolling())
+	rapid.Check(t, differential(func(rt *rapid.T, clock *fakeclock.Fake) pair {
+		mem := memprovider.New(memprovider.WithClock(clock))
+		pg := pgharness.NewProvider(rt, pool, pgprovider.WithClock(clock), pgprovider.WithShortPolling())
+		return pair{mem, pg, memhooks.Hooks{P: mem}, pgharness.Hooks(pg)}
 	}))
 }
 
@@ -68,8 +80,8 @@ func TestDifferentialHasTeeth(t *testing.T) {
 	done := make(chan struct{})
 	go func() {
 		defer close(done)
-		rapid.Check(tb, differential(func(_ *rapid.T, clock *fakeclock.Fake) (ref, cand duroxide.Provider) {
-			return memprovider.New(memprovider.WithClock(clock)), reversedBatches{memprovider.New(memprovider.WithClock(clock))}
+		rapid.Check(tb, differential(func(_ *rapid.T, clock *fakeclock.Fake) pair {
+			return pair{ref: memprovider.New(memprovider.WithClock(clock)), cand: reversedBatches{memprovider.New(memprovider.WithClock(clock))}}
 		}))
 	}()
 	<-done
@@ -81,8 +93,9 @@ func TestDifferentialHasTeeth(t *testing.T) {
 // so that a failure against pgprovider is pgprovider's (or memprovider's)
 // and not the comparison's. It needs no database.
 func TestDifferentialSelf(t *testing.T) {
-	rapid.Check(t, differential(func(_ *rapid.T, clock *fakeclock.Fake) (ref, cand duroxide.Provider) {
-		return memprovider.New(memprovider.WithClock(clock)), memprovider.New(memprovider.WithClock(clock))
+	rapid.Check(t, differential(func(_ *rapid.T, clock *fakeclock.Fake) pair {
+		a, b := memprovider.New(memprovider.WithClock(clock)), memprovider.New(memprovider.WithClock(clock))
+		return pair{a, b, memhooks.Hooks{P: a}, memhooks.Hooks{P: b}}
 	}))
 }
 
@@ -136,17 +149,19 @@ func (r *recordingTB) SkipNow()                         { r.record(false, "skip"
 
 // differential is the property: each run builds a pair of providers on one
 // fresh fake clock, applies a random sequence to both and compares.
-func differential(newPair func(rt *rapid.T, clock *fakeclock.Fake) (ref, cand duroxide.Provider)) func(*rapid.T) {
+func differential(newPair func(rt *rapid.T, clock *fakeclock.Fake) pair) func(*rapid.T) {
 	return func(rt *rapid.T) {
 		clock := fakeclock.NewFake(pgharness.Start)
-		mem, pg := newPair(rt, clock)
+		p := newPair(rt, clock)
 		d := &differ{
 			ctx:   rt.Context(),
 			clock: clock,
-			mem:   mem,
-			pg:    pg,
-			madm:  mem.AsManagementCapability(),
-			padm:  pg.AsManagementCapability(),
+			mem:   p.ref,
+			pg:    p.cand,
+			madm:  p.ref.AsManagementCapability(),
+			padm:  p.cand.AsManagementCapability(),
+			mhook: p.refHooks,
+			phook: p.candHooks,
 		}
 		// Most runs start with started instances, so that turns happen.
 		for _, inst := range instances {
@@ -158,6 +173,13 @@ func differential(newPair func(rt *rapid.T, clock *fakeclock.Fake) (ref, cand du
 		rt.Repeat(d.actions())
 		d.compareAll(rt)
 	}
+}
+
+// pair is the reference provider and the candidate, with their white-box
+// hooks (nil: no history corruption is drawn).
+type pair struct {
+	ref, cand           duroxide.Provider
+	refHooks, candHooks spec.Hooks
 }
 
 // instances are the ids the operations use: few, so that operations meet.
@@ -185,11 +207,16 @@ type workLock struct {
 // differ holds both providers and what the sequence has issued so far.
 // Used by one rapid run, from one goroutine.
 type differ struct {
-	ctx       context.Context
-	clock     *fakeclock.Fake
-	mem, pg   duroxide.Provider
-	madm      duroxide.ProviderAdmin
-	padm      duroxide.ProviderAdmin
+	ctx     context.Context
+	clock   *fakeclock.Fake
+	mem, pg duroxide.Provider
+	madm    duroxide.ProviderAdmin
+	padm    duroxide.ProviderAdmin
+	mhook   spec.Hooks
+	phook   spec.Hooks
+	// vis holds every time at which a message or item became or becomes
+	// visible: the clock never steps back across one that has passed.
+	vis       []time.Time
 	orch      []*orchLock
 	work      []*workLock
 	scheduled []duroxide.ActivityExecuteItem // every activity an ack scheduled
@@ -216,6 +243,7 @@ func (d *differ) actions() map[string]func(*rapid.T) {
 		"AbandonOrchestration": func(t *rapid.T) {
 			l := d.pickOrch(t)
 			delay := drawDelay(t)
+			d.visibleIn(delay)
 			ignore := rapid.Bool().Draw(t, "ignoreAttempt")
 			d.sameErr(t, "AbandonOrchestrationItem",
 				d.mem.AbandonOrchestrationItem(d.ctx, l.mem, delay, ignore),
@@ -233,6 +261,7 @@ func (d *differ) actions() map[string]func(*rapid.T) {
 		"AbandonWork": func(t *rapid.T) {
 			l, _ := d.pickWork(t)
 			delay := drawDelay(t)
+			d.visibleIn(delay)
 			ignore := rapid.Bool().Draw(t, "ignoreAttempt")
 			d.sameErr(t, "AbandonWorkItem",
 				d.mem.AbandonWorkItem(d.ctx, l.mem, delay, ignore),
@@ -244,9 +273,65 @@ func (d *differ) actions() map[string]func(*rapid.T) {
 			d.sameErr(t, "RenewWorkItemLock", d.mem.RenewWorkItemLock(d.ctx, l.mem, ext), d.pg.RenewWorkItemLock(d.ctx, l.pg, ext))
 		},
 		"Advance": func(t *rapid.T) {
-			d.clock.Advance(rapid.SampledFrom([]time.Duration{
+			if err := d.clock.Advance(rapid.SampledFrom([]time.Duration{
 				time.Millisecond, 999 * time.Millisecond, time.Second, 2 * time.Second, 5 * time.Second, 31 * time.Second,
-			}).Draw(t, "advance"))
+			}).Draw(t, "advance")); err != nil {
+				t.Fatalf("advance: %v", err)
+			}
+		},
+		"StepBack": func(t *rapid.T) {
+			// Lock and lease deadlines are absolute on both providers, but
+			// whether a message once visible hides again when the clock
+			// steps back before its visibility time is the provider's
+			// choice (pgprovider hides it, memprovider does not): never
+			// cross one.
+			now := d.clock.Now()
+			to := now.Add(-rapid.SampledFrom([]time.Duration{time.Millisecond, time.Second, 5 * time.Second}).Draw(t, "back"))
+			for _, v := range d.vis {
+				if !v.After(now) && v.After(to) {
+					to = v
+				}
+			}
+			if to.Before(now) {
+				if err := d.clock.StepBack(now.Sub(to)); err != nil {
+					t.Fatalf("step back: %v", err)
+				}
+			}
+		},
+		"Append": func(t *rapid.T) {
+			inst := drawAnyInstance(t)
+			exec := rapid.Uint64Range(1, 2).Draw(t, "exec")
+			id := rapid.Uint64Range(1, 6).Draw(t, "eventID")
+			events := []duroxide.Event{{EventID: id, InstanceID: inst, ExecutionID: exec, TimestampMs: uint64(d.clock.Now().UnixMilli()),
+				DuroxideVersion: "1.0.0", Kind: rapid.SampledFrom([]duroxide.EventKind{
+					duroxide.OrchestrationStarted{Name: "O", Version: "1.0.0", Input: "appended"},
+					duroxide.ExternalEvent{Name: "ev", Data: "d"},
+					duroxide.KeyValueSet{Key: "k", Value: "appended"},
+					duroxide.CustomStatusUpdated{Status: ptr("appended")},
+				}).Draw(t, "kind")}}
+			d.sameErr(t, "AppendWithExecution",
+				d.mem.AppendWithExecution(d.ctx, inst, exec, events),
+				d.pg.AppendWithExecution(d.ctx, inst, exec, events))
+		},
+		"Corrupt": func(t *rapid.T) {
+			if d.mhook == nil || rapid.IntRange(0, 3).Draw(t, "corrupt") > 0 {
+				return
+			}
+			inst := drawAnyInstance(t)
+			d.sameErr(t, "CorruptInstanceHistory", d.mhook.CorruptInstanceHistory(d.ctx, inst), d.phook.CorruptInstanceHistory(d.ctx, inst))
+		},
+		"PruneBulk": func(t *rapid.T) {
+			filter := duroxide.InstanceFilter{Limit: ptr(uint32(rapid.IntRange(1, 3).Draw(t, "limit")))}
+			opts := duroxide.PruneOptions{KeepLast: ptr(uint32(rapid.IntRange(0, 2).Draw(t, "keepLast")))}
+			if rapid.Bool().Draw(t, "cutoff") {
+				opts.CompletedBefore = ptr(uint64(d.clock.Now().UnixMilli()) - uint64(rapid.IntRange(0, 2000).Draw(t, "ago")))
+			}
+			mr, merr := d.madm.PruneExecutionsBulk(d.ctx, filter, opts)
+			pr, perr := d.padm.PruneExecutionsBulk(d.ctx, filter, opts)
+			d.sameErr(t, "PruneExecutionsBulk", merr, perr)
+			if merr == nil {
+				same(t, "PruneExecutionsBulk", mr, pr)
+			}
 		},
 		"Read": func(t *rapid.T) {
 			inst := drawAnyInstance(t)
@@ -302,7 +387,16 @@ func (d *differ) actions() map[string]func(*rapid.T) {
 			}
 		},
 		"DeleteBulk": func(t *rapid.T) {
-			filter := duroxide.InstanceFilter{InstanceIDs: rapid.SliceOfDistinct(rapid.SampledFrom(instances), rapid.ID[string]).Draw(t, "ids")}
+			var filter duroxide.InstanceFilter
+			if rapid.Bool().Draw(t, "byID") {
+				filter.InstanceIDs = rapid.SliceOfDistinct(rapid.SampledFrom(instances), rapid.ID[string]).Draw(t, "ids")
+			}
+			if rapid.Bool().Draw(t, "cutoff") {
+				filter.CompletedBefore = ptr(uint64(d.clock.Now().UnixMilli()) - uint64(rapid.IntRange(0, 2000).Draw(t, "ago")))
+			}
+			if rapid.Bool().Draw(t, "limited") {
+				filter.Limit = ptr(uint32(rapid.IntRange(1, 2).Draw(t, "limit")))
+			}
 			mr, merr := d.madm.DeleteInstanceBulk(d.ctx, filter)
 			pr, perr := d.padm.DeleteInstanceBulk(d.ctx, filter)
 			d.sameErr(t, "DeleteInstanceBulk", merr, perr)
@@ -312,6 +406,9 @@ func (d *differ) actions() map[string]func(*rapid.T) {
 		},
 	}
 }
+
+// visibleIn records that something becomes visible after delay.
+func (d *differ) visibleIn(delay time.Duration) { d.vis = append(d.vis, d.clock.Now().Add(delay)) }
 
 func drawInstance(t *rapid.T) string { return rapid.SampledFrom(instances).Draw(t, "instance") }
 
@@ -336,7 +433,7 @@ func ptr[T any](v T) *T { return &v }
 func (d *differ) enqueueOrch(t *rapid.T) {
 	inst := drawInstance(t)
 	var item duroxide.WorkItem
-	switch rapid.IntRange(0, 5).Draw(t, "kind") {
+	switch rapid.IntRange(0, 7).Draw(t, "kind") {
 	case 0, 1:
 		item = duroxide.StartOrchestrationItem{Instance: inst, Orchestration: "O", Input: "in", Version: ptr("1.0.0"), ExecutionID: 1}
 	case 2:
@@ -351,8 +448,13 @@ func (d *differ) enqueueOrch(t *rapid.T) {
 		}
 		a := rapid.SampledFrom(d.scheduled).Draw(t, "activity")
 		item = duroxide.ActivityCompletedItem{Instance: a.Instance, ExecutionID: a.ExecutionID, ID: a.ID, Result: "late"}
+	case 6:
+		item = duroxide.TimerFiredItem{Instance: inst, ExecutionID: 1, ID: 2, FireAtMs: uint64(d.clock.Now().UnixMilli()) + 1000}
+	case 7:
+		item = duroxide.SubOrchCompletedItem{ParentInstance: inst, ParentExecutionID: 1, ParentID: 3, Result: "child done"}
 	}
 	delay := drawDelay(t)
+	d.visibleIn(delay)
 	d.sameErr(t, "EnqueueForOrchestrator",
 		d.mem.EnqueueForOrchestrator(d.ctx, item, delay),
 		d.pg.EnqueueForOrchestrator(d.ctx, item, delay))
@@ -366,6 +468,7 @@ func (d *differ) enqueueWorker(t *rapid.T) {
 	if rapid.Bool().Draw(t, "tagged") {
 		item.Tag = ptr("gpu")
 	}
+	d.visibleIn(0)
 	d.sameErr(t, "EnqueueForWorker", d.mem.EnqueueForWorker(d.ctx, item), d.pg.EnqueueForWorker(d.ctx, item))
 }
 
@@ -422,6 +525,9 @@ func normOrch(l *duroxide.LockedOrchestrationItem) lockedOrch {
 	}
 	if len(it.History) == 0 {
 		it.History = nil
+	}
+	if it.HistoryError != "" {
+		it.HistoryError = "set" // its words are the provider's
 	}
 	return lockedOrch{Item: it, Attempt: l.AttemptCount}
 }
@@ -505,9 +611,12 @@ func (d *differ) ackOrch(t *rapid.T) {
 		case 2:
 			event(duroxide.KeyValueSet{Key: rapid.SampledFrom([]string{"k", "m", ""}).Draw(t, "key"), Value: rapid.StringMatching("[xy]{0,2}").Draw(t, "value"), LastUpdatedAtMs: nowMs})
 		case 3:
-			if rapid.Bool().Draw(t, "clear") {
+			switch rapid.IntRange(0, 2).Draw(t, "clear") {
+			case 0:
 				event(duroxide.KeyValueCleared{Key: "k"})
-			} else {
+			case 1:
+				event(duroxide.KeyValuesCleared{})
+			default:
 				event(duroxide.CustomStatusUpdated{Status: ptr(rapid.StringMatching("[st]{0,2}").Draw(t, "status"))})
 			}
 		case 4:
@@ -547,6 +656,12 @@ func (d *differ) ackOrch(t *rapid.T) {
 	if len(d.scheduled) > 0 && rapid.IntRange(0, 3).Draw(t, "cancel") == 0 {
 		a := rapid.SampledFrom(d.scheduled).Draw(t, "cancelled")
 		ack.CancelledActivities = []duroxide.ScheduledActivityIdentifier{{Instance: a.Instance, ExecutionID: a.ExecutionID, ActivityID: a.ID}}
+	}
+	d.visibleIn(0)
+	for _, it := range ack.OrchestratorItems {
+		if tf, ok := it.(duroxide.TimerFiredItem); ok {
+			d.vis = append(d.vis, time.UnixMilli(int64(tf.FireAtMs)))
+		}
 	}
 	merr := d.mem.AckOrchestrationItem(d.ctx, l.tok.mem, ack)
 	perr := d.pg.AckOrchestrationItem(d.ctx, l.tok.pg, ack)
@@ -595,6 +710,7 @@ func (d *differ) ackWork(t *rapid.T) {
 		done = duroxide.ActivityFailedItem{Instance: item.Instance, ExecutionID: item.ExecutionID, ID: item.ID,
 			Details: duroxide.Application{Kind: duroxide.AppActivityFailed{}, Message: "boom"}}
 	}
+	d.visibleIn(0)
 	d.sameErr(t, "AckWorkItem", d.mem.AckWorkItem(d.ctx, l.mem, done), d.pg.AckWorkItem(d.ctx, l.pg, done))
 }
 
