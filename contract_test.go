@@ -1077,7 +1077,7 @@ func TestInstanceTree(t *testing.T) {
 // Exhaustiveness
 
 func TestEventKindsExhaustive(t *testing.T) {
-	// The wire tags of contract §2.3, in order.
+	// The wire tags of duroxide's EventKind, in declaration order.
 	want := []string{
 		"OrchestrationStarted", "OrchestrationCompleted", "OrchestrationFailed",
 		"ActivityScheduled", "ActivityCompleted", "ActivityFailed", "ActivityCancelRequested",

@@ -90,6 +90,10 @@ type PruneOptions struct {
 //
 // Plain data, not synchronized (see the package doc, Concurrency).
 type DeleteInstanceResult struct {
+	// InstancesDeleted counts the deleted instances that held something: a
+	// record, an execution or history, orchestrator messages, a lock or
+	// key/value state. An id that held nothing (never used, or whose only
+	// messages were dropped as orphans) is not counted.
 	InstancesDeleted     uint64
 	ExecutionsDeleted    uint64
 	EventsDeleted        uint64

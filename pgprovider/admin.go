@@ -367,12 +367,17 @@ func (p *Provider) deleteLocked(ctx context.Context, tx *txn, op string, ids []s
 		return res, err
 	}
 	b := &pgx.Batch{}
+	b.Queue(p.sql.CountHeldOf, ids) // before the deletes
 	for _, s := range []string{p.sql.DeleteWorkerOf, p.sql.DeleteOrchOf, p.sql.DeleteHistoryOf,
 		p.sql.DeleteExecutionsOf, p.sql.DeleteKVOf, p.sql.DeleteKVDeltaOf, p.sql.DeleteInstancesOf} {
 		b.Queue(s, ids)
 	}
 	br := tx.Batch(ctx, b, true)
 	defer br.Close()
+	var held int64
+	if err := br.QueryRow().Scan(&held); err != nil {
+		return res, err
+	}
 	var n [7]int64
 	for i := range n {
 		tag, err := br.Exec()
@@ -384,7 +389,7 @@ func (p *Provider) deleteLocked(ctx context.Context, tx *txn, op string, ids []s
 	res.QueueMessagesDeleted = uint64(n[0] + n[1])
 	res.EventsDeleted = uint64(n[2])
 	res.ExecutionsDeleted = uint64(n[3])
-	res.InstancesDeleted = uint64(n[6])
+	res.InstancesDeleted = uint64(held)
 	return res, br.Close()
 }
 

@@ -1,8 +1,10 @@
-package pgprovider
+package pgprovider_test
 
 import (
 	"testing"
 
+	"github.com/duroxide-go/duroxide/internal/pgharness"
+	"github.com/duroxide-go/duroxide/pgprovider"
 	"github.com/duroxide-go/duroxide/spec"
 )
 
@@ -11,9 +13,9 @@ import (
 //
 //	.ci/pg go test ./pgprovider -run '^$' -bench 'Provider/(OneActivityWorkflow|OrchestrationTurn|WorkerCycle)$' -benchmem
 func BenchmarkProvider(b *testing.B) {
-	testPool(b)
+	pool := pgprovider.TestPool(b)
 	spec.Bench(b, func(t spec.T) *spec.Harness {
-		p := freshProvider(t, b)
-		return &spec.Harness{Provider: p, Hooks: hooks{p}, LongPolling: true}
+		p := pgharness.NewProvider(t, pool)
+		return &spec.Harness{Provider: p, Hooks: pgharness.Hooks(p), LongPolling: true}
 	})
 }

@@ -73,6 +73,13 @@
 //   - Messages and items visible at once are stored with visible_at
 //     '-infinity' (a transaction's now() precedes its snapshot).
 //   - Capability filters accept an execution pinned in ANY of the ranges.
+//   - An instance row is never deleted by a fetch (an enqueue does not lock
+//     it, so deleting it could race a new message): an id whose orphan
+//     batch was dropped keeps an empty row. Deletes remove it without
+//     counting it as a deleted instance, as memprovider does.
+//   - With [WithClock], a message that became visible hides again if the
+//     clock steps back before its visibility time (memprovider keeps it
+//     visible); lock and lease deadlines are absolute on both.
 //   - Ids (execution, event, activity) must fit in a bigint.
 //   - Bad input is a permanent [duroxide.ErrInvalidArgument] error and
 //     changes nothing.

@@ -1,4 +1,4 @@
-package pgprovider
+package pgprovider_test
 
 import (
 	"testing"
@@ -7,6 +7,8 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/duroxide-go/duroxide/internal/pgharness"
+	"github.com/duroxide-go/duroxide/pgprovider"
 	"github.com/duroxide-go/duroxide/proptest/faults"
 )
 
@@ -16,7 +18,7 @@ import (
 // exactly once, and both queues end empty. Across the seeds, the paths that
 // matter must have been taken.
 func TestFaultInjectionLosesNothing(t *testing.T) {
-	testPool(t)
+	pool := pgprovider.TestPool(t)
 	seeds := int64(6)
 	if testing.Short() {
 		seeds = 2
@@ -38,7 +40,7 @@ func TestFaultInjectionLosesNothing(t *testing.T) {
 	for _, sc := range scenarios {
 		t.Run(sc.name, func(t *testing.T) {
 			for seed := range seeds {
-				r := faults.RunWorkload(t, fakeHarness(t, true), faults.Config{
+				r := faults.RunWorkload(t, pgharness.Fake(pool), faults.Config{
 					Seed: seed, Instances: 24, Activities: 5, Rules: sc.rules, LockTimeout: sc.lock,
 				})
 				require.NotNil(t, r)

@@ -11,7 +11,6 @@ import (
 
 	"github.com/jackc/pgx/v5/pgxpool"
 
-	"github.com/duroxide-go/duroxide/fakeclock"
 	"github.com/duroxide-go/duroxide/spec"
 )
 
@@ -61,11 +60,10 @@ func TestMain(m *testing.M) {
 	os.Exit(code)
 }
 
-// start is the fake clock's start time.
-var start = time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
-
 // freshProvider creates a provider on a new schema, dropped when the case
-// ends.
+// ends, for the white-box tests of this package. The external test package
+// (spec, proptest, faults, benchmarks) uses internal/pgharness, which does
+// the same on TestPool's pool.
 func freshProvider(t spec.T, tb testing.TB, opts ...Option) *Provider {
 	t.Helper()
 	pl := testPool(tb)
@@ -86,45 +84,4 @@ func freshProvider(t spec.T, tb testing.TB, opts ...Option) *Provider {
 		}
 	})
 	return p
-}
-
-// hooks are the spec's white-box hooks, in plain SQL.
-type hooks struct{ p *Provider }
-
-func (h hooks) CorruptInstanceHistory(ctx context.Context, instance string) error {
-	_, err := h.p.pool.Exec(ctx, h.p.sql.CorruptHistory, instance)
-	return err
-}
-
-func (h hooks) MaxAttemptCount(ctx context.Context, instance string) (uint32, error) {
-	var n int32
-	err := h.p.pool.QueryRow(ctx, h.p.sql.MaxAttemptCount, instance).Scan(&n)
-	return uint32(n), err
-}
-
-// fakeHarness builds a fake-clock harness for tb's cases.
-func fakeHarness(tb testing.TB, longPoll bool) spec.NewHarness {
-	return func(t spec.T) *spec.Harness {
-		clock := fakeclock.NewFake(start)
-		opts := []Option{WithClock(clock)}
-		if !longPoll {
-			opts = append(opts, WithShortPolling())
-		}
-		p := freshProvider(t, tb, opts...)
-		return &spec.Harness{Provider: p, Clock: clock, Hooks: hooks{p}, LongPolling: longPoll}
-	}
-}
-
-// realHarness builds a real-time harness (the database's clock).
-func realHarness(tb testing.TB) spec.NewHarness {
-	return func(t spec.T) *spec.Harness {
-		p := freshProvider(t, tb)
-		return &spec.Harness{
-			Provider:    p,
-			Hooks:       hooks{p},
-			LongPolling: true,
-			LockTimeout: time.Second,
-			Slack:       (150 + raceSlack) * time.Millisecond,
-		}
-	}
 }

@@ -1,4 +1,4 @@
-package pgprovider
+package pgprovider_test
 
 import (
 	"flag"
@@ -7,6 +7,8 @@ import (
 
 	"github.com/stretchr/testify/require"
 
+	"github.com/duroxide-go/duroxide/internal/pgharness"
+	"github.com/duroxide-go/duroxide/pgprovider"
 	"github.com/duroxide-go/duroxide/proptest"
 )
 
@@ -18,9 +20,9 @@ import (
 //
 //	.ci/pg go test ./pgprovider -run TestProptest -rapid.checks=1000
 func TestProptest(t *testing.T) {
-	testPool(t)
+	pool := pgprovider.TestPool(t)
 	defaultFlag(t, "rapid.checks", "20")
-	proptest.Run(t, fakeHarness(t, true))
+	proptest.Run(t, pgharness.Fake(pool))
 }
 
 // defaultFlag sets a flag the command line did not set, for this test.
@@ -50,11 +52,11 @@ func defaultFlag(t *testing.T, name, value string) {
 // docs/pgprovider.md, Known limits), which would make a default run fail
 // about one time in eight.
 func TestLinearizability(t *testing.T) {
-	testPool(t)
+	pool := pgprovider.TestPool(t)
 	explicit := false
 	flag.Visit(func(f *flag.Flag) { explicit = explicit || f.Name == "proptest.histories" })
 	if os.Getenv("DUROXIDE_PG_LIN") != "1" && !explicit {
 		t.Skip("opt-in until the known rare cross-instance FIFO violations are fixed: DUROXIDE_PG_LIN=1 .ci/pg go test ./pgprovider -run TestLinearizability")
 	}
-	proptest.RunLinearizability(t, fakeHarness(t, true))
+	proptest.RunLinearizability(t, pgharness.Fake(pool))
 }

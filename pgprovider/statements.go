@@ -92,6 +92,7 @@ type statements struct {
 	LockInstancesSorted  string
 	RunningAmong         string
 	OrphanAmong          string
+	CountHeldOf          string
 	DeleteWorkerOf       string
 	DeleteOrchOf         string
 	DeleteHistoryOf      string
@@ -489,6 +490,18 @@ WHERE i.instance_id = ANY($1::text[]) AND i.has_record AND x.status = 'Running' 
 WHERE has_record AND parent_instance_id = ANY($1::text[]) AND NOT instance_id = ANY($1::text[])
 ORDER BY instance_id LIMIT 1`,
 
+	// $1 ids: the instance rows that hold something (a record, a lock, an
+	// execution, history, an orchestrator message or key/value state). An
+	// id whose orphan QueueMessages were dropped keeps an empty row (the
+	// fetch cannot delete it without racing an enqueue, which does not lock
+	// the row); it is deleted but not counted, as memprovider forgets it.
+	CountHeldOf: `SELECT count(*) FROM @s.instances i WHERE i.instance_id = ANY($1::text[]) AND (i.has_record
+  OR i.lock_token IS NOT NULL
+  OR EXISTS (SELECT 1 FROM @s.executions x WHERE x.instance_id = i.instance_id)
+  OR EXISTS (SELECT 1 FROM @s.history h WHERE h.instance_id = i.instance_id)
+  OR EXISTS (SELECT 1 FROM @s.orchestrator_queue q WHERE q.instance_id = i.instance_id)
+  OR EXISTS (SELECT 1 FROM @s.kv k WHERE k.instance_id = i.instance_id)
+  OR EXISTS (SELECT 1 FROM @s.kv_delta d WHERE d.instance_id = i.instance_id))`,
 	DeleteWorkerOf:     `DELETE FROM @s.worker_queue WHERE instance_id = ANY($1::text[])`,
 	DeleteOrchOf:       `DELETE FROM @s.orchestrator_queue WHERE instance_id = ANY($1::text[])`,
 	DeleteHistoryOf:    `DELETE FROM @s.history WHERE instance_id = ANY($1::text[])`,

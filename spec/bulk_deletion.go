@@ -153,7 +153,8 @@ func bulkDelCascadesToChildren(t T, h *Harness) {
 	requireNoInstances(t, admin, all...)
 }
 
-// Not in duroxide (contract §5.15, §10 item 16): Completed, Failed and
+// Not in duroxide ([duroxide.ProviderAdmin.DeleteInstanceBulk]): Completed,
+// Failed and
 // ContinuedAsNew roots are eligible; a Running root is not.
 func bulkDelTerminalStatuses(t T, h *Harness) {
 	admin := h.Admin(t)
@@ -169,7 +170,8 @@ func bulkDelTerminalStatuses(t T, h *Harness) {
 	requireInstances(t, admin, running)
 }
 
-// Not in duroxide (contract §5.15, §9.3): only roots are selected: a child
+// Not in duroxide ([duroxide.ProviderAdmin.DeleteInstanceBulk]): only roots
+// are selected: a child
 // listed alone is not deleted, a child listed with its root is counted once,
 // and a root's running child goes with its tree (the cascade is forced).
 func bulkDelRootsOnly(t T, h *Harness) {
@@ -195,7 +197,7 @@ func bulkDelRootsOnly(t T, h *Harness) {
 	requireNoInstances(t, admin, root2, child2)
 }
 
-// Not in duroxide (contract §2.14 InstanceFilter): a present but empty id
+// Not in duroxide ([duroxide.InstanceFilter]): a present but empty id
 // list selects nothing.
 func bulkDelEmptyIDList(t T, h *Harness) {
 	admin := h.Admin(t)
@@ -208,7 +210,8 @@ func bulkDelEmptyIDList(t T, h *Harness) {
 	requireInstances(t, admin, a, b)
 }
 
-// Not in duroxide (contract §5.15): limit bounds the number of roots per
+// Not in duroxide ([duroxide.ProviderAdmin.DeleteInstanceBulk]): limit bounds
+// the number of roots per
 // call, not the number of instances: each call removes one whole tree.
 func bulkDelLimitCountsRoots(t T, h *Harness) {
 	admin := h.Admin(t)

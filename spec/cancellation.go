@@ -432,7 +432,8 @@ func cancellationOrphanAfterForceDelete(t T, h *Harness) {
 	w, err := h.Provider.FetchWorkItem(t.Context(), longLock, 0, nil, duroxide.FilterDefaultOnly())
 	require.NoError(t, err, "fetch_work_item after the force delete")
 	// Stronger than duroxide (which accepts the activity surviving): deleting
-	// an instance deletes its worker rows (contract §5.14, §9.11), so the
+	// an instance deletes its worker items
+	// ([duroxide.ProviderAdmin.DeleteInstancesAtomic]), so the
 	// orphan activity is not handed out.
 	require.Nil(t, w, "deleting an instance must delete its queued activities")
 
@@ -450,7 +451,8 @@ func cancellationOrphanAfterForceDelete(t T, h *Harness) {
 
 // A cancelled activity that a worker holds locked is deleted anyway; the
 // worker's renew, ack and abandon then fail with ErrInvalidLockToken, and
-// its completion is not delivered (contract §9.7, §4.11, §4.12).
+// its completion is not delivered ([duroxide.OrchestrationAck]'s cancelled
+// activities, [duroxide.Provider.AckWorkItem]).
 func cancellationLockedActivity(t T, h *Harness) {
 	const inst = "inst-steal"
 	cancellationStart(t, h, inst, []duroxide.Event{startedEvent(inst, 1, testVersion)},
@@ -487,7 +489,7 @@ func cancellationLockedActivity(t T, h *Harness) {
 
 // Cancellation deletes exactly the rows with the listed (instance,
 // execution, activity id) identity: the same activity id in another
-// execution or another instance stays (contract §2.9, §9.7).
+// execution or another instance stays.
 func cancellationFullIdentity(t T, h *Harness) {
 	const instA, instB = "inst-ident-a", "inst-ident-b"
 	cancellationStart(t, h, instA, []duroxide.Event{startedEvent(instA, 1, testVersion)},
@@ -510,7 +512,7 @@ func cancellationFullIdentity(t T, h *Harness) {
 }
 
 // Cancellation matches by identity only: tagged and session-bound
-// activities are deleted like plain ones (contract §9.7).
+// activities are deleted like plain ones.
 func cancellationIgnoresTagAndSession(t T, h *Harness) {
 	const inst = "inst-cancel-routed"
 	tagged := activityItem(inst, 1)
@@ -544,7 +546,8 @@ func cancellationIgnoresTagAndSession(t T, h *Harness) {
 }
 
 // An ack that fails cancels nothing; retrying it with the same token does
-// (contract §4.2: all or nothing, the lock stays held).
+// ([duroxide.Provider.AckOrchestrationItem] is all or nothing and a failed
+// ack keeps the lock).
 func cancellationFailedAckKeepsActivities(t T, h *Harness) {
 	const inst = "inst-cancel-rollback"
 	act := activityItem(inst, 1)
@@ -570,7 +573,8 @@ func cancellationFailedAckKeepsActivities(t T, h *Harness) {
 
 // Cancellation removes worker rows only: the completion of an activity that
 // finished while the cancelling turn was running is kept for the next turn
-// (contract §4.2 step 11, §6.2).
+// (only the messages of the fetched batch are removed by the ack; one that
+// arrived during the turn stays queued).
 func cancellationKeepsRacedCompletion(t T, h *Harness) {
 	const inst = "inst-cancel-race"
 	cancellationStart(t, h, inst, []duroxide.Event{startedEvent(inst, 1, testVersion)},

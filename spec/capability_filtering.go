@@ -560,7 +560,7 @@ func fetchSingleRangeOnlyUsesFirstRange(t T, h *Harness) {
 	}
 }
 
-// Not in duroxide (contract §2.12). Strict: an execution is compatible with
+// Not in duroxide ([duroxide.DispatcherCapabilityFilter]). Strict: an execution is compatible with
 // a filter when its pinned version lies in any of the filter's ranges, never
 // when it lies between them. Not required: duroxide's runtime builds every
 // filter from one range, and duroxide's SQLite provider only reads the
@@ -641,7 +641,8 @@ func ackAppendsEventToCorruptedHistory(t T, h *Harness) {
 	requirePermanentIs(t, err, duroxide.ErrCorruptData, "reading corrupt history must fail")
 }
 
-// Not in duroxide (§2.12: standard semver ordering). Versions compare
+// Not in duroxide ([duroxide.SemverRange]: standard semver ordering).
+// Versions compare
 // numerically per component: 1.10.0 > 1.9.99, though string order says
 // otherwise. Required: a provider comparing strings would hand 1.10.0
 // history to a dispatcher that supports only up to 1.9.x, which cannot
@@ -654,7 +655,7 @@ func fetchFilterComparesVersionsNumerically(t T, h *Harness) {
 	capMustFetch(t, h, capFilter(capVer(1, 9, 100), capVer(1, 11, 0)), "inst-1-10", "1.10.0 is within [1.9.100, 1.11.0]")
 }
 
-// Not in duroxide (§2.12). Strict: components compare as whole numbers at
+// Not in duroxide ([duroxide.SemverRange]). Strict: components compare as whole numbers at
 // any size: 1.0.1000 < 1.1.0. Not required: duroxide's SQLite provider packs
 // versions as major*10^6 + minor*10^3 + patch, which is exact while minor
 // and patch stay below 1000, as duroxide's own versions do.
@@ -664,7 +665,8 @@ func fetchFilterComparesComponentsAbove999(t T, h *Harness) {
 	capMustFetch(t, h, capFilter(capVer(1, 0, 999), capVer(1, 0, 1000)), "inst-1-0-1000")
 }
 
-// Not in duroxide (§4.1 edge cases, §9.5): an instance with no instance
+// Not in duroxide ([duroxide.Provider.FetchOrchestrationItem]; the
+// pinned version is the instance record's): an instance with no instance
 // record (a first start, or history acked without name/version metadata)
 // has no pinned version and matches every filter.
 func fetchFilterInstanceWithoutRecordIsCompatible(t T, h *Harness) {
@@ -682,7 +684,8 @@ func fetchFilterInstanceWithoutRecordIsCompatible(t T, h *Harness) {
 	capPingBatch(t, got, "ping")
 }
 
-// Not in duroxide (§9.4, §9.5): a new execution acked without a pinned
+// Not in duroxide (each execution pins its own version, from the ack that
+// starts it): a new execution acked without a pinned
 // version does not inherit its predecessor's; it is unpinned and matches
 // every filter.
 func newExecutionWithoutPinnedVersionDoesNotInherit(t T, h *Harness) {

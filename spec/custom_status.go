@@ -168,8 +168,7 @@ func customStatusDefaultOnNewInstance(t T, h *Harness) {
 }
 
 // Of several CustomStatusUpdated events in one ack the last wins, and the
-// version goes up by one per ack, not per event (contract §9.2, §4.2 step
-// 9).
+// version goes up by one per ack, not per event ([duroxide.CustomStatus]).
 func customStatusLastEventWins(t T, h *Harness) {
 	const inst = "cs-last-wins"
 	createInstance(t, h, inst)
@@ -187,8 +186,7 @@ func customStatusLastEventWins(t T, h *Harness) {
 }
 
 // The ack that creates the instance record applies its custom-status event
-// too (contract §4.2: the record is created before custom status is
-// applied).
+// too: the record is created before custom status is applied.
 func customStatusSetOnCreatingAck(t T, h *Harness) {
 	const inst = "cs-first-turn"
 	enqueueOrch(t, h, startItem(inst))
@@ -201,8 +199,8 @@ func customStatusSetOnCreatingAck(t T, h *Harness) {
 	customStatusRequire(t, h, inst, 0, ptr("init"), 1)
 }
 
-// The empty string is a status, distinct from a cleared one (contract §9.2:
-// set → value, clear → none).
+// The empty string is a status, distinct from a cleared one (set → value,
+// clear → none).
 func customStatusEmptyString(t T, h *Harness) {
 	const inst = "cs-empty"
 	createInstance(t, h, inst)
@@ -213,8 +211,7 @@ func customStatusEmptyString(t T, h *Harness) {
 }
 
 // Custom status lives on the instance: a continue-as-new neither resets nor
-// bumps it, and the next execution's updates continue its version (contract
-// §9.2).
+// bumps it, and the next execution's updates continue its version.
 func customStatusSurvivesContinueAsNew(t T, h *Harness) {
 	const inst = "cs-can"
 	createInstance(t, h, inst)
@@ -252,7 +249,8 @@ func customStatusSurvivesContinueAsNew(t T, h *Harness) {
 }
 
 // A failed ack changes no custom status; retrying it with the same token
-// applies its update (contract §4.2: all or nothing, lock kept).
+// applies its update ([duroxide.Provider.AckOrchestrationItem] is all or
+// nothing, and a failed ack keeps the lock).
 func customStatusFailedAck(t T, h *Harness) {
 	const inst = "cs-failed-ack"
 	createInstance(t, h, inst)
@@ -277,7 +275,8 @@ func customStatusFailedAck(t T, h *Harness) {
 }
 
 // append_with_execution stores a CustomStatusUpdated event as history only:
-// it has no custom-status side effect (contract §4.7).
+// it has no custom-status side effect
+// ([duroxide.Provider.AppendWithExecution]).
 func customStatusNotSetByAppend(t T, h *Harness) {
 	const inst = "cs-append"
 	createInstance(t, h, inst)
@@ -291,7 +290,7 @@ func customStatusNotSetByAppend(t T, h *Harness) {
 	customStatusRequireNone(t, h, inst, 0)
 }
 
-// Custom status is per instance (contract §9.2: stored on the instance).
+// Custom status is per instance: it is stored on the instance.
 func customStatusPerInstance(t T, h *Harness) {
 	const instA, instB = "cs-inst-a", "cs-inst-b"
 	createInstance(t, h, instA)
@@ -306,7 +305,8 @@ func customStatusPerInstance(t T, h *Harness) {
 }
 
 // get_custom_status is read-only and takes no lock: it answers while the
-// instance is locked by a turn, with the last acked status (contract §4.16).
+// instance is locked by a turn, with the last acked status
+// ([duroxide.Provider.GetCustomStatus]).
 func customStatusReadableWhileLocked(t T, h *Harness) {
 	const inst = "cs-locked"
 	createInstance(t, h, inst)
@@ -339,7 +339,7 @@ func customStatusNotAliased(t T, h *Harness) {
 }
 
 // Deleting an instance deletes its custom status; an instance recreated
-// under the same id starts again at version 0 (contract §5.14, §9.11).
+// under the same id starts again at version 0.
 func customStatusRemovedWithInstance(t T, h *Harness) {
 	admin := h.Admin(t)
 	const inst = "cs-deleted"
@@ -364,7 +364,7 @@ func customStatusRemovedWithInstance(t T, h *Harness) {
 	customStatusRequire(t, h, inst, 0, ptr("new"), 1)
 }
 
-// Not in duroxide (contract §4.2 step 9): custom status lives on the
+// Not in duroxide: custom status lives on the
 // instance record, so an ack that creates no record (no name and version)
 // changes no custom status, and a later ack that creates the record starts
 // the version at 1.

@@ -396,7 +396,8 @@ func deleteStaleActivityAfterRecreate(t T, h *Harness) {
 	deleteInstance(t, admin, inst, true)
 }
 
-// Not in duroxide (contract §5.14, §9.11): delete removes every orchestrator
+// Not in duroxide ([duroxide.ProviderAdmin.DeleteInstancesAtomic]): delete
+// removes every orchestrator
 // message of the instance (the held batch, messages that arrived during the
 // lock, delayed ones) and every worker item (locked or not), counts them,
 // and touches no other instance.
@@ -439,7 +440,8 @@ func deleteRemovesQueuedAndLockedWork(t T, h *Harness) {
 	require.Len(t, read(t, h, other), 1, "the bystander's history is untouched")
 }
 
-// Not in duroxide (contract §5.13, §6.3, §9.11): after a force delete, every
+// Not in duroxide ([duroxide.ProviderAdmin.DeleteInstance]): after a force
+// delete, every
 // token of the deleted instance (orchestration and worker) fails with
 // ErrInvalidLockToken on ack, renew and abandon; none of those calls
 // recreates the instance or enqueues anything, and after the id is reused
@@ -515,7 +517,8 @@ func deleteStaleTokensDoNotResurrect(t T, h *Harness) {
 	requireNoOrch(t, h)
 }
 
-// Not in duroxide (contract §5.13, §5.14): the running check covers the
+// Not in duroxide ([duroxide.ProviderAdmin.DeleteInstance]): the running
+// check covers the
 // whole tree, so a non-forced delete of a completed root with a running child
 // fails and deletes nothing; forced, the tree goes.
 func deleteRootWithRunningChildRejected(t T, h *Harness) {
@@ -536,7 +539,8 @@ func deleteRootWithRunningChildRejected(t T, h *Harness) {
 	requireNoInstances(t, admin, root, child)
 }
 
-// Not in duroxide (contract §5.14): force skips only the running check; the
+// Not in duroxide ([duroxide.ProviderAdmin.DeleteInstancesAtomic]): force
+// skips only the running check; the
 // orphan check still refuses a list that leaves a child behind.
 func deleteAtomicOrphanCheckIgnoresForce(t T, h *Harness) {
 	admin := h.Admin(t)
@@ -550,7 +554,8 @@ func deleteAtomicOrphanCheckIgnoresForce(t T, h *Harness) {
 	requireInstances(t, admin, root, child)
 }
 
-// Not in duroxide (contract §5.14): an empty list deletes nothing and is not
+// Not in duroxide ([duroxide.ProviderAdmin.DeleteInstancesAtomic]): an empty
+// list deletes nothing and is not
 // an error; ids without an instance do not block the delete of the others.
 func deleteAtomicEmptyAndUnknownIDs(t T, h *Harness) {
 	admin := h.Admin(t)
@@ -571,7 +576,8 @@ func deleteAtomicEmptyAndUnknownIDs(t T, h *Harness) {
 	requireNoInstances(t, admin, inst)
 }
 
-// Not in duroxide (contract §5.14, §9.11): delete removes every execution
+// Not in duroxide ([duroxide.ProviderAdmin.DeleteInstancesAtomic]): delete
+// removes every execution
 // and the instance's custom status; a recreated instance starts from
 // execution 1 with only its own history.
 func deleteThenRecreateStartsFresh(t T, h *Harness) {
@@ -623,7 +629,8 @@ func deleteThenRecreateStartsFresh(t T, h *Harness) {
 	require.False(t, ok, "the new incarnation has no custom status")
 }
 
-// Not in duroxide (contract §5.14): deleting an id removes the worker items
+// Not in duroxide ([duroxide.ProviderAdmin.DeleteInstancesAtomic]): deleting
+// an id removes the worker items
 // whose activity identity names it, even when the instance has no other
 // state (no record, history or orchestrator message). Found by proptest:
 // memprovider once looked worker items up only through instance state.
@@ -639,7 +646,8 @@ func deleteRemovesWorkerItemsWithoutState(t T, h *Harness) {
 	require.Nil(t, fetchWork(t, h, longLock))
 }
 
-// Not in duroxide (contract §5.12): the tree of an id with no instance
+// Not in duroxide ([duroxide.ProviderAdmin.GetInstanceTree]): the tree of an
+// id with no instance
 // record is that id alone; it is not an error.
 func deleteGetInstanceTreeOfUnknownRoot(t T, h *Harness) {
 	admin := h.Admin(t)

@@ -266,7 +266,7 @@ func kvClearAll(t T, h *Harness) {
 	kvStoreRequireAll(t, h, inst, nil)
 
 	// Stronger than duroxide: a KeyValueSet in a later turn re-creates just
-	// that key (contract §9.1 rule 5).
+	// that key.
 	kvStoreAckDelta(t, h, inst, 1, kvStoreSet(inst, 1, 103, "a", "again"))
 	kvStoreRequireValue(t, h, inst, "a", "again")
 	kvStoreRequireAbsent(t, h, inst, "b")
@@ -381,7 +381,8 @@ func kvCrossExecutionRemoveReadd(t T, h *Harness) {
 	kvStoreRequireAbsent(t, h, inst, "cycle", "a tombstone hides the stored value")
 
 	snap := kvStoreContinueAsNew(t, h, inst, 3)
-	// Stronger than duroxide (errata #10: its reads never reach the store):
+	// Stronger than duroxide (whose cases only read the snapshot and the
+	// delta, never the store itself):
 	// merging execution 2's tombstone removed the key from the store.
 	kvStoreRequireSnapshot(t, snap, nil, "the merged tombstone must delete the stored key")
 	kvStoreRequireAbsent(t, h, inst, "cycle", "after the merge")
@@ -801,7 +802,8 @@ func kvDeltaPruneUntouchedKeySurvives(t T, h *Harness) {
 }
 
 // get_kv_all_values is the store with every delta row applied: sets add or
-// override, tombstones remove, untouched store keys stay (contract §4.17).
+// override, tombstones remove, untouched store keys stay
+// ([duroxide.Provider.GetKVAllValues]).
 func kvAllValuesOverlay(t T, h *Harness) {
 	const inst = "kv-all"
 	createInstance(t, h, inst)
@@ -826,8 +828,8 @@ func kvAllValuesOverlay(t T, h *Harness) {
 	})
 }
 
-// An ack with status Failed merges the delta like Completed (contract §9.1
-// rule 2, §4.2 step 11).
+// An ack with status Failed merges the delta like Completed: every ack that
+// ends an execution merges it.
 func kvDeltaMergedOnFailure(t T, h *Harness) {
 	const inst = "kv-dfail"
 	createInstance(t, h, inst)
@@ -839,8 +841,8 @@ func kvDeltaMergedOnFailure(t T, h *Harness) {
 	kvStoreRequireAll(t, h, inst, map[string]string{"partial": "kept"})
 }
 
-// An ack with status Running, or with no status, merges nothing (contract
-// §9.1 rule 2).
+// An ack with status Running, or with no status, merges nothing: only an ack
+// that ends the execution merges the delta.
 func kvDeltaNotMergedOnRunningStatus(t T, h *Harness) {
 	const inst = "kv-drun"
 	createInstance(t, h, inst)
@@ -855,7 +857,7 @@ func kvDeltaNotMergedOnRunningStatus(t T, h *Harness) {
 }
 
 // The merge runs after the final turn's own KV events: a set and a clear in
-// the completing ack both reach the store (contract §4.2 step 11).
+// the completing ack both reach the store.
 func kvFinalTurnMutationsMerged(t T, h *Harness) {
 	const inst = "kv-final"
 	createInstance(t, h, inst)
@@ -872,8 +874,7 @@ func kvFinalTurnMutationsMerged(t T, h *Harness) {
 }
 
 // The store keeps each key's last_updated_at_ms from its KeyValueSet, and a
-// later execution's rewrite of the same value updates it (contract §2.7,
-// §4.2 step 11).
+// later execution's rewrite of the same value updates it.
 func kvMergeKeepsLastUpdatedAt(t T, h *Harness) {
 	const inst = "kv-stamp"
 	createInstance(t, h, inst)
@@ -892,8 +893,8 @@ func kvMergeKeepsLastUpdatedAt(t T, h *Harness) {
 	}, "rewriting a value must update its timestamp")
 }
 
-// Ending one instance's execution merges only that instance's delta
-// (contract §9.1 rule 6).
+// Ending one instance's execution merges only that instance's delta: KV
+// state is per instance.
 func kvMergeIsolation(t T, h *Harness) {
 	const a, b = "kv-miso-a", "kv-miso-b"
 	createInstance(t, h, a)
@@ -914,8 +915,8 @@ func kvMergeIsolation(t T, h *Harness) {
 }
 
 // An ack that fails, for a duplicate event id or an expired lock, applies
-// none of its KV events and merges nothing (contract §4.2 Errors: full
-// rollback).
+// none of its KV events and merges nothing
+// ([duroxide.Provider.AckOrchestrationItem] is all or nothing).
 func kvFailedAckAppliesNothing(t T, h *Harness) {
 	const inst = "kv-fail"
 	createInstance(t, h, inst)
@@ -991,7 +992,7 @@ func kvResultsNotAliased(t T, h *Harness) {
 }
 
 // A fetch whose history cannot be decoded carries an empty, non-nil
-// snapshot (contract §2.6); the KV itself is untouched.
+// snapshot ([duroxide.LockedOrchestrationItem]); the KV itself is untouched.
 func kvSnapshotEmptyOnHistoryError(t T, h *Harness) {
 	const inst = "kv-corrupt"
 	hooks := h.RequireHooks(t)
@@ -1009,7 +1010,7 @@ func kvSnapshotEmptyOnHistoryError(t T, h *Harness) {
 }
 
 // append_with_execution stores KV events as history only: no delta, no
-// store, no clear (contract §4.7).
+// store, no clear ([duroxide.Provider.AppendWithExecution]).
 func kvAppendWithExecutionNoKVEffects(t T, h *Harness) {
 	const inst = "kv-append"
 	createInstance(t, h, inst)
@@ -1025,8 +1026,8 @@ func kvAppendWithExecutionNoKVEffects(t T, h *Harness) {
 	kvStoreRequireSnapshot(t, kvStoreSnapshot(t, h, inst, 1), map[string]duroxide.KvEntry{"kept": kvStoreEntry("yes", 100)})
 }
 
-// Bulk pruning, like pruning one instance, never touches KV (contract §5.17,
-// §9.1 rule 6).
+// Bulk pruning, like pruning one instance, never touches KV: KV state
+// belongs to the instance, not to an execution.
 func kvPruneBulkPreservesKV(t T, h *Harness) {
 	const inst = "kv-bprn"
 	admin := h.Admin(t)
@@ -1044,8 +1045,7 @@ func kvPruneBulkPreservesKV(t T, h *Harness) {
 }
 
 // delete_instances_atomic and delete_instance_bulk remove both KV tiers of
-// the deleted instances and nothing else (contract §5.14, §5.15, §9.1 rule
-// 6).
+// the deleted instances and nothing else.
 func kvDeleteAtomicAndBulkCascade(t T, h *Harness) {
 	const a, b, c = "kv-datom", "kv-dbulk", "kv-dkeep"
 	admin := h.Admin(t)
@@ -1085,7 +1085,7 @@ func kvEmptyInstanceIDRejected(t T, h *Harness) {
 	requirePermanentIs(t, err, duroxide.ErrInvalidArgument, "get_kv_all_values with an empty instance id")
 }
 
-// Not in duroxide (contract §4.2 step 10, which has no condition on the
+// Not in duroxide (KV events are applied whether or not the ack creates an
 // instance record): key/value events of an ack whose metadata creates no
 // instance record (no name and version) are still recorded and merged.
 func kvAppliedWithoutInstanceRecord(t T, h *Harness) {
@@ -1101,7 +1101,7 @@ func kvAppliedWithoutInstanceRecord(t T, h *Harness) {
 	kvStoreRequireAll(t, h, inst, map[string]string{"k": "v"}, "and merged when the execution ends")
 }
 
-// Not in duroxide (contract §9.1 rule 7: keys are opaque strings): the
+// Not in duroxide (keys are opaque strings): the
 // empty string is a key like any other.
 func kvEmptyKeyIsAKey(t T, h *Harness) {
 	const inst = "kv-empty-key"

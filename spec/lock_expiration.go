@@ -383,7 +383,7 @@ func orchestrationLockRenewalAfterExpiration(t T, h *Harness) {
 	require.NotEqual(t, item.LockToken, again.LockToken)
 }
 
-// Not in duroxide (contract §4.3): abandoning an orchestration item with a
+// Not in duroxide ([duroxide.Provider.AbandonOrchestrationItem]): abandoning an orchestration item with a
 // delay hides its messages until the delay has passed, then they come back
 // as the same batch.
 func abandonOrchestrationItemWithDelay(t T, h *Harness) {
@@ -401,7 +401,8 @@ func abandonOrchestrationItemWithDelay(t T, h *Harness) {
 	require.Equal(t, uint32(2), again.AttemptCount)
 }
 
-// Not in duroxide (contract §4.4): renewing an orchestration lock sets its
+// Not in duroxide ([duroxide.Provider.RenewOrchestrationItemLock]): renewing
+// an orchestration lock sets its
 // expiry to renewal time + extend_for, not old expiry + extend_for.
 func orchestrationLockRenewalExtendsFromNow(t T, h *Harness) {
 	const inst = "renew-from-now"
@@ -420,7 +421,8 @@ func orchestrationLockRenewalExtendsFromNow(t T, h *Harness) {
 	requireInvalidToken(t, err, "the first token was superseded")
 }
 
-// Not in duroxide (contract §6.3): a work-item lock whose expiry equals now
+// Not in duroxide (docs/provider-semantics.md, The lock model: expiry is
+// strict): a work-item lock whose expiry equals now
 // is expired: it can be neither renewed nor acked, and another fetch takes
 // the item. Only a fake clock can stop exactly at the boundary; in real time
 // the case checks just past it.
@@ -441,7 +443,8 @@ func workerLockExpiryIsStrict(t T, h *Harness) {
 	require.Equal(t, uint32(2), again.AttemptCount, "the item is fetchable at the exact expiry instant")
 }
 
-// Not in duroxide (contract §6.3, §6.8): once a token has been used by a
+// Not in duroxide (docs/provider-semantics.md, The lock model): once a token
+// has been used by a
 // successful ack or an abandon, every later ack, renew or abandon with it
 // fails with ErrInvalidLockToken, on both queues.
 func usedTokensAreInvalid(t T, h *Harness) {
@@ -487,7 +490,8 @@ func usedTokensAreInvalid(t T, h *Harness) {
 	}
 }
 
-// Not in duroxide (contract §6.3). Strict: a known token whose lock expired
+// Not in duroxide ([duroxide.ErrLockExpired]). Strict: a known token whose
+// lock expired
 // (and was not taken by another fetch) fails with ErrLockExpired, on both
 // queues, for ack and renew; a token used by an ack fails with
 // ErrInvalidLockToken. Not required: duroxide's runtime only asks whether a

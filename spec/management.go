@@ -161,7 +161,8 @@ func mgmtGetInstanceInfo(t T, h *Harness) {
 	require.Equal(t, "2.0.0", info.OrchestrationVersion)
 	require.Equal(t, uint64(1), info.CurrentExecutionID)
 	// Stronger than duroxide: status, output, parent and the timestamps
-	// (real Unix ms in duroxide-go, contract §10 item 17).
+	// (real Unix ms in duroxide-go, where duroxide's SQLite provider may
+	// report 0).
 	require.Equal(t, duroxide.StatusRunning, info.Status)
 	require.Nil(t, info.Output)
 	require.Nil(t, info.ParentInstanceID)
@@ -228,7 +229,7 @@ func mgmtGetQueueDepths(t T, h *Harness) {
 	require.Equal(t, duroxide.QueueDepths{OrchestratorQueue: 1}, d)
 }
 
-// Not in duroxide (contract §5.1, §5.2, §9.3): only instances with a
+// Not in duroxide ([duroxide.ProviderAdmin.ListInstances]): only instances with a
 // metadata record (an ack with name and version) are listed; a start that
 // was never acked, a held turn, or an ack without name and version create
 // no record, though the latter creates an execution.
@@ -253,7 +254,8 @@ func mgmtListInstancesRequiresRecord(t T, h *Harness) {
 	require.Equal(t, []uint64{1}, listExecutions(t, admin, noMeta), "the execution record exists without an instance record")
 }
 
-// Not in duroxide (contract §5.2; catalog errata #17): list_instances_by_status
+// Not in duroxide ([duroxide.ProviderAdmin.ListInstancesByStatus]):
+// list_instances_by_status
 // matches the status of the current execution only. Required: a client
 // listing running instances must not be shown finished ones, nor miss a
 // running one whose earlier execution continued as new.
@@ -279,7 +281,7 @@ func mgmtListByStatusUsesCurrentExecution(t T, h *Harness) {
 	require.Empty(t, mgmtByStatus(t, admin, duroxide.StatusRunning))
 }
 
-// Not in duroxide (contract §5.7, §9.3, §10 item 17): get_instance_info
+// Not in duroxide ([duroxide.ProviderAdmin.GetInstanceInfo]): get_instance_info
 // fails with ErrNotFound for an unknown instance, reports the current
 // execution's status and output, the parent, the latest name/version, and
 // real creation/update times.
@@ -322,7 +324,7 @@ func mgmtGetInstanceInfoDetails(t T, h *Harness) {
 	mgmtRequireTime(t, info.UpdatedAt, info.CreatedAt, now, "updated_at")
 }
 
-// Not in duroxide (contract §5.8, §10 items 17, 23): get_execution_info
+// Not in duroxide ([duroxide.ProviderAdmin.GetExecutionInfo]): get_execution_info
 // counts stored events, leaves completed_at absent until an ack supplies a
 // status, and fails with ErrNotFound for an unknown execution or instance.
 func mgmtGetExecutionInfoDetails(t T, h *Harness) {
@@ -355,7 +357,8 @@ func mgmtGetExecutionInfoDetails(t T, h *Harness) {
 	requirePermanentWords(t, err, duroxide.ErrNotFound, "not found")
 }
 
-// Not in duroxide (contract §5.3-5.6): list_executions is ascending and
+// Not in duroxide ([duroxide.ProviderAdmin.ListExecutions] and the history
+// reads): list_executions is ascending and
 // empty for an unknown instance; latest_execution_id is the highest id, 1
 // for an unknown instance; read_history and read_history_with_execution_id
 // agree with read and read_with_execution.
@@ -398,7 +401,8 @@ func mgmtListExecutionsAndHistoryReads(t T, h *Harness) {
 	}
 }
 
-// Not in duroxide (contract §5.9): the metrics count instance records,
+// Not in duroxide ([duroxide.ProviderAdmin.GetSystemMetrics]): the metrics
+// count instance records,
 // every execution record (also those of instances without a record), the
 // current execution's status per instance (ContinuedAsNew counted nowhere),
 // and every stored event.
@@ -428,7 +432,7 @@ func mgmtSystemMetricsExactCounts(t T, h *Harness) {
 	}, mgmtMetrics(t, admin), "the continued instance now counts by its current execution")
 }
 
-// Not in duroxide (contract §5.10, §10 item 25): queue depths count
+// Not in duroxide ([duroxide.ProviderAdmin.GetQueueDepths]): queue depths count
 // orchestrator messages not in a held batch (delayed ones and timers
 // included; messages that arrive during a lock, or whose lock was abandoned,
 // count again) and worker items not locked; timer_queue is always 0.
@@ -472,7 +476,8 @@ func mgmtQueueDepthsCountUnlocked(t T, h *Harness) {
 	require.Equal(t, duroxide.QueueDepths{OrchestratorQueue: 2, WorkerQueue: 2}, mgmtDepths(t, admin))
 }
 
-// Not in duroxide (contract §5.1, §5.2). Strict: list_instances and
+// Not in duroxide ([duroxide.ProviderAdmin.ListInstances]). Strict:
+// list_instances and
 // list_instances_by_status are newest first, by creation time, for
 // instances created a few milliseconds apart. Not required: duroxide's
 // runtime never lists instances, and duroxide's SQLite provider orders by a
@@ -492,7 +497,8 @@ func mgmtListInstancesNewestFirst(t T, h *Harness) {
 	require.Equal(t, want, mgmtByStatus(t, admin, duroxide.StatusCompleted), "list_instances_by_status must be newest first")
 }
 
-// Not in duroxide (contract §5.7, §5.8). Strict: management timestamps
+// Not in duroxide ([duroxide.InstanceInfo], [duroxide.ExecutionInfo]).
+// Strict: management timestamps
 // have millisecond resolution: created_at, updated_at, started_at and
 // completed_at lie within the milliseconds of the calls that set them. Not
 // required: they are for people and for retention filters, where a second
@@ -524,7 +530,8 @@ func mgmtTimestampsHaveMillisecondResolution(t T, h *Harness) {
 	within(*exec.CompletedAt, "completed_at")
 }
 
-// Not in duroxide (contract §5.10). Strict: orchestrator messages of an
+// Not in duroxide ([duroxide.ProviderAdmin.GetQueueDepths]). Strict:
+// orchestrator messages of an
 // abandoned batch are unlocked, and queue depths count them again. Not
 // required: duroxide's runtime reads queue depths only to seed its metrics
 // gauges, and duroxide's SQLite provider counts only messages no fetch ever

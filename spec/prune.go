@@ -183,7 +183,8 @@ func pruneBulkIncludesRunningInstances(t T, h *Harness) {
 	require.Equal(t, []uint64{1}, eventIDs(read(t, h, inst)))
 }
 
-// Not in duroxide (contract §5.16, §2.14 PruneOptions): completed_before
+// Not in duroxide ([duroxide.ProviderAdmin.PruneExecutions],
+// [duroxide.PruneOptions]): completed_before
 // prunes only executions completed strictly before the cut-off, and ANDs
 // with keep_last.
 func pruneCompletedBefore(t T, h *Harness) {
@@ -218,7 +219,8 @@ func pruneCompletedBefore(t T, h *Harness) {
 	require.Equal(t, []uint64{4, 5}, listExecutions(t, admin, inst))
 }
 
-// Not in duroxide (contract §5.16): an execution whose status is Running is
+// Not in duroxide ([duroxide.ProviderAdmin.PruneExecutions]): an execution
+// whose status is Running is
 // never pruned, even when it is not the current one.
 func pruneNeverDeletesRunningExecution(t T, h *Harness) {
 	admin := h.Admin(t)
@@ -237,7 +239,8 @@ func pruneNeverDeletesRunningExecution(t T, h *Harness) {
 	require.Equal(t, []uint64{1, 3}, listExecutions(t, admin, inst))
 }
 
-// Not in duroxide (contract §5.16): prune deletes the old executions'
+// Not in duroxide ([duroxide.ProviderAdmin.PruneExecutions]): prune deletes
+// the old executions'
 // records and history (counted exactly), and nothing else: the current
 // execution, the instance record and both queues are untouched.
 func pruneRemovesOnlyOldExecutionHistory(t T, h *Harness) {
@@ -276,7 +279,8 @@ func pruneRemovesOnlyOldExecutionHistory(t T, h *Harness) {
 	require.Equal(t, activityItem(inst, 5), w.Item, "prune must not touch the worker queue")
 }
 
-// Not in duroxide (contract §5.17, §2.14 InstanceFilter): bulk prune selects
+// Not in duroxide ([duroxide.ProviderAdmin.PruneExecutionsBulk],
+// [duroxide.InstanceFilter]): bulk prune selects
 // nothing for an empty or unknown id list, honours limit, and with
 // completed_before selects instances by their current execution's
 // completed_at, so running instances and late completions are skipped.

@@ -21,7 +21,8 @@ func queueSemanticsCases() []Case {
 		{"queue_semantics", "worker_item_immediate_visibility", queueSemWorkerItemImmediateVisibility, Required},
 		{"queue_semantics", "worker_delayed_visibility_skips_future_items", queueSemWorkerDelayedVisibilitySkipsFutureItems, Required},
 		{"queue_semantics", "orphan_queue_messages_dropped", queueSemOrphanQueueMessagesDropped, Required},
-		// Not in duroxide: the head-of-line rule (contract §10 item 26).
+		// Not in duroxide: the head-of-line rule (a message not yet visible
+		// never keeps another instance's visible messages from being fetched).
 		{"queue_semantics", "early_message_does_not_block_other_instances", queueSemEarlyMessageDoesNotBlock, Required},
 		// Not in duroxide: rules TestMutants showed no case checked.
 		{"queue_semantics", "acked_timer_visible_at_fire_at", queueSemAckedTimerVisibleAtFireAt, Required},
@@ -332,7 +333,7 @@ func queueSemEarlyMessageDoesNotBlock(t T, h *Harness) {
 	require.Equal(t, testOrch, got.OrchestrationName)
 }
 
-// Not in duroxide (contract §4.2 step 12): a TimerFired enqueued through an
+// Not in duroxide ([duroxide.OrchestrationAck]): a TimerFired enqueued through an
 // ack becomes visible at its fire_at_ms, not at once, and other messages of
 // the same ack are not held back by it.
 func queueSemAckedTimerVisibleAtFireAt(t T, h *Harness) {

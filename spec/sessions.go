@@ -358,7 +358,8 @@ func cleanupKeepsSessionsWithPendingItems(t T, h *Harness) {
 	require.Equal(t, 0, sessionsCleanup(t, h), "a pending item must protect its session")
 
 	// Stronger than duroxide: a fetched, locked item protects it as well
-	// (contract §4.15: no worker row in any state), and once the item is
+	// (a session is orphaned only when no worker item of it is queued or
+	// locked), and once the item is
 	// acked the expired session is swept.
 	got := sessionsFetch(t, h, sessionsLong(h), cfgA)
 	sessionsRequireItem(t, got, pending, 1)
@@ -705,7 +706,8 @@ func sessionLockExpiresActivityLockValidAckSucceeds(t T, h *Harness) {
 	got := sessionsFetch(t, h, sessionsLong(h), sessionsCfg("worker-A", h.LockTimeout))
 	sessionsRequireItem(t, got, item, 1)
 	sessionsPastLease(t, h)
-	// Stronger than duroxide: renewal works too (contract §6.4), and neither
+	// Stronger than duroxide: renewal works too (an item's lock is its own,
+	// independent of the session's lease), and neither
 	// revives the lapsed session.
 	require.NoError(t, h.Provider.RenewWorkItemLock(t.Context(), got.LockToken, sessionsLong(h)),
 		"renew must succeed after the session lease lapsed")
@@ -730,7 +732,7 @@ func sessionLockRenewalExtendsPastOriginalTimeout(t T, h *Harness) {
 	sessionsRequireItem(t, sessionsFetchAs(t, h, "worker-A"), second, 1)
 }
 
-// Not in duroxide. Contract §4.10 step 3, §6.1: every fetch of a session
+// Not in duroxide ([duroxide.Provider.FetchWorkItem]): every fetch of a session
 // item by its owner refreshes the lease to now + the config's lease.
 func ownerFetchRefreshesSessionLease(t T, h *Harness) {
 	lease := h.LockTimeout
@@ -746,7 +748,8 @@ func ownerFetchRefreshesSessionLease(t T, h *Harness) {
 	sessionsRequireItem(t, sessionsFetchAs(t, h, "worker-A"), third, 1)
 }
 
-// Not in duroxide. Contract §6.8: a fetch by the owner resets the session's
+// Not in duroxide ([duroxide.Provider.FetchWorkItem]): a fetch by the owner
+// resets the session's
 // last activity.
 func ownerFetchRefreshesSessionLastActivity(t T, h *Harness) {
 	_, idle := sessionsIdleClaim(t, h, "activity-sess")
@@ -757,7 +760,8 @@ func ownerFetchRefreshesSessionLastActivity(t T, h *Harness) {
 		"the owner's fetch must refresh the session's last activity")
 }
 
-// Not in duroxide. Contract §4.10, §4.14 and the Provider doc: a lease whose
+// Not in duroxide ([duroxide.Provider.FetchWorkItem],
+// [duroxide.Provider.RenewSessionLock]): a lease whose
 // end equals now has expired: not renewable, claimable by anyone. The exact
 // instant is checked in fake-clock mode; real time checks just past it.
 func sessionLeaseExpiryIsStrict(t T, h *Harness) {
@@ -774,7 +778,8 @@ func sessionLeaseExpiryIsStrict(t T, h *Harness) {
 	sessionsRequireItem(t, sessionsFetchAs(t, h, "worker-B"), second, 1, "a lease ending now is expired and claimable")
 }
 
-// Not in duroxide. Contract §4.14: a session is idle unless its last activity
+// Not in duroxide ([duroxide.Provider.RenewSessionLock]): a session is idle
+// unless its last activity
 // is strictly later than now − idle_timeout. The exact instant is checked in
 // fake-clock mode; real time checks just past it.
 func renewSessionLockIdleCheckIsStrict(t T, h *Harness) {
@@ -791,7 +796,8 @@ func renewSessionLockIdleCheckIsStrict(t T, h *Harness) {
 		"last activity within idle_timeout is not idle")
 }
 
-// Not in duroxide. Contract §4.14: renew_session_lock renews exactly the
+// Not in duroxide ([duroxide.Provider.RenewSessionLock]): renew_session_lock
+// renews exactly the
 // active sessions of the listed owners, each once, and extends their leases.
 func renewSessionLockCountsListedOwnersOnly(t T, h *Harness) {
 	lease := h.LockTimeout
@@ -810,7 +816,8 @@ func renewSessionLockCountsListedOwnersOnly(t T, h *Harness) {
 	sessionsRequireNone(t, sessionsFetchAs(t, h, "worker-D"), "the renewed sessions must still be owned")
 }
 
-// Not in duroxide. Contract §4.14: renewal sets the lease to renewal time +
+// Not in duroxide ([duroxide.Provider.RenewSessionLock]): renewal sets the
+// lease to renewal time +
 // extend_for, so a renewed session lapses once that has passed.
 func renewedSessionLeaseEndsAtRenewalPlusExtend(t T, h *Harness) {
 	lease := h.LockTimeout
@@ -823,7 +830,8 @@ func renewedSessionLeaseEndsAtRenewalPlusExtend(t T, h *Harness) {
 	sessionsRequireItem(t, sessionsFetchAs(t, h, "worker-B"), second, 1, "the renewed lease must end at renewal time + extend_for")
 }
 
-// Not in duroxide. Contract §4.15: cleanup sweeps every owner's expired,
+// Not in duroxide ([duroxide.Provider.CleanupOrphanedSessions]): cleanup
+// sweeps every owner's expired,
 // unreferenced sessions and counts exactly those.
 func cleanupCountsExactlyAcrossOwners(t T, h *Harness) {
 	lease := h.LockTimeout
@@ -838,7 +846,8 @@ func cleanupCountsExactlyAcrossOwners(t T, h *Harness) {
 	require.Equal(t, 1, sessionsRenew(t, h, sessionsLong(h), sessionsLong(h), "worker-B"), "the active session must survive")
 }
 
-// Not in duroxide. Contract errata 1 (§6.4): ack/renew of a session item
+// Not in duroxide (duroxide's SQLite provider does the same in its ack and
+// renew queries; docs/provider-semantics.md, Sessions): ack/renew of a session item
 // refreshes the session's last activity whenever the lease is active,
 // whichever owner holds it, even the new owner after a takeover.
 func formerOwnerActivityRefreshesActiveSession(t T, h *Harness) {
@@ -858,7 +867,8 @@ func formerOwnerActivityRefreshesActiveSession(t T, h *Harness) {
 	ackWork(t, h, a.LockToken, nil)
 }
 
-// Not in duroxide. Contract §9.6: tag filters and session rules compose with
+// Not in duroxide ([duroxide.Provider.FetchWorkItem]): tag filters and
+// session rules compose with
 // AND; items skipped by either are passed over, not blockers.
 func sessionAndTagFiltersCompose(t T, h *Harness) {
 	gpu, err := duroxide.FilterTags("gpu")

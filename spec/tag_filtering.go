@@ -275,7 +275,7 @@ func tagPreservedThroughAckOrchestrationItem(t T, h *Harness) {
 	tagMustFetch(t, h, tagTags(t, "gpu"), gpuWork, "Tags[gpu] must return the gpu item with its tag")
 }
 
-// Not in duroxide (§2.10): tags compare by exact, case-sensitive equality;
+// Not in duroxide ([duroxide.TagFilter]): tags compare by exact, case-sensitive equality;
 // no case folding, prefix or pattern matching.
 func tagComparisonIsExactAndCaseSensitive(t T, h *Harness) {
 	upper, long, exact := tagActivity("inst-1", 1, ptr("GPU")), tagActivity("inst-1", 2, ptr("gpu-large")), tagActivity("inst-1", 3, ptr("gpu"))
@@ -288,7 +288,7 @@ func tagComparisonIsExactAndCaseSensitive(t T, h *Harness) {
 	tagMustFetch(t, h, tagTags(t, "gpu-large"), long)
 }
 
-// Not in duroxide (§2.10): the empty string is a real tag, distinct from
+// Not in duroxide ([duroxide.TagFilter]): the empty string is a real tag, distinct from
 // untagged, on both enqueue paths.
 func emptyStringTagIsNotUntagged(t T, h *Harness) {
 	plain, empty := tagActivity("inst-1", 1, nil), tagActivity("inst-1", 2, ptr(""))
@@ -316,7 +316,8 @@ func emptyStringTagIsNotUntagged(t T, h *Harness) {
 // tagWatchdog bounds, in real time, a fetch that must return at once.
 const tagWatchdog = 5 * time.Second
 
-// Not in duroxide (§2.10, §4.10): a None fetch returns no work at once, even
+// Not in duroxide ([duroxide.FilterNone], [duroxide.Provider.FetchWorkItem]):
+// a None fetch returns no work at once, even
 // with a poll timeout on a long-polling provider and work queued.
 func noneFilterReturnsAtOnceDespitePollTimeout(t T, h *Harness) {
 	tagEnqueue(t, h, tagActivity("inst-1", 1, nil), tagActivity("inst-1", 2, ptr("gpu")))
@@ -347,7 +348,8 @@ func noneFilterReturnsAtOnceDespitePollTimeout(t T, h *Harness) {
 	}
 }
 
-// Not in duroxide (§9.6): tag and session eligibility compose with AND: a
+// Not in duroxide ([duroxide.Provider.FetchWorkItem]): tag and session
+// eligibility compose with AND: a
 // session item needs a session config and an accepting tag filter.
 func tagAndSessionFiltersCompose(t T, h *Harness) {
 	inSession := tagActivity("inst-1", 1, ptr("gpu"))

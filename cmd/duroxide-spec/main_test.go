@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"encoding/json"
+	"os"
 	"strings"
 	"testing"
 	"time"
@@ -142,4 +143,117 @@ func TestLongPollingMismatch(t *testing.T) {
 	require.NotNil(t, first)
 	require.Equal(t, "short_poll_returns_immediately", first.Case)
 	require.Contains(t, strings.Join(first.Messages, "\n"), "set Harness.LongPolling = true")
+}
+
+func TestSplitProvider(t *testing.T) {
+	tests := []struct {
+		name     string
+		args     []string
+		provider string
+		rest     []string
+		err      error
+	}{
+		{"none", nil, "", []string{}, nil},
+		{"separate value", []string{"-provider", "pg"}, "pg", []string{}, nil},
+		{"equals", []string{"-provider=pg", "-json"}, "pg", []string{"-json"}, nil},
+		{"double dash", []string{"-json", "--provider", "mem"}, "mem", []string{"-json"}, nil},
+		{"last wins", []string{"-provider", "pg", "-provider=mem"}, "mem", []string{}, nil},
+		{"among other flags", []string{"-run", "^kv_store/", "-provider", "pg", "-parallel", "2"}, "pg",
+			[]string{"-run", "^kv_store/", "-parallel", "2"}, nil},
+		{"another flag's value is not -provider", []string{"-run", "-provider", "-json"}, "",
+			[]string{"-run", "-provider", "-json"}, nil},
+		{"flags end at a non-flag", []string{"-json", "extra", "-provider", "pg"}, "",
+			[]string{"-json", "extra", "-provider", "pg"}, nil},
+		{"flags end at --", []string{"--", "-provider", "pg"}, "", []string{"--", "-provider", "pg"}, nil},
+		{"missing value", []string{"-json", "-provider"}, "", nil, errProviderValue},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			provider, rest, err := splitProvider(tc.args)
+			require.ErrorIs(t, err, tc.err)
+			require.Equal(t, tc.provider, provider)
+			require.Equal(t, tc.rest, rest)
+		})
+	}
+}
+
+// noEnv is an empty environment.
+func noEnv(string) string { return "" }
+
+func TestRunProviderFlag(t *testing.T) {
+	tests := []struct {
+		name    string
+		args    []string
+		code    int
+		stdout  string // substring; "" means empty
+		stderr  string // substring; "" means empty
+		jsonFor string // provider named in the JSON report
+	}{
+		{"pg without DSN", []string{"-provider", "pg"}, conformance.ExitUsage, "",
+			"-provider pg needs DUROXIDE_PG_DSN: run .ci/pg go run ./cmd/duroxide-spec -provider pg", ""},
+		{"pgprovider without DSN", []string{"-provider=pgprovider", "-json"}, conformance.ExitUsage, "",
+			"needs DUROXIDE_PG_DSN", ""},
+		{"unknown provider", []string{"-provider", "sqlite"}, conformance.ExitUsage, "",
+			`-provider "sqlite": want mem or pg`, ""},
+		{"missing value", []string{"-provider"}, conformance.ExitUsage, "", "flag needs an argument: -provider", ""},
+		{"mem explicitly", []string{"-provider", "mem", "-json", "-run", "^atomicity/"}, conformance.ExitConformant,
+			`"provider"`, "", "memprovider"},
+		{"mem by default", []string{"-json", "-run", "^atomicity/"}, conformance.ExitConformant, `"provider"`, "", "memprovider"},
+		{"help names -provider", []string{"-provider", "pg", "-h"}, conformance.ExitConformant, "", "-provider string", ""},
+		{"bad flag after -provider", []string{"-provider", "mem", "-bogus"}, conformance.ExitUsage, "",
+			"flag provided but not defined: -bogus", ""},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			var out, errOut bytes.Buffer
+			code := run(tc.args, &out, &errOut, noEnv)
+			require.Equal(t, tc.code, code, "stderr: %s", errOut.String())
+			if tc.stdout == "" {
+				require.Empty(t, out.String())
+			} else {
+				require.Contains(t, out.String(), tc.stdout)
+			}
+			if tc.stderr == "" {
+				require.Empty(t, errOut.String())
+			} else {
+				require.Contains(t, errOut.String(), tc.stderr)
+			}
+			if tc.jsonFor != "" {
+				var rep conformance.Report
+				require.NoError(t, json.Unmarshal(out.Bytes(), &rep))
+				require.Equal(t, tc.jsonFor, rep.Provider)
+				require.Positive(t, rep.Passed)
+			}
+		})
+	}
+}
+
+// TestRunPostgres runs a group of the report against the database that
+// DUROXIDE_PG_DSN names, in both time modes:
+//
+//	.ci/pg go test ./cmd/duroxide-spec -run TestRunPostgres
+func TestRunPostgres(t *testing.T) {
+	dsn := os.Getenv("DUROXIDE_PG_DSN")
+	if dsn == "" {
+		t.Skip("needs PostgreSQL: .ci/pg go test ./cmd/duroxide-spec -run TestRunPostgres")
+	}
+	for _, mode := range []struct {
+		name string
+		args []string
+	}{{"fake clock", nil}, {"real time", []string{"-realtime"}}} {
+		t.Run(mode.name, func(t *testing.T) {
+			var out, errOut bytes.Buffer
+			args := append([]string{"-provider", "pg", "-json", "-run", "^(atomicity|kv_store)/"}, mode.args...)
+			code := run(args, &out, &errOut, os.Getenv)
+			require.Equal(t, conformance.ExitConformant, code, "stderr: %s\nstdout: %s", errOut.String(), out.String())
+			var rep conformance.Report
+			require.NoError(t, json.Unmarshal(out.Bytes(), &rep))
+			require.Equal(t, "pgprovider", rep.Provider)
+			require.Equal(t, mode.name, rep.Mode)
+			require.Equal(t, len(casesOf("atomicity"))+len(casesOf("kv_store")), rep.Passed)
+			if mode.args != nil {
+				require.Equal(t, 4, rep.Parallel, "pgprovider's real-time default")
+			}
+		})
+	}
 }

@@ -32,7 +32,8 @@
 // client starts instances, an orchestration dispatcher replays each
 // instance (it schedules Config.Activities activities, waits for their
 // completions, and completes), and a worker dispatcher runs the activities.
-// The driver reacts to errors as duroxide's runtime does (contract §8.2):
+// The driver reacts to errors as duroxide's runtime does (see
+// docs/provider-semantics.md, Errors, and docs/fault-injection.md):
 // it backs off and retries fetches, retries retryable acks up to five times,
 // takes a retry that finds its lock gone as "maybe committed", abandons
 // after other ack errors, stops renewing or cancels the activity when a

@@ -12,8 +12,9 @@ import (
 	"github.com/duroxide-go/duroxide/fakeclock"
 )
 
-// Runtime reactions, from the contract's table of how duroxide's runtime
-// treats provider errors.
+// Runtime reactions: how duroxide's runtime treats provider errors
+// (retryable errors are retried with back-off, permanent ones fail the
+// call's turn or item).
 const (
 	// maxAckRetries is how often a retryable orchestration ack error is
 	// retried before the turn is abandoned.

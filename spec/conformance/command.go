@@ -38,6 +38,11 @@ type Command struct {
 	// RealTime builds a harness on the wall clock; nil when the provider
 	// has none. It runs with -realtime, or by default when Fake is nil.
 	RealTime spec.NewHarness
+	// RealTimeParallel is how many real-time cases run at once when
+	// -parallel is not given; 0 means 32. A provider whose calls are
+	// database round trips sets it lower, so that its lock timeouts hold on
+	// a loaded machine.
+	RealTimeParallel int
 }
 
 // Main runs the command with args (without the program name), writing the
@@ -52,7 +57,7 @@ type Command struct {
 //	-run re      run only the cases whose group/case name matches re
 //	-level l     run only level l: required or strict (default: both)
 //	-parallel n  cases at once, each on its own provider (default 1 on a
-//	             fake clock, 32 in real time); at least 1
+//	             fake clock, RealTimeParallel or 32 in real time); at least 1
 //	-timeout d   fail a case that takes longer than d of real time
 //	             (default 30s on a fake clock, 1m in real time); positive
 func (c Command) Main(args []string, stdout, stderr io.Writer) int {
@@ -82,7 +87,11 @@ func (c Command) main(args []string, stdout, stderr, progress io.Writer) int {
 	realtime := fs.Bool("realtime", false, "run on the wall clock instead of a fake clock")
 	pattern := fs.String("run", "", "run only cases whose group/case name matches this regexp")
 	level := fs.String("level", "", "run only this level's cases: required or strict (default both)")
-	parallel := fs.Int("parallel", 0, "cases run at once, each on its own provider (default 1 on a fake clock, 32 in real time)")
+	rtParallel := 32 // real-time cases mostly sleep
+	if c.RealTimeParallel > 0 {
+		rtParallel = c.RealTimeParallel
+	}
+	parallel := fs.Int("parallel", 0, fmt.Sprintf("cases run at once, each on its own provider (default 1 on a fake clock, %d in real time)", rtParallel))
 	timeout := fs.Duration("timeout", 0, "fail a case that takes longer than this in real time (default 30s on a fake clock, 1m in real time)")
 	if err := fs.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
@@ -117,7 +126,7 @@ func (c Command) main(args []string, stdout, stderr, progress io.Writer) int {
 	if n == 0 {
 		n = 1
 		if rt {
-			n = 32 // real-time cases mostly sleep
+			n = rtParallel
 		}
 	}
 	var levels []spec.Level

@@ -282,3 +282,29 @@ func TestCommandRealTimeOnly(t *testing.T) {
 	require.Equal(t, 1, rep.Skipped, "nopProvider has no management API")
 	require.Equal(t, Incomplete, rep.Verdict)
 }
+
+// TestCommandRealTimeParallel: RealTimeParallel sets the real-time default
+// (also in the usage), -parallel still overrides it, and the fake clock
+// keeps 1.
+func TestCommandRealTimeParallel(t *testing.T) {
+	cmd := Command{Provider: "p", Fake: fakeHarness, RealTime: realHarness, RealTimeParallel: 3}
+	for _, tc := range []struct {
+		args []string
+		want int
+	}{
+		{[]string{"-realtime"}, 3},
+		{[]string{"-realtime", "-parallel", "5"}, 5},
+		{nil, 1},
+	} {
+		var out, errOut bytes.Buffer
+		args := append([]string{"-json", "-run", "^management/list_instances$"}, tc.args...)
+		code := cmd.main(args, &out, &errOut, nil)
+		require.Equal(t, ExitIncomplete, code, "%v: stderr: %s", tc.args, errOut.String())
+		var rep Report
+		require.NoError(t, json.Unmarshal(out.Bytes(), &rep))
+		require.Equal(t, tc.want, rep.Parallel, "%v", tc.args)
+	}
+	var out, errOut bytes.Buffer
+	require.Equal(t, ExitConformant, cmd.Main([]string{"-h"}, &out, &errOut))
+	require.Contains(t, errOut.String(), "3 in real time")
+}
