@@ -274,3 +274,23 @@ func checkDuration(op, name string, d time.Duration) error {
 	}
 	return nil
 }
+
+// NextDue returns the earliest instant at which, without any further call,
+// something becomes due: a delayed orchestrator message (a timer, an
+// abandoned batch's delay) or worker item becomes visible, an instance or
+// activity lock expires, or a session lease lapses. ok is false when
+// nothing is pending. An instant at or before the clock's time means the
+// next fetch will act on it.
+//
+// It is for drivers that skip time on a fake clock (package duroxidetest):
+// when no work is visible, advancing the clock to NextDue is the least step
+// that can change that. O(log n).
+func (p *Provider) NextDue() (time.Time, bool) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	at := min(p.nextOrchWake(), p.worker.nextWake())
+	if at == math.MaxInt64 {
+		return time.Time{}, false
+	}
+	return time.Unix(0, at), true
+}
