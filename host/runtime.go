@@ -5,6 +5,7 @@ import (
 	"crypto/rand"
 	"encoding/hex"
 	"errors"
+	"strconv"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -30,6 +31,14 @@ type Runtime struct {
 	sessions map[string]int // session id -> activities running here
 }
 
+// processID is random per process and runtimeSeq numbers its runtimes:
+// together, a default session owner id no other runtime uses, without a
+// random read per runtime.
+var (
+	processID  = func() string { var b [6]byte; _, _ = rand.Read(b[:]); return hex.EncodeToString(b[:]) }()
+	runtimeSeq atomic.Uint64
+)
+
 // New returns a runtime over p that runs reg's handlers (a snapshot of reg
 // taken now). It starts nothing: call [Runtime.Run], or drive it with
 // [Runtime.StepOrchestration] and [Runtime.StepWorker].
@@ -45,9 +54,7 @@ func New(p duroxide.Provider, reg *Registry, opts Options) (*Runtime, error) {
 		return nil, err
 	}
 	if o.SessionOwnerID == "" {
-		var b [8]byte
-		_, _ = rand.Read(b[:])
-		o.SessionOwnerID = "host-" + hex.EncodeToString(b[:])
+		o.SessionOwnerID = "host-" + processID + "-" + strconv.FormatUint(runtimeSeq.Add(1), 36)
 	}
 	r := &Runtime{p: p, reg: reg.snapshot(), opts: o, clock: o.Clock,
 		filter:   &duroxide.DispatcherCapabilityFilter{SupportedDuroxideVersions: o.SupportedVersions},

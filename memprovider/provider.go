@@ -6,7 +6,9 @@ import (
 	"encoding/hex"
 	"fmt"
 	"math"
+	"strconv"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/google/btree"
@@ -75,14 +77,26 @@ type Provider struct {
 	worker workerQueue
 }
 
+// processID is random per process; providerSeq numbers the providers of
+// the process. Together they make each provider's token prefix unique
+// without a random read per provider (a unit test builds one per test).
+var (
+	processID   = func() string { var b [6]byte; _, _ = rand.Read(b[:]); return hex.EncodeToString(b[:]) }()
+	providerSeq atomic.Uint64
+)
+
+// newTokenPrefix returns a prefix no other provider uses: tokens of one
+// provider are never valid in another.
+func newTokenPrefix() string {
+	return "mp-" + processID + "-" + strconv.FormatUint(providerSeq.Add(1), 36) + "-"
+}
+
 // New returns an empty provider.
 func New(opts ...Option) *Provider {
-	var b [8]byte
-	_, _ = rand.Read(b[:]) // never fails (crypto/rand panics on a broken system source)
 	p := &Provider{
 		clock:       fakeclock.Real(),
 		longPoll:    true,
-		tokenPrefix: "mp-" + hex.EncodeToString(b[:]) + "-",
+		tokenPrefix: newTokenPrefix(),
 		waitUntil:   math.MinInt64,
 		lastNow:     math.MinInt64,
 		instances:   make(map[string]*instance),
@@ -145,7 +159,7 @@ func (p *Provider) unexpire(now int64) {
 	p.signal()
 }
 
-// newToken returns a fresh lock token: the provider's random prefix and
+// newToken returns a fresh lock token: the provider's unique prefix and
 // the token number in base 36. Caller holds p.mu.
 func (p *Provider) newToken() string {
 	p.tokens++
