@@ -23,12 +23,18 @@ func ParseSemver(s string) (Semver, error) {
 	if i := strings.IndexAny(core, "-+"); i >= 0 {
 		core = core[:i]
 	}
-	parts := strings.Split(core, ".")
-	if len(parts) != 3 {
-		return Semver{}, fmt.Errorf("duroxide: invalid semver %q: want MAJOR.MINOR.PATCH", s)
-	}
 	var n [3]uint64
-	for i, p := range parts {
+	for i := range n {
+		p := core
+		if i < 2 {
+			j := strings.IndexByte(core, '.')
+			if j < 0 {
+				return Semver{}, fmt.Errorf("duroxide: invalid semver %q: want MAJOR.MINOR.PATCH", s)
+			}
+			p, core = core[:j], core[j+1:]
+		} else if strings.IndexByte(p, '.') >= 0 {
+			return Semver{}, fmt.Errorf("duroxide: invalid semver %q: want MAJOR.MINOR.PATCH", s)
+		}
 		if p == "" || (len(p) > 1 && p[0] == '0') {
 			return Semver{}, fmt.Errorf("duroxide: invalid semver %q: bad number %q", s, p)
 		}

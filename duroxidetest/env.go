@@ -82,7 +82,6 @@ type scheduledEvent struct {
 // first mock with an expected call count registers a cleanup with t that
 // reports unmet expectations.
 func New(t testing.TB, opts ...Option) *Env {
-	t.Helper()
 	e := &Env{t: t, start: DefaultStart, maxSteps: DefaultMaxSteps,
 		handlers: map[string]map[string]orchestration.Handler{}, acts: map[string]host.ActivityHandler{},
 		mocks: map[string][]*Mock{}, calls: map[string][]ActivityCall{}}
@@ -117,7 +116,6 @@ func (e *Env) Provider() *memprovider.Provider { return e.store }
 // RegisterOrchestration registers h as version [host.DefaultVersion] of
 // name. A registration error fails the test.
 func (e *Env) RegisterOrchestration(name string, h orchestration.Handler) {
-	e.t.Helper()
 	e.RegisterOrchestrationVersion(name, host.DefaultVersion, h)
 }
 
@@ -125,9 +123,9 @@ func (e *Env) RegisterOrchestration(name string, h orchestration.Handler) {
 // Registering again (the same name and version) replaces the handler: that
 // is how a test simulates a code change before [Env.RequireNoNondeterminism].
 func (e *Env) RegisterOrchestrationVersion(name, version string, h orchestration.Handler) {
-	e.t.Helper()
-	if err := host.NewRegistry().RegisterOrchestrationVersion(name, version, h); err != nil {
-		e.t.Fatalf("duroxidetest: %v", err)
+	if _, err := duroxide.ParseSemver(version); err != nil || name == "" || h == nil {
+		e.t.Helper()
+		e.t.Fatalf("duroxidetest: registering orchestration %q version %q: want a name, a handler and MAJOR.MINOR.PATCH (%v)", name, version, err)
 	}
 	if e.handlers[name] == nil {
 		e.handlers[name] = map[string]orchestration.Handler{}
@@ -139,9 +137,9 @@ func (e *Env) RegisterOrchestrationVersion(name, version string, h orchestration
 // RegisterActivity registers h as the activity name (replacing an earlier
 // registration). Mocks ([Env.OnActivity]) take precedence.
 func (e *Env) RegisterActivity(name string, h host.ActivityHandler) {
-	e.t.Helper()
-	if err := host.NewRegistry().RegisterActivity(name, h); err != nil {
-		e.t.Fatalf("duroxidetest: %v", err)
+	if name == "" || h == nil {
+		e.t.Helper()
+		e.t.Fatalf("duroxidetest: registering activity %q: want a name and a handler", name)
 	}
 	e.acts[name] = h
 	e.rt = nil
@@ -156,6 +154,7 @@ func (e *Env) runtime() *host.Runtime {
 	for name, vs := range e.handlers {
 		for v, h := range vs {
 			if err := reg.RegisterOrchestrationVersion(name, v, h); err != nil {
+				e.t.Helper()
 				e.t.Fatalf("duroxidetest: %v", err)
 			}
 		}
@@ -169,17 +168,20 @@ func (e *Env) runtime() *host.Runtime {
 	}
 	for n := range names {
 		if err := reg.RegisterActivity(n, e.activity(n)); err != nil {
+			e.t.Helper()
 			e.t.Fatalf("duroxidetest: %v", err)
 		}
 	}
 	o := e.opts
 	o.Clock = e.clock
+	o.InlineOrchestrations = true
 	o.Logger = e.logger
 	if o.Logger == nil {
 		o.Logger = slog.New(slog.DiscardHandler)
 	}
 	rt, err := host.New(e.prov, reg, o)
 	if err != nil {
+		e.t.Helper()
 		e.t.Fatalf("duroxidetest: runtime: %v", err)
 	}
 	e.rt = rt
@@ -190,7 +192,6 @@ func (e *Env) runtime() *host.Runtime {
 // fresh instance id, and returns the id. It does not run it: see
 // [Env.RunInstance], or use [Env.Run].
 func (e *Env) Start(name string, input any) string {
-	e.t.Helper()
 	e.nextID++
 	id := fmt.Sprintf("test-%d", e.nextID)
 	e.StartInstance(id, name, "", input)
@@ -200,7 +201,6 @@ func (e *Env) Start(name string, input any) string {
 // StartInstance starts instance as name at version ("" for the highest
 // registered), with input encoded as JSON. Errors fail the test.
 func (e *Env) StartInstance(instance, name, version string, input any) {
-	e.t.Helper()
 	var err error
 	if version == "" {
 		err = e.client.StartTyped(context.Background(), instance, name, input)
@@ -208,6 +208,7 @@ func (e *Env) StartInstance(instance, name, version string, input any) {
 		err = e.client.StartVersionedTyped(context.Background(), instance, name, version, input)
 	}
 	if err != nil {
+		e.t.Helper()
 		e.t.Fatalf("duroxidetest: start %s: %v", instance, err)
 	}
 }
@@ -217,7 +218,6 @@ func (e *Env) StartInstance(instance, name, version string, input any) {
 // failure (a *client.FailedError), a [*StuckError], or an error of the
 // environment.
 func (e *Env) Run(name string, input any) (string, error) {
-	e.t.Helper()
 	st, err := e.RunInstance(e.Start(name, input))
 	if err != nil {
 		return "", err
@@ -227,7 +227,6 @@ func (e *Env) Run(name string, input any) (string, error) {
 
 // RunAs is [Env.Run] with the output decoded from JSON into O.
 func RunAs[O any](e *Env, name string, input any) (O, error) {
-	e.t.Helper()
 	st, err := e.RunInstance(e.Start(name, input))
 	return client.Output[O](st, err)
 }
@@ -338,8 +337,8 @@ func (e *Env) fireScheduled(now time.Time) (bool, error) {
 // RaiseEvent raises the external event name with data (JSON-encoded) on
 // instance now. Errors fail the test.
 func (e *Env) RaiseEvent(instance, name string, data any) {
-	e.t.Helper()
 	if err := e.client.RaiseEventTyped(context.Background(), instance, name, data); err != nil {
+		e.t.Helper()
 		e.t.Fatalf("duroxidetest: raise %s on %s: %v", name, instance, err)
 	}
 }
@@ -355,8 +354,8 @@ func (e *Env) RaiseEventAfter(d time.Duration, instance, name string, data any) 
 // EnqueueEvent adds data (JSON-encoded) to instance's persistent event
 // queue. Errors fail the test.
 func (e *Env) EnqueueEvent(instance, queue string, data any) {
-	e.t.Helper()
 	if err := e.client.EnqueueEventTyped(context.Background(), instance, queue, data); err != nil {
+		e.t.Helper()
 		e.t.Fatalf("duroxidetest: enqueue on %s/%s: %v", instance, queue, err)
 	}
 }
@@ -378,9 +377,9 @@ func (e *Env) CancelAfter(d time.Duration, instance, reason string) {
 
 // Status returns instance's status. Errors fail the test.
 func (e *Env) Status(instance string) client.Status {
-	e.t.Helper()
 	st, err := e.client.GetStatus(context.Background(), instance)
 	if err != nil {
+		e.t.Helper()
 		e.t.Fatalf("duroxidetest: status of %s: %v", instance, err)
 	}
 	return st
@@ -389,9 +388,9 @@ func (e *Env) Status(instance string) client.Status {
 // History returns the history of instance's latest execution. Errors fail
 // the test.
 func (e *Env) History(instance string) []duroxide.Event {
-	e.t.Helper()
 	h, err := e.client.ReadHistory(context.Background(), instance)
 	if err != nil {
+		e.t.Helper()
 		e.t.Fatalf("duroxidetest: history of %s: %v", instance, err)
 	}
 	return h

@@ -51,9 +51,9 @@ func (e *Env) OnActivity(name string) *Mock {
 // Return makes the mock return v, encoded as JSON. An encoding error fails
 // the test.
 func (m *Mock) Return(v any) *Mock {
-	m.env.t.Helper()
 	s, err := orchestration.Marshal(v)
 	if err != nil {
+		m.env.t.Helper()
 		m.env.t.Fatalf("duroxidetest: mock %s: encoding the result: %v", m.name, err)
 	}
 	return m.ReturnJSON(s)
@@ -82,8 +82,8 @@ func (m *Mock) Do(fn host.ActivityHandler) *Mock {
 // Times makes the mock serve exactly n calls (n ≥ 1): fewer by the end of
 // the test fail it; later calls go to the next mock or the handler.
 func (m *Mock) Times(n int) *Mock {
-	m.env.t.Helper()
 	if n < 1 {
+		m.env.t.Helper()
 		m.env.t.Fatalf("duroxidetest: mock %s: Times(%d): want at least 1", m.name, n)
 	}
 	m.times = n

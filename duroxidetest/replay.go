@@ -17,8 +17,8 @@ func contextBackground() context.Context { return context.Background() }
 // changed code with [Env.RegisterOrchestrationVersion] (same version)
 // first, to check that a change is safe for instances in flight.
 func (e *Env) RequireNoNondeterminism(instance string) {
-	e.t.Helper()
 	if err := e.CheckDeterminism(instance); err != nil {
+		e.t.Helper()
 		e.t.Fatal(err)
 	}
 }

@@ -66,10 +66,22 @@ type Options struct {
 	// StepTimeout bounds how long orchestration code may run between two
 	// durable waits (zero: no bound); see [orchestration.EngineOptions].
 	StepTimeout time.Duration
+	// InlineOrchestrations runs orchestration code as a coroutine of the
+	// dispatcher's goroutine (see [orchestration.EngineOptions].Inline):
+	// faster turns, but runtime.Goexit in orchestration code would end the
+	// dispatcher. Package duroxidetest sets it; leave it off in production.
+	InlineOrchestrations bool
 	// Logger receives the runtime's and the orchestrations' logs (default
 	// [slog.Default]).
 	Logger *slog.Logger
 }
+
+// buildVersion is this build's duroxide version, parsed once; the default
+// capability range runs from 0.0.0 to it (shared, never mutated).
+var (
+	buildVersion, buildVersionErr = duroxide.ParseSemver(orchestration.DuroxideVersion)
+	defaultVersions               = []duroxide.SemverRange{{Max: buildVersion}}
+)
 
 func (o Options) withDefaults() (Options, error) {
 	if o.Clock == nil {
@@ -122,11 +134,10 @@ func (o Options) withDefaults() (Options, error) {
 		o.UnregisteredBackoff = orchestration.Backoff{Kind: "exponential", Base: time.Second, Multiplier: 2, Max: time.Minute}
 	}
 	if o.SupportedVersions == nil {
-		cur, err := duroxide.ParseSemver(orchestration.DuroxideVersion)
-		if err != nil {
-			return o, optionsError("build version: %v", err)
+		if buildVersionErr != nil {
+			return o, optionsError("build version: %v", buildVersionErr)
 		}
-		o.SupportedVersions = []duroxide.SemverRange{{Max: cur}}
+		o.SupportedVersions = defaultVersions
 	} else {
 		if len(o.SupportedVersions) == 0 {
 			return o, optionsError("SupportedVersions is empty: no execution could be fetched")

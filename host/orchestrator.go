@@ -58,7 +58,8 @@ func (r *Runtime) turn(ctx context.Context, li *duroxide.LockedOrchestrationItem
 	}
 	out := orchestration.RunTurn(orchestration.TurnInput{
 		Item: *item, Batch: batch, Handler: h, Version: version,
-		Options: orchestration.EngineOptions{Now: r.nowFunc, Logger: log, StepTimeout: r.opts.StepTimeout},
+		Options: orchestration.EngineOptions{Now: r.nowFunc, Logger: log, StepTimeout: r.opts.StepTimeout,
+			Inline: r.opts.InlineOrchestrations},
 	})
 	if msg := limitViolation(&out.Ack, item.KVSnapshot); msg != "" {
 		log.Warn("duroxide host: turn exceeds a size limit, failing the orchestration", "instance", item.Instance, "limit", msg)

@@ -27,6 +27,7 @@ type Runtime struct {
 	nowFunc func() time.Time
 	running atomic.Bool
 
+	sessCfg  *duroxide.SessionFetchConfig // shared by every fetch; never mutated
 	sessMu   sync.Mutex
 	sessions map[string]int // session id -> activities running here
 }
@@ -60,6 +61,7 @@ func New(p duroxide.Provider, reg *Registry, opts Options) (*Runtime, error) {
 		filter:   &duroxide.DispatcherCapabilityFilter{SupportedDuroxideVersions: o.SupportedVersions},
 		sessions: map[string]int{}}
 	r.nowFunc = r.clock.Now
+	r.sessCfg = &duroxide.SessionFetchConfig{OwnerID: o.SessionOwnerID, LockTimeout: o.SessionLockTimeout}
 	return r, nil
 }
 
@@ -239,7 +241,7 @@ func (r *Runtime) sessionConfig() *duroxide.SessionFetchConfig {
 	if n >= r.opts.MaxSessions {
 		return nil
 	}
-	return &duroxide.SessionFetchConfig{OwnerID: r.opts.SessionOwnerID, LockTimeout: r.opts.SessionLockTimeout}
+	return r.sessCfg
 }
 
 // enterSession records a running activity of session id; it reports false

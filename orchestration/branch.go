@@ -20,7 +20,7 @@ func Go[T any](c *Context, fn func(ctx *Context) (T, error)) *Future[T] {
 	view := &Context{ctxState: c.ctxState}
 	co := &coro{c: view, resume: make(chan bool), yield: make(chan coMsg, 1), owner: c.co}
 	if c.co != nil {
-		co.stepTimeout = c.co.stepTimeout
+		co.stepTimeout, co.inline = c.co.stepTimeout, c.co.inline
 	}
 	view.co = co
 	co.body = func() (string, error) {

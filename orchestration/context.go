@@ -213,6 +213,12 @@ func (c *Context) block(ready func() bool) bool {
 			return false
 		}
 		c.co.cond = ready
+		if c.co.inline {
+			if !c.co.yieldFn(coMsg{kind: msgBlocked}) {
+				panic(errTornDown)
+			}
+			continue
+		}
 		c.co.yield <- coMsg{kind: msgBlocked}
 		if !<-c.co.resume {
 			runtime.Goexit()

@@ -2,6 +2,7 @@ package orchestration
 
 import (
 	"fmt"
+	"iter"
 	"time"
 )
 
@@ -39,6 +40,14 @@ type coro struct {
 	stuck       bool
 	stepTimeout time.Duration
 
+	// Inline mode (EngineOptions.Inline without a step timeout): the
+	// function runs as an iter.Pull coroutine, whose switches are direct
+	// hand-offs instead of goroutine wake-ups through the scheduler.
+	inline   bool
+	next     func() (coMsg, bool)
+	stopPull func()
+	yieldFn  func(coMsg) bool
+
 	// Branches ([Go]) only.
 	body     func() (string, error) // runs on the coroutine instead of h
 	cond     func() bool            // what it waits for while blocked
@@ -54,7 +63,40 @@ func newCoro(c *Context, h Handler, input string) *coro {
 	return co
 }
 
+// errTornDown unwinds an inline coroutine's stack when its turn ends
+// while it is blocked (the goroutine form uses runtime.Goexit, which an
+// iter.Pull coroutine would pass on to its caller).
+var errTornDown = &struct{ string }{"orchestration: turn ended"}
+
+// seq is the inline coroutine's body.
+func (co *coro) seq(yield func(coMsg) bool) {
+	co.yieldFn = yield
+	returned := false
+	var out string
+	var err error
+	defer func() {
+		r := recover()
+		switch {
+		case returned:
+			yield(coMsg{kind: msgDone, out: out, err: err})
+		case r == errTornDown:
+		case r != nil:
+			yield(coMsg{kind: msgPanic, panicMsg: panicMessage(r)})
+		}
+	}()
+	if co.body != nil {
+		out, err = co.body()
+	} else {
+		out, err = co.h(co.c, co.input)
+	}
+	returned = true
+}
+
 func (co *coro) start() {
+	if co.inline {
+		co.next, co.stopPull = iter.Pull(co.seq)
+		return
+	}
 	go func() {
 		returned := false
 		var out string
@@ -84,11 +126,16 @@ func (co *coro) run() coMsg {
 	if !co.started {
 		co.started = true
 		co.start()
-	} else {
+	} else if !co.inline {
 		co.resume <- true
 	}
 	var m coMsg
-	if co.stepTimeout > 0 {
+	if co.inline {
+		var ok bool
+		if m, ok = co.next(); !ok {
+			m = coMsg{kind: msgExited}
+		}
+	} else if co.stepTimeout > 0 {
 		t := time.NewTimer(co.stepTimeout)
 		select {
 		case m = <-co.yield:
@@ -113,6 +160,13 @@ func (co *coro) run() coMsg {
 // teardown ends a blocked orchestration goroutine and waits for it.
 func (co *coro) teardown() {
 	co.c.sealed = true
+	if co.inline {
+		if co.stopPull != nil {
+			co.stopPull() // unwinds a blocked function; ends a finished one
+		}
+		co.done = true
+		return
+	}
 	if !co.started || co.done {
 		return // finished, or stuck (abandoned)
 	}

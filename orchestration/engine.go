@@ -73,7 +73,19 @@ type EngineOptions struct {
 	// not retryable) and the stuck goroutine is abandoned (leaked). Zero
 	// means no bound.
 	StepTimeout time.Duration
+	// Inline runs the orchestration code as a coroutine of the caller's
+	// goroutine (iter.Pull) instead of on a goroutine of its own: each
+	// durable wait then costs a direct switch (about a tenth of a
+	// goroutine hand-off), which is what makes a test environment fast.
+	// The difference a caller can see: runtime.Goexit in orchestration
+	// code (a test's t.FailNow, say) ends the caller's goroutine too,
+	// instead of failing the turn. Ignored when StepTimeout is positive.
+	Inline bool
 }
+
+// forceInline makes every engine inline; set by this package's tests
+// (DUROXIDE_ORCH_INLINE=1) to run the whole suite in both modes.
+var forceInline bool
 
 // DuroxideVersion is the duroxide release whose semantics this engine
 // implements; it stamps the events the engine writes.
@@ -97,6 +109,7 @@ type Engine struct {
 	version     string
 	logger      *slog.Logger
 	stepTimeout time.Duration
+	inline      bool
 
 	delta     []duroxide.Event
 	actions   []Action
@@ -118,6 +131,7 @@ func NewEngine(instance string, executionID uint64, history []duroxide.Event, op
 		baseline: append([]duroxide.Event(nil), history...),
 		kv:       opts.KVSnapshot,
 		now:      opts.Now, version: opts.DuroxideVersion, logger: opts.Logger, stepTimeout: opts.StepTimeout,
+		inline: opts.Inline || forceInline,
 	}
 	if e.baseline == nil {
 		e.baseline = []duroxide.Event{}
@@ -448,6 +462,7 @@ func (e *Engine) Execute(handler Handler, input, name, version string) TurnResul
 	}
 	ts := &turnState{c: c, co: newCoro(c, handler, input), open: map[uint64]slotKind{}, mustRun: true}
 	ts.co.stepTimeout = e.stepTimeout
+	ts.co.inline = e.inline && e.stepTimeout == 0
 	defer func() {
 		ts.co.teardown()
 		for _, b := range c.branches {
