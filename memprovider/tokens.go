@@ -57,7 +57,7 @@ func (b *tokenBatch) next(prefix string, n uint64) string {
 // 7/8 of the peak was deleted, so it is O(1) amortized per deletion. Not
 // synchronized: used under Provider.mu.
 type tokenMap[V any] struct {
-	prefix string // every token's prefix; the rest is its number in base 36
+	prefix string          // every token's prefix; the rest is its number in base 36
 	ring   []tokenEntry[V] // nil, or a power-of-two length up to recentTokens
 	m      map[string]V    // tokens pushed out of the ring
 	peak   int
