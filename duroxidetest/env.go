@@ -296,7 +296,7 @@ func (e *Env) drive(instance string, done func() (bool, error)) error {
 				continue
 			}
 		}
-		if err := e.clock.AdvanceTo(next); err != nil {
+		if err := e.clock.AdvanceTo(next.In(now.Location())); err != nil {
 			return fmt.Errorf("duroxidetest: advancing the clock: %w", err)
 		}
 	}
