@@ -18,7 +18,7 @@ func Go[T any](c *Context, fn func(ctx *Context) (T, error)) *Future[T] {
 	}
 	var val T
 	view := &Context{ctxState: c.ctxState}
-	co := &coro{c: view, resume: make(chan bool), yield: make(chan coMsg, 1), owner: c.co}
+	co := &coro{c: view, owner: c.co}
 	if c.co != nil {
 		co.stepTimeout, co.inline = c.co.stepTimeout, c.co.inline
 	}

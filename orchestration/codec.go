@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"math"
+	"strconv"
 	"time"
 )
 
@@ -35,6 +36,16 @@ func Typed[I, O any](fn func(ctx *Context, input I) (O, error)) Handler {
 // Marshal encodes v as JSON the way serde_json does: no HTML escaping,
 // struct fields in declaration order, no trailing newline.
 func Marshal(v any) (string, error) {
+	switch x := v.(type) {
+	case string:
+		if plainASCII(x) {
+			return `"` + x + `"`, nil
+		}
+	case int:
+		return strconv.Itoa(x), nil
+	case bool:
+		return strconv.FormatBool(x), nil
+	}
 	var b bytes.Buffer
 	enc := json.NewEncoder(&b)
 	enc.SetEscapeHTML(false)
@@ -45,7 +56,27 @@ func Marshal(v any) (string, error) {
 }
 
 // Unmarshal decodes JSON data into v.
-func Unmarshal(data string, v any) error { return json.Unmarshal([]byte(data), v) }
+func Unmarshal(data string, v any) error {
+	// Fast path for the most common payload, a string that needs no
+	// unescaping: the same result as encoding/json, without reflection.
+	if p, ok := v.(*string); ok && len(data) >= 2 && data[0] == '"' && data[len(data)-1] == '"' && plainASCII(data[1:len(data)-1]) {
+		*p = data[1 : len(data)-1]
+		return nil
+	}
+	return json.Unmarshal([]byte(data), v)
+}
+
+// plainASCII reports whether s is printable ASCII without '"' or '\\': a
+// JSON string body that encodes and decodes as itself (with HTML escaping
+// off).
+func plainASCII(s string) bool {
+	for i := 0; i < len(s); i++ {
+		if c := s[i]; c < 0x20 || c > 0x7e || c == '"' || c == '\\' {
+			return false
+		}
+	}
+	return true
+}
 
 // Backoff computes the delay before retry attempt n (1 = after the first
 // failure). The zero value means no delay. Plain data, not synchronized.

@@ -58,7 +58,7 @@ type coro struct {
 }
 
 func newCoro(c *Context, h Handler, input string) *coro {
-	co := &coro{c: c, h: h, input: input, resume: make(chan bool), yield: make(chan coMsg, 1)}
+	co := &coro{c: c, h: h, input: input} // channels: made by start, in goroutine mode
 	c.co = co
 	return co
 }
@@ -97,6 +97,7 @@ func (co *coro) start() {
 		co.next, co.stopPull = iter.Pull(co.seq)
 		return
 	}
+	co.resume, co.yield = make(chan bool), make(chan coMsg, 1)
 	go func() {
 		returned := false
 		var out string
