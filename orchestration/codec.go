@@ -22,7 +22,7 @@ type Handler func(ctx *Context, input string) (string, error)
 func Typed[I, O any](fn func(ctx *Context, input I) (O, error)) Handler {
 	return func(ctx *Context, input string) (string, error) {
 		var in I
-		if err := json.Unmarshal([]byte(input), &in); err != nil {
+		if err := Unmarshal(input, &in); err != nil {
 			return "", fmt.Errorf("orchestration: decode input: %w", err)
 		}
 		out, err := fn(ctx, in)

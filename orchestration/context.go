@@ -2,7 +2,6 @@ package orchestration
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
 	"log/slog"
 	"maps"
@@ -642,7 +641,7 @@ func decodeNothing(string) (struct{}, error) { return struct{}{}, nil }
 // decodeJSON decodes a JSON payload into T.
 func decodeJSON[T any](raw string) (T, error) {
 	var v T
-	if err := json.Unmarshal([]byte(raw), &v); err != nil {
+	if err := Unmarshal(raw, &v); err != nil {
 		return v, fmt.Errorf("orchestration: decode %q: %w", raw, err)
 	}
 	return v, nil
