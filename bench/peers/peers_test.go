@@ -29,7 +29,9 @@ func dxSleepThenHello(ctx *orchestration.Context, name string) (string, error) {
 	return orchestration.CallActivity[string](ctx, "Greet", name).Get()
 }
 
-func dxGreet(_ *host.ActivityContext, name string) (string, error) { return "Hello, " + name + "!", nil }
+func dxGreet(_ *host.ActivityContext, name string) (string, error) {
+	return "Hello, " + name + "!", nil
+}
 
 func runDuroxide(b *testing.B, wf func(*orchestration.Context, string) (string, error)) {
 	h, a := orchestration.Typed(wf), host.TypedActivity(dxGreet)
