@@ -11,7 +11,9 @@ import (
 	"encoding/hex"
 	"fmt"
 	"math"
+	"strconv"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/google/btree"
@@ -25,6 +27,19 @@ const Version = "0.1.0"
 
 // btreeDegree is the degree of every index.
 const btreeDegree = 16
+
+// Free lists of B-tree nodes, one per element type, shared by every tree of
+// the process (a btree.FreeListG is safe for concurrent use): a provider
+// allocates no free list of its own, which made New several times slower
+// (a unit-test environment builds one provider per test).
+var (
+	readyFree   = btree.NewFreeListG[readyKey](btree.DefaultFreeListSize)
+	futureFree  = btree.NewFreeListG[futureKey](btree.DefaultFreeListSize)
+	lockFree    = btree.NewFreeListG[lockKey](btree.DefaultFreeListSize)
+	entryFree   = btree.NewFreeListG[*workEntry](btree.DefaultFreeListSize)
+	headFree    = btree.NewFreeListG[headKey](btree.DefaultFreeListSize)
+	sessionFree = btree.NewFreeListG[*session](btree.DefaultFreeListSize)
+)
 
 // Option configures a Provider.
 //
@@ -82,20 +97,32 @@ type Provider struct {
 	worker workerQueue
 }
 
+// processID is random per process; providerSeq numbers the providers of
+// the process. Together they make each provider's token prefix unique
+// without a random read per provider (a unit test builds one per test).
+var (
+	processID   = func() string { var b [6]byte; _, _ = rand.Read(b[:]); return hex.EncodeToString(b[:]) }()
+	providerSeq atomic.Uint64
+)
+
+// newTokenPrefix returns a prefix no other provider uses: tokens of one
+// provider are never valid in another.
+func newTokenPrefix() string {
+	return "mp-" + processID + "-" + strconv.FormatUint(providerSeq.Add(1), 36) + "-"
+}
+
 // New returns an empty provider.
 func New(opts ...Option) *Provider {
-	var b [8]byte
-	_, _ = rand.Read(b[:]) // never fails (crypto/rand panics on a broken system source)
 	p := &Provider{
 		clock:       fakeclock.Real(),
 		longPoll:    true,
-		tokenPrefix: "mp-" + hex.EncodeToString(b[:]) + "-",
+		tokenPrefix: newTokenPrefix(),
 		waitUntil:   math.MinInt64,
 		lastNow:     math.MinInt64,
 		instances:   make(map[string]*instance),
-		orchReady:   btree.NewG(btreeDegree, readyLess),
-		orchFuture:  btree.NewG(btreeDegree, futureLess),
-		orchLocks:   btree.NewG(btreeDegree, lockLess),
+		orchReady:   btree.NewWithFreeListG(btreeDegree, readyLess, readyFree),
+		orchFuture:  btree.NewWithFreeListG(btreeDegree, futureLess, futureFree),
+		orchLocks:   btree.NewWithFreeListG(btreeDegree, lockLess, lockFree),
 	}
 	p.orchTokens = newTokenMap[*instance](p.tokenPrefix)
 	p.worker.init(p.tokenPrefix)
@@ -152,7 +179,7 @@ func (p *Provider) unexpire(now int64) {
 	p.signal()
 }
 
-// newToken returns a fresh lock token: the provider's random prefix and
+// newToken returns a fresh lock token: the provider's unique prefix and
 // the token number in base 36. Caller holds p.mu.
 func (p *Provider) newToken() string {
 	p.tokens++
@@ -280,4 +307,24 @@ func checkDuration(op, name string, d time.Duration) error {
 		return invalid(op, "%s must not be negative, got %v", name, d)
 	}
 	return nil
+}
+
+// NextDue returns the earliest instant at which, without any further call,
+// something becomes due: a delayed orchestrator message (a timer, an
+// abandoned batch's delay) or worker item becomes visible, an instance or
+// activity lock expires, or a session lease lapses. ok is false when
+// nothing is pending. An instant at or before the clock's time means the
+// next fetch will act on it.
+//
+// It is for drivers that skip time on a fake clock (package duroxidetest):
+// when no work is visible, advancing the clock to NextDue is the least step
+// that can change that. O(log n).
+func (p *Provider) NextDue() (time.Time, bool) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	at := min(p.nextOrchWake(), p.worker.nextWake())
+	if at == math.MaxInt64 {
+		return time.Time{}, false
+	}
+	return time.Unix(0, at), true
 }

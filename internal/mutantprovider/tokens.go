@@ -60,14 +60,20 @@ func (b *tokenBatch) next(prefix string, n uint64) string {
 // 7/8 of the peak was deleted, so it is O(1) amortized per deletion. Not
 // synchronized: used under Provider.mu.
 type tokenMap[V any] struct {
-	prefix string // every token's prefix; the rest is its number in base 36
-	ring   [recentTokens]tokenEntry[V]
-	m      map[string]V // tokens pushed out of the ring
+	prefix string          // every token's prefix; the rest is its number in base 36
+	ring   []tokenEntry[V] // nil, or a power-of-two length up to recentTokens
+	m      map[string]V    // tokens pushed out of the ring
 	peak   int
 }
 
-// recentTokens is the size of a tokenMap's ring.
-const recentTokens = 256
+// recentTokens is the largest size of a tokenMap's ring. The ring starts
+// at minRing slots and doubles while a new lock finds its slot taken, so a
+// provider that never holds many locks at once (a unit test's) never pays
+// for the full ring.
+const (
+	recentTokens = 256
+	minRing      = 8
+)
 
 // tokenEntry is a ring slot; token "" when empty.
 type tokenEntry[V any] struct {
@@ -79,20 +85,42 @@ type tokenEntry[V any] struct {
 const compactBelow = 1024
 
 func newTokenMap[V any](prefix string) tokenMap[V] {
-	return tokenMap[V]{prefix: prefix, m: make(map[string]V)}
+	return tokenMap[V]{prefix: prefix}
+}
+
+// number returns the number of a token of this map's form.
+func (t *tokenMap[V]) number(token string) (uint64, bool) {
+	if len(token) <= len(t.prefix) || token[:len(t.prefix)] != t.prefix {
+		return 0, false
+	}
+	n, err := strconv.ParseUint(token[len(t.prefix):], 36, 64)
+	return n, err == nil
+}
+
+// grow doubles the ring. Entries keep distinct slots: two numbers that
+// differ modulo the old length differ modulo the new one.
+func (t *tokenMap[V]) grow() {
+	ring := make([]tokenEntry[V], max(2*len(t.ring), minRing))
+	for _, e := range t.ring {
+		if e.token != "" {
+			n, _ := t.number(e.token)
+			ring[n%uint64(len(ring))] = e
+		}
+	}
+	t.ring = ring
 }
 
 // slot returns the ring slot of token's number, or nil when token is not
 // of the form prefix + base-36 number.
 func (t *tokenMap[V]) slot(token string) *tokenEntry[V] {
-	if len(token) <= len(t.prefix) || token[:len(t.prefix)] != t.prefix {
+	if len(t.ring) == 0 {
 		return nil
 	}
-	n, err := strconv.ParseUint(token[len(t.prefix):], 36, 64)
-	if err != nil {
+	n, ok := t.number(token)
+	if !ok {
 		return nil
 	}
-	return &t.ring[n%recentTokens]
+	return &t.ring[n%uint64(len(t.ring))]
 }
 
 func (t *tokenMap[V]) get(token string) (V, bool) {
@@ -106,8 +134,18 @@ func (t *tokenMap[V]) get(token string) (V, bool) {
 // put stores token, whose number is n, with v; the ring slot's previous
 // token, if still held, moves to the map.
 func (t *tokenMap[V]) put(token string, n uint64, v V) {
-	s := &t.ring[n%recentTokens]
+	if len(t.ring) == 0 {
+		t.grow()
+	}
+	s := &t.ring[n%uint64(len(t.ring))]
+	for s.token != "" && len(t.ring) < recentTokens {
+		t.grow()
+		s = &t.ring[n%uint64(len(t.ring))]
+	}
 	if s.token != "" {
+		if t.m == nil {
+			t.m = make(map[string]V)
+		}
 		t.m[s.token] = s.v
 		t.peak = max(t.peak, len(t.m))
 	}

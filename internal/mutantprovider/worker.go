@@ -171,14 +171,14 @@ func (w *workerQueue) init(tokenPrefix string) {
 	// other classes' items. A class's tree is kept once created: classes
 	// are the tags workers use, few.
 	w.plainClass = make(map[string]*btree.BTreeG[*workEntry])
-	w.plainAll = btree.NewG(btreeDegree, seqLess)
-	w.sessItems = btree.NewG(btreeDegree, func(a, b *workEntry) bool {
+	w.plainAll = btree.NewWithFreeListG(btreeDegree, seqLess, entryFree)
+	w.sessItems = btree.NewWithFreeListG(btreeDegree, func(a, b *workEntry) bool {
 		if a.session != b.session {
 			return a.session < b.session
 		}
 		return classLess(a, b)
-	})
-	w.heads = btree.NewG(btreeDegree, func(a, b headKey) bool {
+	}, entryFree)
+	w.heads = btree.NewWithFreeListG(btreeDegree, func(a, b headKey) bool {
 		if a.part != b.part {
 			return a.part < b.part
 		}
@@ -186,36 +186,36 @@ func (w *workerQueue) init(tokenPrefix string) {
 			return a.class < b.class
 		}
 		return a.seq < b.seq
-	})
-	w.headsAll = btree.NewG(btreeDegree, func(a, b headKey) bool {
+	}, headFree)
+	w.headsAll = btree.NewWithFreeListG(btreeDegree, func(a, b headKey) bool {
 		if a.part != b.part {
 			return a.part < b.part
 		}
 		return a.seq < b.seq
-	})
-	w.future = btree.NewG(btreeDegree, func(a, b *workEntry) bool {
+	}, headFree)
+	w.future = btree.NewWithFreeListG(btreeDegree, func(a, b *workEntry) bool {
 		if a.visibleAt != b.visibleAt {
 			return a.visibleAt < b.visibleAt
 		}
 		return a.seq < b.seq
-	})
-	w.locks = btree.NewG(btreeDegree, func(a, b *workEntry) bool {
+	}, entryFree)
+	w.locks = btree.NewWithFreeListG(btreeDegree, func(a, b *workEntry) bool {
 		if a.until != b.until {
 			return a.until < b.until
 		}
 		return a.seq < b.seq
-	})
+	}, entryFree)
 	w.tokens = newTokenMap[*workEntry](tokenPrefix)
 	w.partHeads = make(map[string]int)
 	w.byInstance = make(map[string]*instItems)
 	w.queues = make(map[string]*sessQueue)
 	w.rows = make(map[string]*session)
-	w.leases = btree.NewG(btreeDegree, func(a, b *session) bool {
+	w.leases = btree.NewWithFreeListG(btreeDegree, func(a, b *session) bool {
 		if a.until != b.until {
 			return a.until < b.until
 		}
 		return a.id < b.id
-	})
+	}, sessionFree)
 	w.byOwner = make(map[string]map[*session]struct{})
 }
 
@@ -241,7 +241,7 @@ func (w *workerQueue) setReady(e *workEntry) {
 	if e.session == "" {
 		t := w.plainClass[e.class]
 		if t == nil {
-			t = btree.NewG(btreeDegree, seqLess)
+			t = btree.NewWithFreeListG(btreeDegree, seqLess, entryFree)
 			w.plainClass[e.class] = t
 		}
 		t.ReplaceOrInsert(e)
