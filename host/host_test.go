@@ -3,6 +3,7 @@ package host_test
 import (
 	"context"
 	"errors"
+	"fmt"
 	"strings"
 	"testing"
 	"time"
@@ -280,6 +281,7 @@ func TestRegistryRejectsBadRegistrations(t *testing.T) {
 		{"empty activity name", func(r *host.Registry) error { return r.RegisterActivity("", act) }},
 		{"nil activity", func(r *host.Registry) error { return r.RegisterActivity("A", nil) }},
 		{"duplicate activity", func(r *host.Registry) error { return r.RegisterActivity("TakenA", act) }},
+		{"reserved activity name", func(r *host.Registry) error { return r.RegisterActivity(orchestration.SyscallNewGUID, act) }},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -326,4 +328,41 @@ func TestRegistrySnapshotAtNew(t *testing.T) {
 	d, err := e.c.GetQueueDepths(context.Background())
 	require.NoError(t, err)
 	require.Equal(t, uint64(1), d.OrchestratorQueue)
+}
+
+func TestSystemActivities(t *testing.T) {
+	reg := host.NewRegistry()
+	mustRegister(t, reg.RegisterOrchestration("Writer", func(ctx *orchestration.Context, _ string) (string, error) {
+		ctx.SetKV("k", "v1")
+		return "", nil
+	}))
+	mustRegister(t, reg.RegisterOrchestration("Sys", orchestration.Typed(func(ctx *orchestration.Context, _ string) ([]string, error) {
+		now, err := ctx.UtcNow().Get()
+		if err != nil {
+			return nil, err
+		}
+		g1, _ := ctx.NewGUID().Get()
+		g2, _ := ctx.NewGUID().Get()
+		v, err := ctx.KVFromInstance("w", "k").Get()
+		if err != nil || v == nil {
+			return nil, fmt.Errorf("kv: %v %v", v, err)
+		}
+		missing, err := ctx.KVFromInstance("w", "nope").Get()
+		if err != nil || missing != nil {
+			return nil, fmt.Errorf("missing kv: %v %v", missing, err)
+		}
+		return []string{now.Format(time.RFC3339), g1, g2, *v}, nil
+	})))
+	e := newStepEnv(t, reg, host.Options{})
+	ctx := context.Background()
+	require.NoError(t, e.c.Start(ctx, "w", "Writer", ""))
+	e.drain()
+	require.NoError(t, e.c.StartTyped(ctx, "s", "Sys", ""))
+	e.drain()
+	out, err := client.Output[[]string](e.c.GetStatus(ctx, "s"))
+	require.NoError(t, err)
+	require.Equal(t, epoch.Format(time.RFC3339), out[0], "the runtime's clock")
+	require.Regexp(t, `^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$`, out[1])
+	require.NotEqual(t, out[1], out[2])
+	require.Equal(t, "v1", out[3])
 }

@@ -2,6 +2,7 @@ package host
 
 import (
 	"slices"
+	"strings"
 	"sync"
 
 	"github.com/duroxide-go/duroxide"
@@ -77,6 +78,9 @@ func (r *Registry) RegisterActivity(name string, h ActivityHandler) error {
 	}
 	if h == nil {
 		return registrationError("activity %q: nil handler", name)
+	}
+	if strings.HasPrefix(name, orchestration.SyscallPrefix) {
+		return registrationError("activity %q: the prefix %q is reserved for the runtime's system activities", name, orchestration.SyscallPrefix)
 	}
 	r.mu.Lock()
 	defer r.mu.Unlock()

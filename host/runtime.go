@@ -61,6 +61,9 @@ func New(p duroxide.Provider, reg *Registry, opts Options) (*Runtime, error) {
 		filter:   &duroxide.DispatcherCapabilityFilter{SupportedDuroxideVersions: o.SupportedVersions},
 		sessions: map[string]int{}}
 	r.nowFunc = r.clock.Now
+	for name, h := range r.builtins() {
+		r.reg.acts[name] = h
+	}
 	r.sessCfg = &duroxide.SessionFetchConfig{OwnerID: o.SessionOwnerID, LockTimeout: o.SessionLockTimeout}
 	return r, nil
 }
