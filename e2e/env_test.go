@@ -169,7 +169,7 @@ type scenario struct {
 func TestScenarios(t *testing.T) {
 	for _, b := range backends {
 		t.Run(b.name, func(t *testing.T) {
-			for _, sc := range scenarios() {
+			for _, sc := range append(scenarios(), moreScenarios()...) {
 				t.Run(sc.name, func(t *testing.T) {
 					t.Parallel()
 					p := b.new(t)

@@ -868,11 +868,14 @@ func scenarios() []scenario {
 			var runs atomic.Int32
 			e.act("Long", func(*host.ActivityContext, string) (string, error) {
 				runs.Add(1)
-				time.Sleep(300 * time.Millisecond)
+				time.Sleep(1200 * time.Millisecond)
 				return fmt.Sprint(runs.Load()), nil
 			})
 			e.orch("O", func(ctx *orchestration.Context, _ string) (string, error) { return ctx.ScheduleActivity("Long", "").Get() })
-			e.opts.WorkerLockTimeout = 100 * time.Millisecond
+			// Renewed every 200 ms; six renewals keep it. (Tighter locks
+			// flake under load: a renewal slower than half the lock loses it,
+			// and a second worker runs the activity, as it should.)
+			e.opts.WorkerLockTimeout = 400 * time.Millisecond
 		}, run: func(e *env) {
 			require.NoError(e.t, e.c.Start(e.t.Context(), "i", "O", ""))
 			require.Equal(e.t, "1", e.wait("i").Output, "ran once: renewal kept the lock")
