@@ -43,7 +43,9 @@ func moreScenarios() []scenario {
 			e.act("Who", func(ctx *host.ActivityContext, _ string) (string, error) {
 				return fmt.Sprintf("%s/%d/%d/%s/%d", ctx.InstanceID(), ctx.ExecutionID(), ctx.ActivityID(), ctx.Name(), ctx.Attempt()), nil
 			})
-			e.orch("O", func(ctx *orchestration.Context, _ string) (string, error) { return ctx.ScheduleActivity("Who", "").Get() })
+			e.orch("O", func(ctx *orchestration.Context, _ string) (string, error) {
+				return ctx.ScheduleActivity("Who", "").Get()
+			})
 		}, run: func(e *env) {
 			require.NoError(e.t, e.c.Start(e.t.Context(), "inst", "O", ""))
 			require.Equal(e.t, "inst/1/2/Who/1", e.wait("inst").Output)

@@ -38,7 +38,9 @@ func (e *env) startTyped(instance, name string, input any) {
 	require.NoError(e.t, e.c.StartTyped(e.t.Context(), instance, name, input))
 }
 
-func greetAct(_ *host.ActivityContext, name string) (string, error) { return "Hello, " + name + "!", nil }
+func greetAct(_ *host.ActivityContext, name string) (string, error) {
+	return "Hello, " + name + "!", nil
+}
 
 func helloOrch(ctx *orchestration.Context, name string) (string, error) {
 	return orchestration.CallActivity[string](ctx, "Greet", name).Get()
@@ -547,7 +549,9 @@ func scenarios() []scenario {
 				close(cancelled)
 				return "", ctx.Err()
 			})
-			e.orch("O", func(ctx *orchestration.Context, _ string) (string, error) { return ctx.ScheduleActivity("Work", "").Get() })
+			e.orch("O", func(ctx *orchestration.Context, _ string) (string, error) {
+				return ctx.ScheduleActivity("Work", "").Get()
+			})
 			e.opts.WorkerLockTimeout = 100 * time.Millisecond
 			e.opts.ActivityCancellationGrace = 50 * time.Millisecond
 			e.t.Cleanup(func() {
@@ -702,7 +706,9 @@ func scenarios() []scenario {
 			require.Equal(e.t, uint32(3), p.AttemptCount)
 		}},
 		{name: "unregistered_activity_poisons", setup: func(e *env) {
-			e.orch("O", func(ctx *orchestration.Context, _ string) (string, error) { return ctx.ScheduleActivity("Ghost", "").Get() })
+			e.orch("O", func(ctx *orchestration.Context, _ string) (string, error) {
+				return ctx.ScheduleActivity("Ghost", "").Get()
+			})
 			e.opts.MaxAttempts = 2
 			e.opts.UnregisteredBackoff = orchestration.Backoff{Kind: "fixed", Base: 5 * time.Millisecond}
 		}, run: func(e *env) {
@@ -871,7 +877,9 @@ func scenarios() []scenario {
 				time.Sleep(1200 * time.Millisecond)
 				return fmt.Sprint(runs.Load()), nil
 			})
-			e.orch("O", func(ctx *orchestration.Context, _ string) (string, error) { return ctx.ScheduleActivity("Long", "").Get() })
+			e.orch("O", func(ctx *orchestration.Context, _ string) (string, error) {
+				return ctx.ScheduleActivity("Long", "").Get()
+			})
 			// Renewed every 200 ms; six renewals keep it. (Tighter locks
 			// flake under load: a renewal slower than half the lock loses it,
 			// and a second worker runs the activity, as it should.)
