@@ -404,9 +404,18 @@ func (p *Provider) AckOrchestrationItem(ctx context.Context, lockToken string, a
 		if err != nil {
 			return err
 		}
+		if afterAckLock != nil { // tests only (export_test.go)
+			afterAckLock(ctx, tx.conn)
+		}
 		return p.applyAck(ctx, tx, now, op, instance, lockToken, a, w)
 	})
 }
+
+// afterAckLock, when set, runs inside an ack's transaction after it locked
+// the instance and before it writes anything. Only tests set it (from
+// export_test.go), to break the connection mid-transaction; it is nil in
+// every build of the package's users.
+var afterAckLock func(ctx context.Context, conn *pgx.Conn)
 
 // encodedAck is an ack's payload turned into statement arguments.
 type encodedAck struct {
