@@ -288,7 +288,10 @@ func scenarios() []scenario {
 			})
 		}, run: func(e *env) {
 			require.NoError(e.t, e.c.RaiseEvent(e.t.Context(), "i", "E", `"x"`))
-			time.Sleep(20 * time.Millisecond) // let a dispatcher drop the orphan
+			e.eventually("a dispatcher to drop the orphan", func() bool {
+				d, err := e.c.GetQueueDepths(e.t.Context())
+				return err == nil && d.OrchestratorQueue == 0
+			})
 			require.NoError(e.t, e.c.Start(e.t.Context(), "i", "Wait", ""))
 			require.Equal(e.t, "none", e.wait("i").Output)
 		}},
@@ -542,31 +545,38 @@ func scenarios() []scenario {
 			_, cancelled := app.Kind.(duroxide.AppCancelled)
 			require.True(e.t, cancelled, "%#v", app.Kind)
 		}},
-		{name: "cancel_cancels_running_activity", setup: func(e *env) {
-			cancelled := make(chan struct{})
-			e.act("Work", func(ctx *host.ActivityContext, _ string) (string, error) {
-				<-ctx.Done()
-				close(cancelled)
-				return "", ctx.Err()
-			})
-			e.orch("O", func(ctx *orchestration.Context, _ string) (string, error) {
-				return ctx.ScheduleActivity("Work", "").Get()
-			})
-			e.opts.WorkerLockTimeout = 100 * time.Millisecond
-			e.opts.ActivityCancellationGrace = 50 * time.Millisecond
-			e.t.Cleanup(func() {
+		func() scenario {
+			// The channels are this scenario's own: scenarios() is built once
+			// per provider.
+			started, cancelled := make(chan struct{}), make(chan struct{})
+			return scenario{name: "cancel_cancels_running_activity", setup: func(e *env) {
+				e.act("Work", func(ctx *host.ActivityContext, _ string) (string, error) {
+					close(started)
+					<-ctx.Done()
+					close(cancelled)
+					return "", ctx.Err()
+				})
+				e.orch("O", func(ctx *orchestration.Context, _ string) (string, error) {
+					return ctx.ScheduleActivity("Work", "").Get()
+				})
+				e.opts.WorkerLockTimeout = 100 * time.Millisecond
+				e.opts.ActivityCancellationGrace = 50 * time.Millisecond
+			}, run: func(e *env) {
+				require.NoError(e.t, e.c.Start(e.t.Context(), "i", "O", ""))
+				select { // cancel only once a worker runs it (else it is simply dequeued)
+				case <-started:
+				case <-time.After(waitFor):
+					e.t.Fatal("the activity never started")
+				}
+				require.NoError(e.t, e.c.Cancel(e.t.Context(), "i", "enough"))
+				failedDetails(e, "i")
 				select {
 				case <-cancelled:
 				case <-time.After(waitFor):
-					e.t.Error("the activity's context was never cancelled")
+					e.t.Fatal("the activity's context was never cancelled")
 				}
-			})
-		}, run: func(e *env) {
-			require.NoError(e.t, e.c.Start(e.t.Context(), "i", "O", ""))
-			e.eventually("the activity", func() bool { return slices.Contains(e.kinds("i"), "ActivityScheduled") })
-			require.NoError(e.t, e.c.Cancel(e.t.Context(), "i", "enough"))
-			failedDetails(e, "i")
-		}},
+			}}
+		}(),
 		// --- custom status and KV ---
 		{name: "custom_status_polling", setup: func(e *env) {
 			e.orch("S", func(ctx *orchestration.Context, _ string) (string, error) {
@@ -781,7 +791,8 @@ func scenarios() []scenario {
 		}, run: func(e *env) {
 			e.start() // untagged workers only
 			require.NoError(e.t, e.c.Start(e.t.Context(), "i", "T", ""))
-			time.Sleep(50 * time.Millisecond)
+			e.eventually("the tagged activity", func() bool { return slices.Contains(e.kinds("i"), "ActivityScheduled") })
+			time.Sleep(50 * time.Millisecond) // untagged workers poll meanwhile and leave it
 			st, err := e.c.GetStatus(e.t.Context(), "i")
 			require.NoError(e.t, err)
 			require.Equal(e.t, client.StateRunning, st.State)
