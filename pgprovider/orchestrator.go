@@ -81,6 +81,7 @@ type candidate struct {
 	latestExe  int64
 	startable  bool
 	allQueue   bool
+	batch      []int64 // ids of its messages visible in the candidate query's snapshot
 }
 
 // FetchOrchestrationItem implements [duroxide.Provider]. One transaction
@@ -179,7 +180,7 @@ func (p *Provider) tryFetchOrch(ctx context.Context, tx *txn, now any, lockTimeo
 		var c candidate
 		err := tx.QueryRow(ctx, p.sql.FetchOrchCandidate, now, skipped, filtered,
 			ranges[0], ranges[1], ranges[2], ranges[3], ranges[4], ranges[5]).
-			Scan(&c.id, &c.hasRecord, &c.name, &c.version, &c.currentExe, &c.latestExe, &c.startable, &c.allQueue)
+			Scan(&c.id, &c.hasRecord, &c.name, &c.version, &c.currentExe, &c.latestExe, &c.startable, &c.allQueue, &c.batch)
 		if errors.Is(err, pgx.ErrNoRows) {
 			// The snapshot may have been stale by the time rows were locked.
 			var more bool
@@ -235,7 +236,7 @@ func (p *Provider) lockAndBuild(ctx context.Context, tx *txn, now any, c candida
 
 	b := &pgx.Batch{}
 	b.Queue(p.sql.LockInstance, now, c.id, token, us(lockTimeout))
-	b.Queue(p.sql.TagBatch, now, c.id, token)
+	b.Queue(p.sql.TagBatch, now, c.id, token, c.batch)
 	b.Queue(p.sql.ReadHistory, c.id, int64(item.ExecutionID))
 	b.Queue(p.sql.ReadKVStore, c.id)
 	br := tx.Batch(ctx, b, true)

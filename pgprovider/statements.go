@@ -173,7 +173,8 @@ SELECT $1, $2, $3, $4, $5, $6, '-infinity' FROM n`,
   COALESCE(i.current_execution_id, 0),
   COALESCE((SELECT max(e.execution_id) FROM @s.executions e WHERE e.instance_id = i.instance_id), 1),
   i.has_record OR ` + startable + `,
-  NOT i.has_record AND ` + allQueue + `
+  NOT i.has_record AND ` + allQueue + `,
+  ARRAY(SELECT b.id FROM @s.orchestrator_queue b WHERE b.instance_id = i.instance_id AND b.visible_at <= @now)
 FROM @s.orchestrator_queue q
 JOIN @s.instances i ON i.instance_id = q.instance_id
 LEFT JOIN @s.executions x ON i.has_record AND x.instance_id = i.instance_id AND x.execution_id = i.current_execution_id
@@ -201,9 +202,14 @@ WHERE i.instance_id = $2 AND q.instance_id = i.instance_id AND q.visible_at <= @
 	// $1 now, $2 instance, $3 token, $4 lock timeout.
 	LockInstance: `UPDATE @s.instances SET lock_token = $3, locked_until = @now + $4::bigint @us WHERE instance_id = $2`,
 
-	// $1 now, $2 instance, $3 token.
+	// $1 now, $2 instance, $3 token, $4 the batch: the ids the candidate
+	// query saw visible. A message committed after that snapshot is left for
+	// the next fetch: taking it would show this fetch a write (say another
+	// ack's message) that committed after the snapshot in which it chose
+	// the instance, and so passed over an older instance that write had
+	// just unlocked; no linearization explains that.
 	TagBatch: `UPDATE @s.orchestrator_queue SET batch = $3, attempts = attempts + 1
-WHERE instance_id = $2 AND visible_at <= @now RETURNING id, item, attempts`,
+WHERE instance_id = $2 AND visible_at <= @now AND id = ANY($4::bigint[]) RETURNING id, item, attempts`,
 
 	// $1 instance, $2 execution.
 	ReadHistory: `SELECT event_id, event FROM @s.history WHERE instance_id = $1 AND execution_id = $2 ORDER BY event_id`,
