@@ -153,7 +153,7 @@ func TestPostgresCrashDurability(t *testing.T) {
 	c.pgctl("restart")
 	t.Log("PostgreSQL crashed and restarted")
 
-	deadline := time.Now().Add(90 * time.Second)
+	deadline := time.Now().Add(150 * time.Second)
 	for {
 		ids, err := e.c.ListInstancesByStatus(ctx, duroxide.StatusCompleted)
 		if err == nil && len(ids) == instances {
