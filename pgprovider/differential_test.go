@@ -3,6 +3,7 @@ package pgprovider_test
 import (
 	"context"
 	"errors"
+	"flag"
 	"fmt"
 	"maps"
 	"reflect"
@@ -76,6 +77,14 @@ func TestDifferential(t *testing.T) {
 // order (a FIFO bug), and requires the property to fail. It needs no
 // database.
 func TestDifferentialHasTeeth(t *testing.T) {
+	// The failure is expected: rapid must not save it as a failure file
+	// (it would litter testdata/rapid on every run). Safe to flip the
+	// flag: this test is not parallel, so no other check runs meanwhile.
+	nofail := flag.Lookup("rapid.nofailfile")
+	require.NotNil(t, nofail, "rapid's -rapid.nofailfile flag is registered")
+	old := nofail.Value.String()
+	require.NoError(t, flag.Set("rapid.nofailfile", "true"))
+	t.Cleanup(func() { _ = flag.Set("rapid.nofailfile", old) })
 	tb := &recordingTB{name: t.Name()}
 	done := make(chan struct{})
 	go func() {
