@@ -2,6 +2,7 @@ package host
 
 import (
 	"fmt"
+	"slices"
 
 	"github.com/duroxide-go/duroxide"
 	"github.com/duroxide-go/duroxide/orchestration"
@@ -83,24 +84,7 @@ func (r *Runtime) failForLimit(item *duroxide.OrchestrationItem, batch orchestra
 	delta = append(delta, r.event(item.Instance, exec, next, duroxide.OrchestrationFailed{Details: details}))
 	next++
 	out := duroxide.OrchestrationAck{ExecutionID: exec}
-	done := map[uint64]bool{}
-	var scheduled []uint64
-	for _, evs := range [][]duroxide.Event{persisted, delta} {
-		for i := range evs {
-			switch evs[i].Kind.(type) {
-			case duroxide.ActivityScheduled:
-				scheduled = append(scheduled, evs[i].EventID)
-			case duroxide.ActivityCompleted, duroxide.ActivityFailed, duroxide.ActivityCancelRequested:
-				if evs[i].SourceEventID != nil {
-					done[*evs[i].SourceEventID] = true
-				}
-			}
-		}
-	}
-	for _, id := range scheduled {
-		if done[id] {
-			continue
-		}
+	for _, id := range orchestration.InflightActivities(append(slices.Clip(persisted), delta...)) {
 		src := id
 		ev := r.event(item.Instance, exec, next, duroxide.ActivityCancelRequested{Reason: "orchestration_terminal_failed"})
 		ev.SourceEventID = &src

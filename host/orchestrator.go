@@ -80,16 +80,16 @@ func (r *Runtime) turn(ctx context.Context, li *duroxide.LockedOrchestrationItem
 	}
 	// A permanent ack error fails the execution with an infrastructure
 	// error, so the instance does not loop on a turn that can never commit.
+	if errors.Is(err, duroxide.ErrInvalidLockToken) || errors.Is(err, duroxide.ErrLockExpired) {
+		return // the lock is gone: another dispatcher owns the batch now
+	}
 	log.Error("duroxide host: ack failed permanently, failing the orchestration", "instance", item.Instance, "error", err)
 	var pe *duroxide.ProviderError
 	details := duroxide.Infrastructure{Operation: "ack_orchestration_item", Message: err.Error()}
 	if errors.As(err, &pe) {
 		details = pe.ToInfrastructure()
 	}
-	if errors.Is(err, duroxide.ErrInvalidLockToken) || errors.Is(err, duroxide.ErrLockExpired) {
-		return // the lock is gone: another dispatcher owns the batch now
-	}
-	r.ackOrAbandon(ctx, li.LockToken, r.failureAck(item, out.Ack.ExecutionID, details), wait)
+	r.ackOrAbandon(ctx, li.LockToken, r.failureAck(ctx, item, out.Ack.ExecutionID, details), wait)
 }
 
 // ended reports whether the batch meets an execution that already ended
@@ -166,8 +166,9 @@ func (r *Runtime) event(instance string, exec, id uint64, k duroxide.EventKind) 
 }
 
 // failureAck fails the fetched execution (exec) with details, after the
-// stored history, notifying a parent.
-func (r *Runtime) failureAck(item *duroxide.OrchestrationItem, exec uint64, details duroxide.ErrorDetails) duroxide.OrchestrationAck {
+// stored history, notifying a parent (with its current execution id, see
+// fillParentExecution).
+func (r *Runtime) failureAck(ctx context.Context, item *duroxide.OrchestrationItem, exec uint64, details duroxide.ErrorDetails) duroxide.OrchestrationAck {
 	next := uint64(len(item.History)) + 1
 	if n := len(item.History); n > 0 {
 		next = item.History[n-1].EventID + 1
@@ -181,8 +182,9 @@ func (r *Runtime) failureAck(item *duroxide.OrchestrationItem, exec uint64, deta
 		delta = append(delta, r.event(item.Instance, exec, duroxide.InitialEventID, duroxide.OrchestrationStarted{
 			Name: b.Name, Version: item.Version, Input: b.Input, ParentInstance: b.ParentInstance, ParentID: b.ParentID}))
 		parent, parentID, next = b.ParentInstance, b.ParentID, duroxide.InitialEventID+1
-	} else if st, ok := startedEvent(item.History); ok {
-		parent, parentID = st.ParentInstance, st.ParentID
+	} else {
+		b := orchestration.ReadBatch(item.Instance, item.History, nil) // the stored start's identity
+		parent, parentID = b.ParentInstance, b.ParentID
 	}
 	delta = append(delta, r.event(item.Instance, exec, next, duroxide.OrchestrationFailed{Details: details}))
 	msg := details.DisplayMessage()
@@ -193,6 +195,7 @@ func (r *Runtime) failureAck(item *duroxide.OrchestrationItem, exec uint64, deta
 	if parent != nil && parentID != nil {
 		ack.OrchestratorItems = []duroxide.WorkItem{duroxide.SubOrchFailedItem{ParentInstance: *parent,
 			ParentExecutionID: duroxide.InitialExecutionID, ParentID: *parentID, Details: details}}
+		r.fillParentExecution(ctx, ack.OrchestratorItems)
 	}
 	return ack
 }
@@ -215,16 +218,7 @@ func (r *Runtime) poisonAck(ctx context.Context, li *duroxide.LockedOrchestratio
 	raw, _ := json.Marshal(workItems(item.Messages))
 	details := duroxide.Poison{AttemptCount: li.AttemptCount, MaxAttempts: r.opts.MaxAttempts,
 		MessageType: duroxide.PoisonOrchestration{Instance: item.Instance, ExecutionID: exec}, Message: string(raw)}
-	ack := r.failureAck(item, exec, details)
-	for i := range ack.OrchestratorItems {
-		if n, ok := ack.OrchestratorItems[i].(duroxide.SubOrchFailedItem); ok {
-			if e := r.currentExecution(ctx, n.ParentInstance); e != 0 {
-				n.ParentExecutionID = e
-				ack.OrchestratorItems[i] = n
-			}
-		}
-	}
-	return ack
+	return r.failureAck(ctx, item, exec, details)
 }
 
 // workItems marshals as duroxide's JSON array of work items.
@@ -243,15 +237,6 @@ func (w workItems) MarshalJSON() ([]byte, error) {
 		out = append(out, b...)
 	}
 	return append(out, ']'), nil
-}
-
-func startedEvent(history []duroxide.Event) (duroxide.OrchestrationStarted, bool) {
-	for i := range history {
-		if st, ok := history[i].Kind.(duroxide.OrchestrationStarted); ok {
-			return st, true
-		}
-	}
-	return duroxide.OrchestrationStarted{}, false
 }
 
 func deref(s *string) string {

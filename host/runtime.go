@@ -219,7 +219,7 @@ func (r *Runtime) renewEvery(ctx context.Context, lockTimeout time.Duration, ren
 	return func() { close(done); wg.Wait() }
 }
 
-// retryAck runs ack until it succeeds, fails permanently, or five retries
+// retry runs call until it succeeds, fails permanently, or five retries
 // fail; between retries it waits 10 ms doubling (only when wait is set: a
 // Step never sleeps, so a fake clock never has to move under it).
 func (r *Runtime) retry(ctx context.Context, wait bool, call func(context.Context) error) error {

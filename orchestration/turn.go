@@ -288,7 +288,7 @@ func RunTurn(in TurnInput) TurnOutput {
 	if meta.Status.IsTerminal() {
 		reason := map[duroxide.ExecutionStatus]string{duroxide.StatusCompleted: "orchestration_terminal_completed",
 			duroxide.StatusFailed: "orchestration_terminal_failed", duroxide.StatusContinuedAsNew: "orchestration_terminal_continued_as_new"}[meta.Status]
-		for _, id := range inflightActivities(full()) {
+		for _, id := range InflightActivities(full()) {
 			appendEvent(ptr(id), instance, execID, duroxide.ActivityCancelRequested{Reason: reason})
 			out.Ack.CancelledActivities = append(out.Ack.CancelledActivities,
 				duroxide.ScheduledActivityIdentifier{Instance: instance, ExecutionID: execID, ActivityID: id})
@@ -493,9 +493,10 @@ func removeID(q []uint64, id uint64) []uint64 {
 	return out
 }
 
-// inflightActivities returns the activities scheduled but neither finished
-// nor already cancelled, in schedule order.
-func inflightActivities(history []duroxide.Event) []uint64 {
+// InflightActivities returns the ids of the activities history scheduled
+// but neither finished nor already cancelled, in schedule order: those a
+// terminal turn cancels. history is only read.
+func InflightActivities(history []duroxide.Event) []uint64 {
 	done := map[uint64]bool{}
 	var scheduled []uint64
 	for i := range history {
