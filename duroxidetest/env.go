@@ -65,8 +65,9 @@ type Env struct {
 	mocks     map[string][]*Mock
 	calls     map[string][]ActivityCall
 	rt        *host.Runtime // nil when registrations changed since it was built
-	nextID    int
-	verifying bool // the mock check is registered with t
+	nextID    int           // the last generated instance number (Start)
+	nextSeq   int           // the last scheduled event's number (orders ties at one instant)
+	verifying bool          // the mock check is registered with t
 
 	scheduled []scheduledEvent // by time, then order of scheduling
 }
@@ -309,8 +310,8 @@ func (e *Env) drive(instance string, done func() (bool, error)) error {
 var ErrTooManySteps = errors.New("duroxidetest: still running")
 
 func (e *Env) schedule(d time.Duration, what string, fire func() error) {
-	e.nextID++
-	ev := scheduledEvent{at: e.clock.Now().Add(d), seq: e.nextID, fire: fire, what: what}
+	e.nextSeq++
+	ev := scheduledEvent{at: e.clock.Now().Add(d), seq: e.nextSeq, fire: fire, what: what}
 	i, _ := slices.BinarySearchFunc(e.scheduled, ev, func(a, b scheduledEvent) int {
 		if c := a.at.Compare(b.at); c != 0 {
 			return c

@@ -488,3 +488,10 @@ type fatalRecorder struct {
 
 func (f *fatalRecorder) Fatalf(string, ...any) { f.failed = true; panic("fatal") }
 func (f *fatalRecorder) Helper()               {}
+
+func TestInstanceIDsAreConsecutive(t *testing.T) {
+	env := newHello(t)
+	require.Equal(t, "test-1", env.Start("Hello", "a"))
+	env.RaiseEventAfter(time.Hour, "test-1", "E", nil) // scheduling takes no instance number
+	require.Equal(t, "test-2", env.Start("Hello", "b"))
+}

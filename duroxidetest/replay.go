@@ -8,8 +8,6 @@ import (
 	"github.com/duroxide-go/duroxide/orchestration"
 )
 
-func contextBackground() context.Context { return context.Background() }
-
 // RequireNoNondeterminism replays every execution of instance, as recorded,
 // through the orchestration code registered now, and fails the test if the
 // code no longer makes the decisions the history holds (a Nondeterminism

@@ -1,6 +1,7 @@
 package duroxidetest
 
 import (
+	"context"
 	"fmt"
 	"strings"
 	"time"
@@ -41,11 +42,11 @@ func (e *Env) stuck(instance string) error {
 	if instance == "" {
 		return err
 	}
-	st, sErr := e.client.GetStatus(contextBackground(), instance)
+	st, sErr := e.client.GetStatus(context.Background(), instance)
 	if sErr == nil {
 		err.State = string(st.State)
 	}
-	h, hErr := e.client.ReadHistory(contextBackground(), instance)
+	h, hErr := e.client.ReadHistory(context.Background(), instance)
 	if hErr == nil {
 		err.Waiting = openWaits(h)
 	}
