@@ -169,12 +169,14 @@ SELECT $1, $2, $3, $4, $5, $6, '-infinity' FROM n`,
 	// rows other fetches hold. Instances without a record are candidates
 	// only when the batch can start them or is all QueueMessages (orphans,
 	// which the fetch deletes); the others are skipped in SQL (head-of-line).
-	FetchOrchCandidate: `SELECT i.instance_id, i.has_record, COALESCE(i.name, ''), COALESCE(i.version, ''),
+	// The last column is the batch: the ids of the chosen instance's visible
+	// messages in this statement's snapshot (see TagBatch), gathered once,
+	// for the chosen row only (the CTE), not for every candidate row.
+	FetchOrchCandidate: `WITH c AS (SELECT i.instance_id AS id, i.has_record, COALESCE(i.name, ''), COALESCE(i.version, ''),
   COALESCE(i.current_execution_id, 0),
   COALESCE((SELECT max(e.execution_id) FROM @s.executions e WHERE e.instance_id = i.instance_id), 1),
   i.has_record OR ` + startable + `,
-  NOT i.has_record AND ` + allQueue + `,
-  ARRAY(SELECT b.id FROM @s.orchestrator_queue b WHERE b.instance_id = i.instance_id AND b.visible_at <= @now)
+  NOT i.has_record AND ` + allQueue + `
 FROM @s.orchestrator_queue q
 JOIN @s.instances i ON i.instance_id = q.instance_id
 LEFT JOIN @s.executions x ON i.has_record AND x.instance_id = i.instance_id AND x.execution_id = i.current_execution_id
@@ -188,7 +190,9 @@ WHERE q.visible_at <= @now
       AND (x.pinned_major, x.pinned_minor, x.pinned_patch) <= (r.d, r.e, r.f)))
 ORDER BY q.id
 LIMIT 1
-FOR UPDATE OF i SKIP LOCKED`,
+FOR UPDATE OF i SKIP LOCKED)
+SELECT c.*, ARRAY(SELECT b.id FROM @s.orchestrator_queue b WHERE b.instance_id = c.id AND b.visible_at <= @now)
+FROM c`,
 
 	// $1 now, $2 instance: drop an orphan batch (the caller holds the row).
 	// The orphan test is repeated in the statement's own snapshot: enqueues
