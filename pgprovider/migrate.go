@@ -67,6 +67,11 @@ var ErrSchemaTooNew = errors.New("schema is newer than this pgprovider")
 // migrate one after the other.
 const advisoryClass = 0x64757278 // "durx"
 
+// orderClass is the first key of the advisory lock under which every
+// transaction that inserts queue rows takes their ids (the second is
+// hashtext of the schema name): see the package doc, Queue order.
+const orderClass = 0x6475726f // "duro"
+
 // Migrate brings schema (created if missing) to [SchemaVersion], in one
 // transaction under a transaction-scoped advisory lock keyed on the schema
 // name: concurrent calls wait for each other and then find nothing to do.

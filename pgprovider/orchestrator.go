@@ -110,17 +110,19 @@ func (p *Provider) FetchOrchestrationItem(ctx context.Context, lockTimeout, poll
 	var out *duroxide.LockedOrchestrationItem
 	err := p.poll(ctx, op, pollTimeout, func() (pollResult, error) {
 		var r pollResult
-		err := p.inTx(ctx, op, func(tx *txn, now any) error {
-			out, r = nil, pollResult{wakeUs: -1, now: nowTime(now)}
-			item, err := p.tryFetchOrch(ctx, tx, now, lockTimeout, filter != nil, ranges)
-			if err != nil || item != nil {
-				out, r.found = item, item != nil
+		err := p.serialFetch(ctx, op, &p.orchFetch, p.sql.LockInstanceWait, func() error {
+			return p.inTx(ctx, op, func(tx *txn, now any) error {
+				out, r = nil, pollResult{wakeUs: -1, now: nowTime(now)}
+				item, err := p.tryFetchOrch(ctx, tx, now, lockTimeout, filter != nil, ranges)
+				if err != nil || item != nil {
+					out, r.found = item, item != nil
+					return err
+				}
+				if pollTimeout > 0 && p.longPoll {
+					r.wakeUs, err = wakeAndCommit(ctx, tx, p.sql.OrchWake, now)
+				}
 				return err
-			}
-			if pollTimeout > 0 && p.longPoll {
-				r.wakeUs, err = wakeAndCommit(ctx, tx, p.sql.OrchWake, now)
-			}
-			return err
+			})
 		})
 		return r, err
 	})
@@ -181,6 +183,10 @@ func (p *Provider) tryFetchOrch(ctx context.Context, tx *txn, now any, lockTimeo
 		err := tx.QueryRow(ctx, p.sql.FetchOrchCandidate, now, skipped, filtered,
 			ranges[0], ranges[1], ranges[2], ranges[3], ranges[4], ranges[5]).
 			Scan(&c.id, &c.hasRecord, &c.name, &c.version, &c.currentExe, &c.latestExe, &c.startable, &c.allQueue, &c.batch)
+		if errors.Is(err, pgx.ErrNoRows) && p.clock != nil {
+			return nil, p.checkOldest(ctx, tx, p.sql.OrchOldest, "", now, skipped, filtered,
+				ranges[0], ranges[1], ranges[2], ranges[3], ranges[4], ranges[5])
+		}
 		if errors.Is(err, pgx.ErrNoRows) {
 			// The snapshot may have been stale by the time rows were locked.
 			var more bool
@@ -197,6 +203,10 @@ func (p *Provider) tryFetchOrch(ctx context.Context, tx *txn, now any, lockTimeo
 			continue
 		}
 		if err != nil {
+			return nil, err
+		}
+		if err := p.checkOldest(ctx, tx, p.sql.OrchOldest, c.id, now, skipped, filtered,
+			ranges[0], ranges[1], ranges[2], ranges[3], ranges[4], ranges[5]); err != nil {
 			return nil, err
 		}
 		if !c.hasRecord && !c.startable {
@@ -518,7 +528,36 @@ func encodeAck(op string, a duroxide.OrchestrationAck) (*encodedAck, error) {
 		w.cExec = append(w.cExec, clampID(c.ExecutionID))
 		w.cAct = append(w.cAct, clampID(c.ActivityID))
 	}
+	w.dropCancelled(a.CancelledActivities)
 	return w, nil
+}
+
+// dropCancelled removes the worker items that the same ack cancels. The
+// ack deletes cancelled activities before it inserts its worker items (the
+// inserts come last, under the queue order lock), so an item scheduled and
+// cancelled by one ack, which memprovider inserts and then deletes, is
+// never inserted.
+func (w *encodedAck) dropCancelled(cancelled []duroxide.ScheduledActivityIdentifier) {
+	if len(cancelled) == 0 || len(w.wItem) == 0 {
+		return
+	}
+	type key struct {
+		inst      string
+		exec, act int64
+	}
+	gone := make(map[key]struct{}, len(cancelled))
+	for _, c := range cancelled {
+		gone[key{c.Instance, clampID(c.ExecutionID), clampID(c.ActivityID)}] = struct{}{}
+	}
+	n := 0
+	for i := range w.wItem {
+		if _, ok := gone[key{*w.wInst[i], w.wExec[i], w.wAct[i]}]; ok {
+			continue
+		}
+		w.wInst[n], w.wExec[n], w.wAct[n], w.wSess[n], w.wTag[n], w.wItem[n] = w.wInst[i], w.wExec[i], w.wAct[i], w.wSess[i], w.wTag[i], w.wItem[i]
+		n++
+	}
+	w.wInst, w.wExec, w.wAct, w.wSess, w.wTag, w.wItem = w.wInst[:n], w.wExec[:n], w.wAct[:n], w.wSess[:n], w.wTag[:n], w.wItem[:n]
 }
 
 // clampID maps an id a bigint cannot hold to one no row has.
@@ -580,14 +619,18 @@ func (p *Provider) applyAck(ctx context.Context, tx *txn, now any, op, instance,
 		b.Queue(p.sql.KvMergeUpsert, instance)
 		b.Queue(p.sql.KvMergeClear, instance)
 	}
+	if len(w.cInst) > 0 {
+		b.Queue(p.sql.CancelActivities, w.cInst, w.cExec, w.cAct)
+	}
+	if len(w.orchInst) > 0 || len(w.wItem) > 0 {
+		// Last: the queue order lock, held until the commit that follows.
+		b.Queue(p.sql.OrderLock)
+	}
 	if len(w.orchInst) > 0 {
 		b.Queue(p.sql.InsertOrchItems, w.orchInst, w.orchKind, w.orchItem, w.orchFire)
 	}
 	if len(w.wItem) > 0 {
 		b.Queue(p.sql.InsertWorkerItems, w.wInst, w.wExec, w.wAct, w.wSess, w.wTag, w.wItem)
-	}
-	if len(w.cInst) > 0 {
-		b.Queue(p.sql.CancelActivities, w.cInst, w.cExec, w.cAct)
 	}
 	b.Queue(p.sql.Notify, p.channel)
 

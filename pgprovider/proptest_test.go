@@ -2,7 +2,6 @@ package pgprovider_test
 
 import (
 	"flag"
-	"os"
 	"testing"
 
 	"github.com/stretchr/testify/require"
@@ -42,21 +41,11 @@ func defaultFlag(t *testing.T, name, value string) {
 
 // TestLinearizability runs concurrent histories (3 clients × 30
 // operations; -proptest.histories of them, default 50, 10 with -short)
-// against pgprovider and checks each for linearizability against the
-// model.
+// against pgprovider on the fake clock and checks each for
+// linearizability against the model. A long run:
 //
-// It is opt-in (DUROXIDE_PG_LIN=1, or an explicit -proptest.histories):
-// about one history in 360 is still not linearizable (cross-instance FIFO
-// when a fetch passes by an instance another transaction holds for a
-// moment, and queue ids that follow insertion rather than commit order; see
-// docs/pgprovider.md, Known limits), which would make a default run fail
-// about one time in eight.
+//	.ci/pg go test ./pgprovider -run TestLinearizability -proptest.histories 1000
 func TestLinearizability(t *testing.T) {
 	pool := pgprovider.TestPool(t)
-	explicit := false
-	flag.Visit(func(f *flag.Flag) { explicit = explicit || f.Name == "proptest.histories" })
-	if os.Getenv("DUROXIDE_PG_LIN") != "1" && !explicit {
-		t.Skip("opt-in until the known rare cross-instance FIFO violations are fixed: DUROXIDE_PG_LIN=1 .ci/pg go test ./pgprovider -run TestLinearizability")
-	}
 	proptest.RunLinearizability(t, pgharness.Fake(pool))
 }

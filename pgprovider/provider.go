@@ -10,6 +10,7 @@ import (
 	"regexp"
 	"strconv"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"time"
 
@@ -86,6 +87,92 @@ type Provider struct {
 	listener *listener
 
 	retried atomic.Uint64 // transactions retried after a deadlock, serialization failure or stale plan
+
+	// On an injected clock, fetches of one queue run one at a time (see
+	// serialFetch).
+	orchFetch, workFetch sync.Mutex
+}
+
+// serialFetch runs one fetch attempt (a transaction and its retries).
+//
+// On the database's clock it just runs f: fetches run concurrently, and a
+// fetch skips (SKIP LOCKED) the rows other transactions hold for a moment.
+//
+// On an injected clock the store must be linearizable (the property tests
+// check it), and skipping is not: a skipped row may be released unchanged
+// (a transaction rolls back and runs again when the clock moves under it;
+// an abandon, renewal or failed ack of an expired lock changes nothing a
+// fetch cares about), and then the fetch passed by the oldest eligible
+// item, which nobody took. So fetches of one queue run one at a time (mu),
+// and an attempt whose candidate is not the oldest eligible one ignoring
+// row locks fails with *passedBy: serialFetch waits until that row's
+// holder is done and runs the attempt again.
+func (p *Provider) serialFetch(ctx context.Context, op string, mu *sync.Mutex, wait string, f func() error) error {
+	if p.clock == nil {
+		return f()
+	}
+	mu.Lock()
+	defer mu.Unlock()
+	for range maxPassedBy {
+		err := f()
+		var pb *passedBy
+		if !errors.As(err, &pb) {
+			return err
+		}
+		if err := p.read(ctx, op, func(tx *txn, _ any) error {
+			_, err := tx.Exec(ctx, wait, pb.key)
+			return err
+		}); err != nil {
+			return err
+		}
+	}
+	return duroxide.Retryable(op, duroxide.ErrUnavailable, "the oldest eligible item stayed held by other transactions through %d attempts", maxPassedBy)
+}
+
+// maxPassedBy bounds serialFetch's waits.
+const maxPassedBy = 1000
+
+// passedBy fails a fetch attempt on an injected clock whose candidate query
+// skipped the oldest eligible item (instance id or worker row id key)
+// because another transaction held its row.
+type passedBy struct{ key any }
+
+func (e *passedBy) Error() string {
+	return fmt.Sprintf("pgprovider: fetch passed by held row %v", e.key)
+}
+
+// checkOldest, on an injected clock, fails with *passedBy when the oldest
+// eligible candidate ignoring row locks (query oldest, same arguments as the
+// candidate query) exists and is not chosen (none: nothing was chosen).
+func (p *Provider) checkOldest(ctx context.Context, tx *txn, oldest string, chosen any, args ...any) error {
+	if p.clock == nil {
+		return nil
+	}
+	var id any
+	switch chosen.(type) {
+	case string:
+		id = new(string)
+	default:
+		id = new(int64)
+	}
+	err := tx.QueryRow(ctx, oldest, args...).Scan(id)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	var key any
+	switch v := id.(type) {
+	case *string:
+		key = *v
+	case *int64:
+		key = *v
+	}
+	if key != chosen {
+		return &passedBy{key}
+	}
+	return nil
 }
 
 // schemaName is what WithSchema accepts.
@@ -123,7 +210,7 @@ func New(ctx context.Context, pool *pgxpool.Pool, opts ...Option) (*Provider, er
 	if p.wait == nil {
 		p.wait = fakeclock.Real()
 	}
-	p.sql = buildStatements(quoteIdent(cfg.schema))
+	p.sql = buildStatements(cfg.schema)
 	if p.longPoll {
 		p.listener = newListener(pool, p.channel)
 	}
@@ -462,7 +549,8 @@ func classify(op string, err error) error {
 		return nil
 	}
 	var pe *duroxide.ProviderError
-	if errors.As(err, &pe) {
+	var pb *passedBy
+	if errors.As(err, &pe) || errors.As(err, &pb) {
 		return err
 	}
 	if errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) {

@@ -2,6 +2,7 @@ package pgprovider
 
 import (
 	"reflect"
+	"strconv"
 	"strings"
 )
 
@@ -25,10 +26,13 @@ import (
 type statements struct {
 	EnqueueOrch   string
 	EnqueueWorker string
+	OrderLock     string
 	Notify        string
 
 	FetchOrchCandidate string
 	OrchExists         string
+	OrchOldest         string
+	LockInstanceWait   string
 	DeleteVisible      string
 	LockInstance       string
 	TagBatch           string
@@ -58,6 +62,8 @@ type statements struct {
 	OrchTokenState     string
 	FetchWorkCandidate string
 	WorkExists         string
+	WorkOldest         string
+	LockWorkWait       string
 	ClaimSession       string
 	LockWork           string
 	WorkWake           string
@@ -111,10 +117,11 @@ type statements struct {
 
 const nowExpr = "COALESCE($1::timestamptz, now())"
 
-// buildStatements fills the templates for the quoted schema q.
-func buildStatements(q string) statements {
+// buildStatements fills the templates for schema (a valid schema name).
+func buildStatements(schema string) statements {
 	r := strings.NewReplacer(
-		"@s.", q+".",
+		"@s.", quoteIdent(schema)+".",
+		"@order", "pg_advisory_xact_lock("+strconv.Itoa(orderClass)+", hashtext('"+schema+"'))",
 		"@nowms", "floor(extract(epoch FROM "+nowExpr+") * 1000)::bigint",
 		"@now", nowExpr,
 		"@us", "* interval '1 microsecond'",
@@ -129,9 +136,28 @@ func buildStatements(q string) statements {
 	// candidate query can come back empty because every row its snapshot
 	// saw was taken or deleted before it could lock one, while rows
 	// committed since wait.
-	s.OrchExists = "SELECT EXISTS (" + strings.TrimSuffix(s.FetchOrchCandidate, "\nFOR UPDATE OF i SKIP LOCKED") + ")"
-	s.WorkExists = "SELECT EXISTS (" + strings.TrimSuffix(s.FetchWorkCandidate, "\nFOR UPDATE OF w SKIP LOCKED") + ")"
+	orch := orchCandidate(s.FetchOrchCandidate)
+	work := strings.TrimSuffix(s.FetchWorkCandidate, workLocking)
+	s.OrchExists = "SELECT EXISTS (" + orch + ")"
+	s.WorkExists = "SELECT EXISTS (" + work + ")"
+	// The oldest candidate, ignoring row locks (see Provider.serialFetch).
+	s.OrchOldest = "SELECT o.id FROM (" + orch + ") o"
+	s.WorkOldest = "SELECT o.id FROM (" + work + ") o"
 	return s
+}
+
+// The locking clauses of the candidate queries.
+const (
+	orchLocking = "\nFOR UPDATE OF i SKIP LOCKED"
+	workLocking = "\nFOR UPDATE OF w SKIP LOCKED"
+)
+
+// orchCandidate is the query inside FetchOrchCandidate's CTE, without its
+// locking clause.
+func orchCandidate(fetch string) string {
+	start := strings.Index(fetch, "(") + 1
+	end := strings.Index(fetch, orchLocking)
+	return fetch[start:end]
 }
 
 // startable says whether an instance i without a record can be started:
@@ -148,16 +174,30 @@ const allQueue = `NOT EXISTS (SELECT 1 FROM @s.orchestrator_queue m WHERE m.inst
 
 // templates are the statements before the schema is filled in.
 var templates = statements{
-	// $1 now, $2 instance, $3 kind, $4 item, $5 delay, $6 channel.
-	EnqueueOrch: `WITH ins AS (INSERT INTO @s.instances (instance_id) VALUES ($2) ON CONFLICT DO NOTHING),
+	// $1 now, $2 instance, $3 kind, $4 item, $5 delay, $6 channel. In
+	// this order, which the references force (a data-modifying CTE nobody
+	// reads runs after the main statement): the instance row if missing,
+	// then the queue order lock, then the queue row, whose id is taken
+	// under that lock (see OrderLock).
+	EnqueueOrch: `WITH ins AS (INSERT INTO @s.instances (instance_id) VALUES ($2) ON CONFLICT DO NOTHING RETURNING 1),
+o AS (SELECT @order FROM (SELECT count(*) FROM ins) c),
 n AS (SELECT pg_notify($6, ''))
 INSERT INTO @s.orchestrator_queue (instance_id, kind, item, visible_at)
-SELECT $2, $3, $4, CASE WHEN $5::bigint > 0 THEN @now + $5::bigint @us ELSE '-infinity' END FROM n`,
+SELECT $2, $3, $4, CASE WHEN $5::bigint > 0 THEN @now + $5::bigint @us ELSE '-infinity' END FROM o, n`,
 
-	// $1 instance, $2 execution, $3 activity, $4 session, $5 tag, $6 item, $7 channel.
-	EnqueueWorker: `WITH n AS (SELECT pg_notify($7, ''))
+	// $1 instance, $2 execution, $3 activity, $4 session, $5 tag, $6 item,
+	// $7 channel. The id is taken under the queue order lock.
+	EnqueueWorker: `WITH o AS (SELECT @order), n AS (SELECT pg_notify($7, ''))
 INSERT INTO @s.worker_queue (instance_id, execution_id, activity_id, session_id, tag, item, visible_at)
-SELECT $1, $2, $3, $4, $5, $6, '-infinity' FROM n`,
+SELECT $1, $2, $3, $4, $5, $6, '-infinity' FROM o, n`,
+
+	// The queue order lock: a transaction-scoped advisory lock, one per
+	// schema, that every transaction inserting queue rows takes just
+	// before those inserts, as its last lock, and holds until its commit.
+	// So queue ids (bigserial) are handed out in commit order, and a
+	// snapshot that sees a queue row sees every row with a smaller id:
+	// ordering by id is ordering by the instant each insert took effect.
+	OrderLock: `SELECT @order`,
 
 	// $1 channel.
 	Notify: `SELECT pg_notify($1, '')`,
@@ -193,6 +233,13 @@ LIMIT 1
 FOR UPDATE OF i SKIP LOCKED)
 SELECT c.*, ARRAY(SELECT b.id FROM @s.orchestrator_queue b WHERE b.instance_id = c.id AND b.visible_at <= @now)
 FROM c`,
+
+	// $1 instance: wait for whoever holds its row (see
+	// Provider.serialFetch), then let go at once.
+	LockInstanceWait: `SELECT 1 FROM @s.instances WHERE instance_id = $1 FOR UPDATE`,
+
+	// $1 worker row id: likewise.
+	LockWorkWait: `SELECT 1 FROM @s.worker_queue WHERE id = $1 FOR UPDATE`,
 
 	// $1 now, $2 instance: drop an orphan batch (the caller holds the row).
 	// The orphan test is repeated in the statement's own snapshot: enqueues

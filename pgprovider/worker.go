@@ -105,17 +105,19 @@ func (p *Provider) FetchWorkItem(ctx context.Context, lockTimeout, pollTimeout t
 	var out *duroxide.LockedWorkItem
 	err := p.poll(ctx, op, pollTimeout, func() (pollResult, error) {
 		var r pollResult
-		err := p.inTx(ctx, op, func(tx *txn, now any) error {
-			out, r = nil, pollResult{wakeUs: -1, now: nowTime(now)}
-			item, err := p.tryFetchWork(ctx, tx, now, lockTimeout, owner, lease, kind, tags)
-			if err != nil || item != nil {
-				out, r.found = item, item != nil
+		err := p.serialFetch(ctx, op, &p.workFetch, p.sql.LockWorkWait, func() error {
+			return p.inTx(ctx, op, func(tx *txn, now any) error {
+				out, r = nil, pollResult{wakeUs: -1, now: nowTime(now)}
+				item, err := p.tryFetchWork(ctx, tx, now, lockTimeout, owner, lease, kind, tags)
+				if err != nil || item != nil {
+					out, r.found = item, item != nil
+					return err
+				}
+				if pollTimeout > 0 && p.longPoll {
+					r.wakeUs, err = wakeAndCommit(ctx, tx, p.sql.WorkWake, now)
+				}
 				return err
-			}
-			if pollTimeout > 0 && p.longPoll {
-				r.wakeUs, err = wakeAndCommit(ctx, tx, p.sql.WorkWake, now)
-			}
-			return err
+			})
 		})
 		return r, err
 	})
@@ -132,6 +134,9 @@ func (p *Provider) tryFetchWork(ctx context.Context, tx *txn, now any, lockTimeo
 		var id int64
 		var session *string
 		err := tx.QueryRow(ctx, p.sql.FetchWorkCandidate, now, owner, skipped, kind, tags).Scan(&id, &session)
+		if errors.Is(err, pgx.ErrNoRows) && p.clock != nil {
+			return nil, p.checkOldest(ctx, tx, p.sql.WorkOldest, int64(-1), now, owner, skipped, kind, tags)
+		}
 		if errors.Is(err, pgx.ErrNoRows) {
 			// The snapshot may have been stale by the time rows were locked.
 			var more bool
@@ -147,6 +152,9 @@ func (p *Provider) tryFetchWork(ctx context.Context, tx *txn, now any, lockTimeo
 			continue
 		}
 		if err != nil {
+			return nil, err
+		}
+		if err := p.checkOldest(ctx, tx, p.sql.WorkOldest, id, now, owner, skipped, kind, tags); err != nil {
 			return nil, err
 		}
 		if session != nil {
@@ -248,6 +256,7 @@ func (p *Provider) AckWorkItem(ctx context.Context, lockToken string, completion
 		}
 		b.Queue(p.sql.WorkDelete, id)
 		if completion != nil {
+			b.Queue(p.sql.OrderLock) // last, held until the commit that follows
 			b.Queue(p.sql.InsertOrchItems, []string{target}, []string{completion.Variant()}, []string{text}, []*int64{nil})
 			b.Queue(p.sql.Notify, p.channel)
 		}

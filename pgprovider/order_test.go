@@ -1,0 +1,205 @@
+package pgprovider
+
+import (
+	"context"
+	"slices"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/require"
+
+	"github.com/duroxide-go/duroxide"
+)
+
+// gateClass keys the advisory lock with which TestQueueOrderFollowsCommits
+// stalls an enqueue after its insert and before its commit.
+const gateClass = 0x67617465 // "gate"
+
+// stallAfterInsert makes the enqueue statement *field stop, after its row
+// is inserted (and has its id) and before it commits, whenever the row's
+// item mentions "slow", until the gate held by the test opens.
+func stallAfterInsert(t *testing.T, field *string) {
+	t.Helper()
+	*field += " RETURNING (SELECT 1 FROM (SELECT CASE WHEN item LIKE '%slow%' THEN pg_advisory_xact_lock_shared(" +
+		strconv.Itoa(gateClass) + ", 1) END) g)"
+}
+
+// TestQueueOrderFollowsCommits: two enqueues race, and the one that began
+// first (and took the lower row id) commits last. A fetch between the two
+// commits may see only the later one; whatever it sees, the order every
+// later fetch reports must agree with it, as it would if each enqueue took
+// effect at one instant (the linearizability check's model): an item seen
+// alone first is older than the one that was still invisible. Row ids
+// follow insertion, not commit, so ordering by them alone breaks this
+// unless ids are handed out in commit order.
+func TestQueueOrderFollowsCommits(t *testing.T) {
+	ctx := context.Background()
+	event := func(id, name string) enqueue {
+		return func(ctx context.Context, p *Provider) error {
+			return p.EnqueueForOrchestrator(ctx, duroxide.ExternalRaisedItem{Instance: id, Name: name, Data: "d"}, 0)
+		}
+	}
+	start := func(id, name string) enqueue {
+		return func(ctx context.Context, p *Provider) error {
+			return p.EnqueueForOrchestrator(ctx, duroxide.StartOrchestrationItem{Instance: id, Orchestration: name, ExecutionID: 1}, 0)
+		}
+	}
+	work := func(id, name string) enqueue {
+		return func(ctx context.Context, p *Provider) error {
+			return p.EnqueueForWorker(ctx, duroxide.ActivityExecuteItem{Instance: id, ExecutionID: 1, ID: 1, Name: name})
+		}
+	}
+	// A fetch's answer as labels in delivery order: instance:name of each
+	// message of the batch, or of the worker item.
+	fetchOrch := func(t *testing.T, p *Provider) []string {
+		t.Helper()
+		item, err := p.FetchOrchestrationItem(ctx, time.Minute, 0, nil)
+		require.NoError(t, err)
+		if item == nil {
+			return nil
+		}
+		var got []string
+		for _, m := range item.Messages {
+			switch m := m.(type) {
+			case duroxide.ExternalRaisedItem:
+				got = append(got, m.Instance+":"+m.Name)
+			case duroxide.StartOrchestrationItem:
+				got = append(got, m.Instance+":"+m.Orchestration)
+			}
+		}
+		require.NoError(t, p.AbandonOrchestrationItem(ctx, item.LockToken, 0, false))
+		return got
+	}
+	fetchWork := func(t *testing.T, p *Provider) []string {
+		t.Helper()
+		item, err := p.FetchWorkItem(ctx, time.Minute, 0, nil, duroxide.FilterAny())
+		require.NoError(t, err)
+		if item == nil {
+			return nil
+		}
+		a := item.Item.(duroxide.ActivityExecuteItem)
+		require.NoError(t, p.AbandonWorkItem(ctx, item.LockToken, 0, false))
+		return []string{a.Instance + ":" + a.Name}
+	}
+	tests := []struct {
+		name       string
+		stalled    func(*statements) *string
+		before     []enqueue
+		slow, fast enqueue
+		fetch      func(*testing.T, *Provider) []string
+	}{
+		{
+			name:    "one instance",
+			stalled: func(s *statements) *string { return &s.EnqueueOrch },
+			before:  []enqueue{start("x", "O")},
+			slow:    event("x", "slow"),
+			fast:    event("x", "fast"),
+			fetch:   fetchOrch,
+		},
+		{
+			name:    "two instances",
+			stalled: func(s *statements) *string { return &s.EnqueueOrch },
+			slow:    start("x", "slow"),
+			fast:    start("y", "fast"),
+			fetch:   fetchOrch,
+		},
+		{
+			name:    "worker queue",
+			stalled: func(s *statements) *string { return &s.EnqueueWorker },
+			slow:    work("x", "slow"),
+			fast:    work("y", "fast"),
+			fetch:   fetchWork,
+		},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			p := freshProvider(t, t)
+			ctx, cancel := context.WithTimeout(ctx, time.Minute)
+			defer cancel()
+			// The instances exist, so that the enqueues do not wait for
+			// each other's new instance row.
+			_, err := testPool(t).Exec(ctx, "INSERT INTO "+quoteIdent(p.schema)+".instances (instance_id) VALUES ('x'), ('y')")
+			require.NoError(t, err)
+			for _, e := range tc.before {
+				require.NoError(t, e(ctx, p))
+			}
+			stallAfterInsert(t, tc.stalled(&p.sql))
+
+			gate, err := testPool(t).Acquire(ctx)
+			require.NoError(t, err)
+			defer gate.Release()
+			_, err = gate.Exec(ctx, "SELECT pg_advisory_lock($1, 1)", gateClass)
+			require.NoError(t, err)
+			opened := false
+			open := func() {
+				if !opened {
+					opened = true
+					_, err := gate.Exec(context.Background(), "SELECT pg_advisory_unlock($1, 1)", gateClass)
+					require.NoError(t, err)
+				}
+			}
+			defer open()
+
+			slowDone := make(chan error, 1)
+			go func() { slowDone <- tc.slow(ctx, p) }()
+			waitFor(t, "the slow enqueue to reach the gate", func() bool { return waiting(t, gateClass) })
+			fastDone := make(chan error, 1)
+			go func() { fastDone <- tc.fast(ctx, p) }()
+			// The fast enqueue either commits or waits for the slow one.
+			waitFor(t, "the fast enqueue to commit or wait", func() bool {
+				select {
+				case err := <-fastDone:
+					fastDone <- err
+					return true
+				default:
+					return waiting(t, orderClass)
+				}
+			})
+
+			seen := tc.fetch(t, p)
+			open()
+			require.NoError(t, <-slowDone)
+			require.NoError(t, <-fastDone)
+			got := tc.fetch(t, p)
+			t.Logf("between the commits: %q; after both: %q", seen, got)
+
+			slowSeen := slices.ContainsFunc(seen, func(s string) bool { return strings.HasSuffix(s, ":slow") })
+			fastSeen := slices.ContainsFunc(seen, func(s string) bool { return strings.HasSuffix(s, ":fast") })
+			if fastSeen && !slowSeen {
+				// The fast enqueue took effect first: it comes first.
+				fast := slices.IndexFunc(got, func(s string) bool { return strings.HasSuffix(s, ":fast") })
+				slow := slices.IndexFunc(got, func(s string) bool { return strings.HasSuffix(s, ":slow") })
+				require.NotEqual(t, -1, fast, "the fast item, seen alone first, is the oldest")
+				if slow != -1 {
+					require.Less(t, fast, slow, "the fast item, seen alone first, comes first")
+				}
+			}
+		})
+	}
+}
+
+type enqueue func(context.Context, *Provider) error
+
+// waiting says whether some backend waits for an advisory lock of class.
+func waiting(t *testing.T, class int) bool {
+	t.Helper()
+	var n int
+	require.NoError(t, testPool(t).QueryRow(context.Background(),
+		"SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND NOT granted AND classid = $1::bigint::oid", class).Scan(&n))
+	return n > 0
+}
+
+// waitFor polls cond (real time: it watches database backends) for up to
+// 10 s.
+func waitFor(t *testing.T, what string, cond func() bool) {
+	t.Helper()
+	for range 1000 {
+		if cond() {
+			return
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	t.Fatalf("timed out waiting for %s", what)
+}
