@@ -37,7 +37,23 @@
 //  3. worker-queue rows (a fetch with SKIP LOCKED; acks, renewals and
 //     abandons by token; cancellation and deletion by activity or
 //     instance);
-//  4. session rows.
+//  4. session rows;
+//  5. the queue order lock (below), which a transaction takes last.
+//
+// # Queue order
+//
+// Queue rows are numbered by a sequence and delivered oldest first. Every
+// transaction that inserts queue rows takes a per-schema advisory lock just
+// before those inserts and holds it through its commit, so numbers follow
+// commit order: a snapshot that sees a row sees every row numbered before
+// it (PostgreSQL already serialises the commits of notifying transactions,
+// which these all are, the same way). On the database's clock, fetches skip
+// rows other transactions hold for a moment (SKIP LOCKED), so FIFO across
+// instances and in the worker queue is best effort for a fetch that
+// overlaps such a transaction. With [WithClock], fetches of one queue run
+// one at a time and wait for the holder of the oldest eligible item instead
+// of passing it by, so the store is linearizable (the property tests
+// check it).
 //
 // Deadlocks (SQLSTATE 40P01), serialization failures (40001) and cached
 // plans invalidated by a schema change (0A000) are retried internally and,
