@@ -81,6 +81,7 @@ type candidate struct {
 	latestExe  int64
 	startable  bool
 	allQueue   bool
+	head       int64   // its oldest visible message's id
 	batch      []int64 // ids of its messages visible in the candidate query's snapshot
 }
 
@@ -178,11 +179,12 @@ const maxStaleRetries = 3
 // tryFetchOrch is one fetch attempt inside tx.
 func (p *Provider) tryFetchOrch(ctx context.Context, tx *txn, now any, lockTimeout time.Duration, filtered bool, ranges [6][]string) (*duroxide.LockedOrchestrationItem, error) {
 	skipped := []string{}
+	var dropped int64 // the head of the last orphan batch dropped (0: none)
 	for stale := 0; ; {
 		var c candidate
 		err := tx.QueryRow(ctx, p.sql.FetchOrchCandidate, now, skipped, filtered,
 			ranges[0], ranges[1], ranges[2], ranges[3], ranges[4], ranges[5]).
-			Scan(&c.id, &c.hasRecord, &c.name, &c.version, &c.currentExe, &c.latestExe, &c.startable, &c.allQueue, &c.batch)
+			Scan(&c.id, &c.hasRecord, &c.name, &c.version, &c.currentExe, &c.latestExe, &c.startable, &c.allQueue, &c.head, &c.batch)
 		if errors.Is(err, pgx.ErrNoRows) && p.clock != nil {
 			return nil, p.checkOldest(ctx, tx, p.sql.OrchOldest, "", now, skipped, filtered,
 				ranges[0], ranges[1], ranges[2], ranges[3], ranges[4], ranges[5])
@@ -209,6 +211,13 @@ func (p *Provider) tryFetchOrch(ctx context.Context, tx *txn, now any, lockTimeo
 			ranges[0], ranges[1], ranges[2], ranges[3], ranges[4], ranges[5]); err != nil {
 			return nil, err
 		}
+		if c.head < dropped {
+			// An instance older than orphans this attempt dropped became
+			// eligible since (an ack unlocked it): at no single instant
+			// were those orphans reached and this instance the next
+			// candidate. Undo the drop and start again.
+			return nil, errRestart
+		}
 		if !c.hasRecord && !c.startable {
 			// Head-of-line: a batch that can neither start the instance nor
 			// be dropped as orphans is skipped, neither locked nor counted.
@@ -222,6 +231,7 @@ func (p *Provider) tryFetchOrch(ctx context.Context, tx *txn, now any, lockTimeo
 					// the instance (say, a start): look at it again.
 					continue
 				}
+				dropped = c.head
 			}
 			skipped = append(skipped, c.id)
 			continue

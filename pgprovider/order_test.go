@@ -203,3 +203,67 @@ func waitFor(t *testing.T, what string, cond func() bool) {
 	}
 	t.Fatalf("timed out waiting for %s", what)
 }
+
+// TestOrphanDropAndFetchShareOneInstant: a fetch finds an instance whose
+// visible messages are all orphan QueueMessages and drops them, then looks
+// for the next candidate in a later snapshot. If an older instance was
+// unlocked in between (an ack), returning it means the fetch took effect
+// after that ack, when the older instance came first and the orphans would
+// not have been reached, let alone dropped: the fetch must either return
+// no such instance or keep the orphans. Here the drop is stalled (a
+// test-only change to the statement) while the ack commits.
+func TestOrphanDropAndFetchShareOneInstant(t *testing.T) {
+	p := freshProvider(t, t)
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	enq := func(w duroxide.WorkItem) {
+		t.Helper()
+		require.NoError(t, p.EnqueueForOrchestrator(ctx, w, 0))
+	}
+	enq(duroxide.StartOrchestrationItem{Instance: "old", Orchestration: "O", ExecutionID: 1})
+	held, err := p.FetchOrchestrationItem(ctx, time.Minute, 0, nil)
+	require.NoError(t, err)
+	require.Equal(t, "old", held.Instance)
+	enq(duroxide.ExternalRaisedItem{Instance: "old", Name: "e", Data: "d"}) // waits for old's lock
+	enq(duroxide.QueueMessageItem{Instance: "orphan", Name: "q", Data: "m"})
+
+	p.sql.DeleteVisible += " RETURNING (SELECT 1 FROM (SELECT pg_advisory_xact_lock_shared(" + strconv.Itoa(gateClass) + ", 2)) g)"
+	gate, err := testPool(t).Acquire(ctx)
+	require.NoError(t, err)
+	defer gate.Release()
+	_, err = gate.Exec(ctx, "SELECT pg_advisory_lock($1, 2)", gateClass)
+	require.NoError(t, err)
+
+	type result struct {
+		item *duroxide.LockedOrchestrationItem
+		err  error
+	}
+	fetched := make(chan result, 1)
+	go func() {
+		item, err := p.FetchOrchestrationItem(ctx, time.Minute, 0, nil)
+		fetched <- result{item, err}
+	}()
+	waitFor(t, "the fetch to stall in the orphan drop", func() bool { return waiting(t, gateClass) })
+	name, version := "O", "1.0.0"
+	require.NoError(t, p.AckOrchestrationItem(ctx, held.LockToken, duroxide.OrchestrationAck{
+		ExecutionID: 1,
+		HistoryDelta: []duroxide.Event{{EventID: 1, InstanceID: "old", ExecutionID: 1, DuroxideVersion: "0.1.26",
+			Kind: duroxide.OrchestrationStarted{Name: "O", Version: "1.0.0"}}},
+		Metadata: duroxide.ExecutionMetadata{OrchestrationName: &name, OrchestrationVersion: &version},
+	}))
+	_, err = gate.Exec(ctx, "SELECT pg_advisory_unlock($1, 2)", gateClass)
+	require.NoError(t, err)
+	r := <-fetched
+	require.NoError(t, r.err)
+
+	enq(duroxide.StartOrchestrationItem{Instance: "orphan", Orchestration: "O", ExecutionID: 1})
+	if r.item != nil && r.item.Instance == "old" {
+		// The fetch took effect after the ack: the orphans were never
+		// reached, so they are still there.
+		next, err := p.FetchOrchestrationItem(ctx, time.Minute, 0, nil)
+		require.NoError(t, err)
+		require.NotNil(t, next)
+		require.Equal(t, "orphan", next.Instance)
+		require.Len(t, next.Messages, 2, "the QueueMessage was dropped by a fetch that returned an instance unlocked after the drop: %v", next.Messages)
+	}
+}

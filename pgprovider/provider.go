@@ -313,6 +313,10 @@ func (p *Provider) read(ctx context.Context, op string, f func(tx *txn, now any)
 // ran: it is retried with the new time.
 var errClockMoved = errors.New("pgprovider: the injected clock moved during the transaction")
 
+// errRestart aborts a transaction that found the store changed under it in
+// a way it cannot take back (see tryFetchOrch): it runs again at once.
+var errRestart = errors.New("pgprovider: the transaction must start again")
+
 // maxClockRetries bounds the retries of transactions whose clock moved.
 const maxClockRetries = 100
 
@@ -323,7 +327,7 @@ func (p *Provider) run(ctx context.Context, op string, auto bool, f func(tx *txn
 		if err == nil {
 			return nil
 		}
-		if errors.Is(err, errClockMoved) && moved < maxClockRetries && ctx.Err() == nil {
+		if (errors.Is(err, errClockMoved) || errors.Is(err, errRestart)) && moved < maxClockRetries && ctx.Err() == nil {
 			attempt--
 			moved++
 			continue

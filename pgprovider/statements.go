@@ -216,7 +216,8 @@ SELECT $1, $2, $3, $4, $5, $6, '-infinity' FROM o, n`,
   COALESCE(i.current_execution_id, 0),
   COALESCE((SELECT max(e.execution_id) FROM @s.executions e WHERE e.instance_id = i.instance_id), 1),
   i.has_record OR ` + startable + `,
-  NOT i.has_record AND ` + allQueue + `
+  NOT i.has_record AND ` + allQueue + `,
+  q.id AS head
 FROM @s.orchestrator_queue q
 JOIN @s.instances i ON i.instance_id = q.instance_id
 LEFT JOIN @s.executions x ON i.has_record AND x.instance_id = i.instance_id AND x.execution_id = i.current_execution_id
