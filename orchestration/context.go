@@ -73,7 +73,6 @@ type ctxState struct {
 	nextToken uint64
 	emitted   []emitted
 	slots     []*slot
-	byID      map[uint64]*slot
 
 	extSubs      map[string][]*slot // bind order = raw index
 	extArrivals  map[string][]string
@@ -91,15 +90,24 @@ type ctxState struct {
 	base   *slog.Logger
 
 	branches []*coro // every branch started this turn, for teardown
+
+	// First backing arrays of slots and emitted: most turns make a few
+	// decisions.
+	slotsBuf   [4]*slot
+	emittedBuf [4]emitted
 }
 
 func newContext(instance string, executionID uint64, name, version string, now func() time.Time, base *slog.Logger) *Context {
-	c := &Context{ctxState: &ctxState{
-		instance: instance, executionID: executionID, name: name, version: version,
-		now: now, replaying: true, base: base,
-		byID: make(map[uint64]*slot, 8),
-	}}
-	return c
+	// The main view and the state in one allocation.
+	p := &struct {
+		c Context
+		s ctxState
+	}{}
+	p.s = ctxState{instance: instance, executionID: executionID, name: name, version: version,
+		now: now, replaying: true, base: base}
+	p.s.slots, p.s.emitted = p.s.slotsBuf[:0], p.s.emittedBuf[:0]
+	p.c.ctxState = &p.s
+	return &p.c
 }
 
 // InstanceID returns the orchestration instance id.
@@ -229,7 +237,6 @@ func (c *Context) block(ready func() bool) bool {
 func (c *Context) bind(s *slot, id uint64) {
 	s.scheduleID = id
 	s.bound = true
-	c.byID[id] = s
 }
 
 func (c *Context) bindExternal(s *slot, name string) {
@@ -358,10 +365,19 @@ func (c *Context) ScheduleActivity(name, input string, opts ...ActivityOption) *
 		return &Future[string]{c: c}
 	}
 	a := CallActivityAction{Name: name, Input: input}
+	if len(opts) > 0 {
+		a = withActivityOptions(a, opts)
+	}
+	return newFuture(c, kindActivity, a, rawString)
+}
+
+// withActivityOptions returns a with opts applied. A function of its own,
+// so that only calls with options move the action to the heap.
+func withActivityOptions(a CallActivityAction, opts []ActivityOption) CallActivityAction {
 	for _, o := range opts {
 		o(&a)
 	}
-	return newFuture(c, kindActivity, a, rawString)
+	return a
 }
 
 // CallActivity schedules the activity name with input encoded as JSON and
@@ -376,8 +392,8 @@ func CallActivity[O any](c *Context, name string, input any, opts ...ActivityOpt
 		return &Future[O]{c: c}
 	}
 	a := CallActivityAction{Name: name, Input: in}
-	for _, o := range opts {
-		o(&a)
+	if len(opts) > 0 {
+		a = withActivityOptions(a, opts)
 	}
 	return newFuture(c, kindActivity, a, decodeJSON[O])
 }

@@ -43,6 +43,7 @@ type slot struct {
 	kind       slotKind
 	scheduleID uint64
 	bound      bool
+	open       bool   // bound to a stored schedule, completion not yet replayed (turnState.open)
 	name       string // external/queue name
 	subIndex   int    // external: raw subscription index per name
 	child      string // sub-orchestration: history instance id once bound

@@ -1,6 +1,8 @@
 package orchestration
 
 import (
+	"time"
+
 	"github.com/duroxide-go/duroxide"
 )
 
@@ -136,8 +138,13 @@ func RunTurn(in TurnInput) TurnOutput {
 	item, b := in.Item, in.Batch
 	instance := item.Instance
 	opts := in.Options
-	eng := NewEngine(instance, 0, nil, opts) // for clock and version defaults
-	now, stamp := eng.now, eng.version
+	now, stamp := opts.Now, opts.DuroxideVersion // NewEngine's defaults
+	if now == nil {
+		now = time.Now
+	}
+	if stamp == "" {
+		stamp = DuroxideVersion
+	}
 
 	execID := item.ExecutionID
 	if execID == 0 {
@@ -179,16 +186,27 @@ func RunTurn(in TurnInput) TurnOutput {
 
 	opts.PersistedLen = persisted
 	opts.KVSnapshot = item.KVSnapshot
-	eng = NewEngine(instance, execID, history, opts)
+	eng := newEngine(instance, execID, history, opts) // history is only read, and not kept
 	if len(b.Messages) > 0 {
 		eng.PrepCompletions(b.Messages)
 	}
 	res := eng.Execute(in.Handler, st.Input, b.Name, in.Version)
 	out.Result = res
 
-	delta := append(append([]duroxide.Event(nil), started...), eng.delta...)
+	// The engine is done with its delta: extend it in place (a terminal
+	// turn appends a few events).
+	var delta []duroxide.Event
+	if len(eng.delta) > 0 {
+		delta = eng.delta
+	}
+	if len(started) > 0 {
+		delta = make([]duroxide.Event, 0, len(started)+len(eng.delta)+2)
+		delta = append(append(delta, started...), eng.delta...)
+	}
+	var fullBuf []duroxide.Event
 	full := func() []duroxide.Event {
-		return append(append([]duroxide.Event(nil), history[:persisted]...), delta...)
+		fullBuf = append(append(fullBuf[:0], history[:persisted]...), delta...)
+		return fullBuf
 	}
 	for _, id := range eng.cancelAct {
 		out.Ack.CancelledActivities = append(out.Ack.CancelledActivities,
@@ -286,8 +304,15 @@ func RunTurn(in TurnInput) TurnOutput {
 
 	meta := metadataOf(delta)
 	if meta.Status.IsTerminal() {
-		reason := map[duroxide.ExecutionStatus]string{duroxide.StatusCompleted: "orchestration_terminal_completed",
-			duroxide.StatusFailed: "orchestration_terminal_failed", duroxide.StatusContinuedAsNew: "orchestration_terminal_continued_as_new"}[meta.Status]
+		var reason string
+		switch meta.Status {
+		case duroxide.StatusCompleted:
+			reason = "orchestration_terminal_completed"
+		case duroxide.StatusFailed:
+			reason = "orchestration_terminal_failed"
+		case duroxide.StatusContinuedAsNew:
+			reason = "orchestration_terminal_continued_as_new"
+		}
 		for _, id := range InflightActivities(full()) {
 			appendEvent(ptr(id), instance, execID, duroxide.ActivityCancelRequested{Reason: reason})
 			out.Ack.CancelledActivities = append(out.Ack.CancelledActivities,
@@ -498,7 +523,8 @@ func removeID(q []uint64, id uint64) []uint64 {
 // terminal turn cancels. history is only read.
 func InflightActivities(history []duroxide.Event) []uint64 {
 	done := map[uint64]bool{}
-	var scheduled []uint64
+	var buf [16]uint64
+	scheduled := buf[:0]
 	for i := range history {
 		e := &history[i]
 		switch e.Kind.(type) {
