@@ -5,9 +5,11 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"strings"
 	"time"
 
 	"github.com/duroxide-go/duroxide"
+	"github.com/duroxide-go/duroxide/orchestration"
 )
 
 // work runs one fetched activity to its ack (or abandon). live says
@@ -33,6 +35,9 @@ func (r *Runtime) work(ctx context.Context, li *duroxide.LockedWorkItem, live bo
 		return
 	}
 	h := r.reg.acts[item.Name]
+	if h == nil && strings.HasPrefix(item.Name, orchestration.SyscallPrefix) {
+		h = r.builtin(item.Name) // registrations cannot use the prefix
+	}
 	if h == nil {
 		d := r.opts.UnregisteredBackoff.Delay(li.AttemptCount)
 		log.Warn("duroxide host: activity not registered, abandoning with backoff",
