@@ -20,3 +20,23 @@ func TestDecodeOutputMatchesEncodingJSON(t *testing.T) {
 		})
 	}
 }
+
+// TestDecodeValueMatchesEncodingJSON: the same for a decoded value, string
+// or not, and a plain string costs no allocation.
+func TestDecodeValueMatchesEncodingJSON(t *testing.T) {
+	for _, in := range []string{`"plain"`, `"with \"quote\""`, `"é"`, `"`, `42`, `null`} {
+		var slow string
+		errSlow := json.Unmarshal([]byte(in), &slow)
+		fast, errFast := decodeValue[string](in)
+		require.Equal(t, errSlow == nil, errFast == nil, in)
+		require.Equal(t, slow, fast, in)
+	}
+	n, err := decodeValue[int](`42`)
+	require.NoError(t, err)
+	require.Equal(t, 42, n)
+	require.Zero(t, testing.AllocsPerRun(100, func() {
+		if s, err := decodeValue[string](`"Hello, World!"`); err != nil || s != "Hello, World!" {
+			t.Fatal(s, err)
+		}
+	}))
+}

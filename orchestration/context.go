@@ -9,6 +9,8 @@ import (
 	"slices"
 	"strconv"
 	"time"
+
+	"github.com/duroxide-go/duroxide/internal/jsonfast"
 )
 
 // Names of the built-in system activities duroxide schedules for
@@ -656,8 +658,8 @@ func decodeNothing(string) (struct{}, error) { return struct{}{}, nil }
 
 // decodeJSON decodes a JSON payload into T.
 func decodeJSON[T any](raw string) (T, error) {
-	var v T
-	if err := Unmarshal(raw, &v); err != nil {
+	v, err := jsonfast.Decode[T](raw)
+	if err != nil {
 		return v, fmt.Errorf("orchestration: decode %q: %w", raw, err)
 	}
 	return v, nil
