@@ -214,10 +214,19 @@ func (c *Context) drain() []emitted {
 	return out
 }
 
-// block parks the orchestration goroutine until ready() holds. It returns
+// waiter is what a blocked coroutine waits for: wait reports whether it
+// is ready. A *Future is one (its Get then allocates no closure).
+type waiter interface{ wait() bool }
+
+// waitFunc is a waiter from a function.
+type waitFunc func() bool
+
+func (w waitFunc) wait() bool { return w() }
+
+// block parks the orchestration goroutine until ready holds. It returns
 // false when the turn ended instead.
-func (c *Context) block(ready func() bool) bool {
-	for !ready() {
+func (c *Context) block(ready waiter) bool {
+	for !ready.wait() {
 		if c.closed() || c.co == nil {
 			return false
 		}
@@ -522,7 +531,7 @@ func (c *Context) ContinueAsNew(input string, opts ...ContinueAsNewOption) error
 		o(&a)
 	}
 	c.emit(kindOther, a)
-	c.block(func() bool { return false })
+	c.block(waitFunc(func() bool { return false }))
 	return ErrTurnEnded
 }
 

@@ -50,7 +50,7 @@ type coro struct {
 
 	// Branches ([Go]) only.
 	body     func() (string, error) // runs on the coroutine instead of h
-	cond     func() bool            // what it waits for while blocked
+	cond     waiter                 // what it waits for while blocked
 	killed   bool                   // abandoned: its view is closed
 	err      error                  // its function's error once done
 	owner    *coro                  // the coroutine that started it

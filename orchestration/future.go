@@ -124,6 +124,9 @@ func (f *Future[T]) abandon(c *Context) {
 	}
 }
 
+// wait makes f a waiter: ready in its own context.
+func (f *Future[T]) wait() bool { return f.ready(f.c) }
+
 // Get blocks until the result is known and returns it. An activity or
 // sub-orchestration failure is a *[TaskFailedError]; a result that does not
 // decode into T is a decoding error; after the turn ended it returns
@@ -134,7 +137,7 @@ func (f *Future[T]) Get() (T, error) {
 		return zero, f.err
 	}
 	if f.br != nil {
-		if !f.c.block(func() bool { return f.ready(f.c) }) {
+		if !f.c.block(f) {
 			return zero, ErrTurnEnded
 		}
 		f.br.observed = true
@@ -143,7 +146,7 @@ func (f *Future[T]) Get() (T, error) {
 	if f.s == nil || f.c.closed() {
 		return zero, ErrTurnEnded
 	}
-	if !f.c.block(func() bool { return f.ready(f.c) }) {
+	if !f.c.block(f) {
 		return zero, ErrTurnEnded
 	}
 	f.s.completed = true
@@ -181,7 +184,7 @@ func Select(futs ...Awaitable) int {
 	}
 	c := futs[0].context()
 	winner := -1
-	ok := c.block(func() bool {
+	ok := c.block(waitFunc(func() bool {
 		for i, f := range futs {
 			if f.ready(c) {
 				winner = i
@@ -189,7 +192,7 @@ func Select(futs ...Awaitable) int {
 			}
 		}
 		return false
-	})
+	}))
 	if !ok {
 		return -1
 	}
@@ -209,7 +212,7 @@ func All(futs ...Awaitable) bool {
 		return true
 	}
 	c := futs[0].context()
-	ok := c.block(func() bool {
+	ok := c.block(waitFunc(func() bool {
 		// Every future is polled, as a join polls all its children: a
 		// branch ([Go]) advances even when an earlier one is not ready.
 		all := true
@@ -219,7 +222,7 @@ func All(futs ...Awaitable) bool {
 			}
 		}
 		return all
-	})
+	}))
 	if ok {
 		for _, f := range futs {
 			f.observe()

@@ -205,6 +205,10 @@ func RunTurn(in TurnInput) TurnOutput {
 	}
 	var fullBuf []duroxide.Event
 	full := func() []duroxide.Event {
+		if fullBuf == nil {
+			// Room for the terminal event and a few breadcrumbs.
+			fullBuf = make([]duroxide.Event, 0, persisted+len(delta)+4)
+		}
 		fullBuf = append(append(fullBuf[:0], history[:persisted]...), delta...)
 		return fullBuf
 	}
@@ -350,10 +354,16 @@ func metadataOf(delta []duroxide.Event) duroxide.ExecutionMetadata {
 	for i := range delta {
 		switch k := delta[i].Kind.(type) {
 		case duroxide.OrchestrationStarted:
-			m.OrchestrationName, m.OrchestrationVersion = ptr(k.Name), ptr(k.Version)
+			// The pointed-to values in one allocation.
+			p := &struct {
+				name, version string
+				pinned        duroxide.Semver
+			}{name: k.Name, version: k.Version}
+			m.OrchestrationName, m.OrchestrationVersion = &p.name, &p.version
 			m.ParentInstanceID = clonePtr(k.ParentInstance)
 			if v, err := duroxide.ParseSemver(delta[i].DuroxideVersion); err == nil {
-				m.PinnedDuroxideVersion = &v
+				p.pinned = v
+				m.PinnedDuroxideVersion = &p.pinned
 			}
 		case duroxide.OrchestrationCompleted:
 			m.Status, m.Output = duroxide.StatusCompleted, ptr(k.Output)
