@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"math"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/duroxide-go/duroxide/internal/jsonfast"
@@ -37,17 +38,39 @@ func Typed[I, O any](fn func(ctx *Context, input I) (O, error)) Handler {
 
 // Marshal encodes v as JSON the way serde_json does: no HTML escaping,
 // struct fields in declaration order, no trailing newline.
+//
+// Its frame is kept small: orchestration code runs on a coroutine whose
+// stack starts small, and a deep first call grows (copies) that stack on
+// every turn.
 func Marshal(v any) (string, error) {
 	switch x := v.(type) {
 	case string:
 		if jsonfast.PlainASCII(x) {
-			return `"` + x + `"`, nil
+			return quote(x), nil
 		}
 	case int:
 		return strconv.Itoa(x), nil
 	case bool:
 		return strconv.FormatBool(x), nil
 	}
+	return marshalJSON(v)
+}
+
+// quote returns s between double quotes, in one allocation and a shallow
+// call chain.
+func quote(s string) string {
+	var b strings.Builder
+	b.Grow(len(s) + 2)
+	b.WriteByte('"')
+	b.WriteString(s)
+	b.WriteByte('"')
+	return b.String()
+}
+
+// marshalJSON is Marshal through encoding/json.
+//
+//go:noinline
+func marshalJSON(v any) (string, error) {
 	var b bytes.Buffer
 	enc := json.NewEncoder(&b)
 	enc.SetEscapeHTML(false)

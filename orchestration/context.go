@@ -192,7 +192,10 @@ func (c *Context) emit(kind slotKind, a Action) *slot {
 }
 
 // newFuture schedules a durable action and returns its future; the future
-// and its slot share one allocation.
+// and its slot share one allocation. Not inlined: it would grow its
+// callers' frames on the orchestration's stack (see Marshal).
+//
+//go:noinline
 func newFuture[T any](c *Context, kind slotKind, a Action, decode func(string) (T, error)) *Future[T] {
 	p := &struct {
 		f Future[T]
@@ -395,18 +398,39 @@ func withActivityOptions(a CallActivityAction, opts []ActivityOption) CallActivi
 // decodes its result into O. An input that cannot be encoded schedules
 // nothing; the future's Get returns the encoding error.
 func CallActivity[O any](c *Context, name string, input any, opts ...ActivityOption) *Future[O] {
+	// Encoding and scheduling are separate calls, so that the encoding
+	// runs with a shallow stack (see Marshal).
 	in, err := Marshal(input)
 	if err != nil {
-		return &Future[O]{c: c, err: fmt.Errorf("orchestration: encode input of activity %q: %w", name, err)}
+		return encodeFailed[O](c, name, err)
 	}
+	return callActivity[O](c, name, in, opts)
+}
+
+//go:noinline
+func encodeFailed[O any](c *Context, name string, err error) *Future[O] {
+	return &Future[O]{c: c, err: fmt.Errorf("orchestration: encode input of activity %q: %w", name, err)}
+}
+
+// callActivity schedules the activity name with its encoded input.
+//
+//go:noinline
+func callActivity[O any](c *Context, name, in string, opts []ActivityOption) *Future[O] {
 	if c.closed() {
 		return &Future[O]{c: c}
 	}
+	return newFuture(c, kindActivity, activityAction(name, in, opts), decodeJSON[O])
+}
+
+// activityAction returns the action of an activity call.
+//
+//go:noinline
+func activityAction(name, in string, opts []ActivityOption) Action {
 	a := CallActivityAction{Name: name, Input: in}
 	if len(opts) > 0 {
 		a = withActivityOptions(a, opts)
 	}
-	return newFuture(c, kindActivity, a, decodeJSON[O])
+	return a
 }
 
 // ScheduleTimer creates a durable timer that fires after d (measured from
