@@ -27,9 +27,13 @@ type Runtime struct {
 	nowFunc func() time.Time
 	running atomic.Bool
 
-	sessCfg  *duroxide.SessionFetchConfig // shared by every fetch; never mutated
-	sessMu   sync.Mutex
-	sessions map[string]int // session id -> activities running here; nil until a session is used
+	sessCfg *duroxide.SessionFetchConfig // shared by every fetch; never mutated
+	sessMu  sync.Mutex
+
+	// What filter and sessCfg point to, in the runtime's allocation.
+	filterBuf  duroxide.DispatcherCapabilityFilter
+	sessCfgBuf duroxide.SessionFetchConfig
+	sessions   map[string]int // session id -> activities running here; nil until a session is used
 }
 
 // processID is random per process and runtimeSeq numbers its runtimes:
@@ -58,10 +62,11 @@ func New(p duroxide.Provider, reg *Registry, opts Options) (*Runtime, error) {
 		o.SessionOwnerID = "host-" + processID + "-" + strconv.FormatUint(runtimeSeq.Add(1), 36)
 	}
 	r := &Runtime{p: p, reg: reg.snapshot(), opts: o, clock: o.Clock,
-		filter: &duroxide.DispatcherCapabilityFilter{SupportedDuroxideVersions: o.SupportedVersions},
+		filterBuf:  duroxide.DispatcherCapabilityFilter{SupportedDuroxideVersions: o.SupportedVersions},
+		sessCfgBuf: duroxide.SessionFetchConfig{OwnerID: o.SessionOwnerID, LockTimeout: o.SessionLockTimeout},
 	}
+	r.filter, r.sessCfg = &r.filterBuf, &r.sessCfgBuf
 	r.nowFunc = r.clock.Now
-	r.sessCfg = &duroxide.SessionFetchConfig{OwnerID: o.SessionOwnerID, LockTimeout: o.SessionLockTimeout}
 	return r, nil
 }
 

@@ -61,6 +61,8 @@ type tokenMap[V any] struct {
 	ring   []tokenEntry[V] // nil, or a power-of-two length up to recentTokens
 	m      map[string]V    // tokens pushed out of the ring
 	peak   int
+
+	first [minRing]tokenEntry[V] // the first ring, in the map's own allocation
 }
 
 // recentTokens is the largest size of a tokenMap's ring. The ring starts
@@ -97,7 +99,11 @@ func (t *tokenMap[V]) number(token string) (uint64, bool) {
 // grow doubles the ring. Entries keep distinct slots: two numbers that
 // differ modulo the old length differ modulo the new one.
 func (t *tokenMap[V]) grow() {
-	ring := make([]tokenEntry[V], max(2*len(t.ring), minRing))
+	if t.ring == nil {
+		t.ring = t.first[:]
+		return
+	}
+	ring := make([]tokenEntry[V], 2*len(t.ring))
 	for _, e := range t.ring {
 		if e.token != "" {
 			n, _ := t.number(e.token)

@@ -93,14 +93,19 @@ type ctxState struct {
 
 	branches []*coro // every branch started this turn, for teardown
 
-	// First backing arrays of slots and emitted: most turns make a few
-	// decisions.
+	// First backing arrays of slots and emitted, and of the engine's
+	// turnState.queue and turnState.open: most turns make a few decisions.
 	slotsBuf   [4]*slot
 	emittedBuf [4]emitted
+	queueBuf   [4]emitted
+	openBuf    [4]*slot
+
+	main coro // the orchestration's coroutine (see newContext)
 }
 
 func newContext(instance string, executionID uint64, name, version string, now func() time.Time, base *slog.Logger) *Context {
-	// The main view and the state in one allocation.
+	// The main view and the state (with the main coroutine) in one
+	// allocation.
 	p := &struct {
 		c Context
 		s ctxState

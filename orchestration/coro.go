@@ -57,8 +57,11 @@ type coro struct {
 	observed bool                   // its result was taken
 }
 
+// newCoro returns c's main coroutine, which runs h with input; it lives in
+// c's state.
 func newCoro(c *Context, h Handler, input string) *coro {
-	co := &coro{c: c, h: h, input: input} // channels: made by start, in goroutine mode
+	co := &c.main
+	*co = coro{c: c, h: h, input: input} // channels: made by start, in goroutine mode
 	c.co = co
 	return co
 }

@@ -423,8 +423,6 @@ type turnState struct {
 	output  coMsg   // the code's end, when ended
 	ended   bool    // output is set
 	mustRun bool
-
-	queueBuf [4]emitted // first backing array of queue
 }
 
 // addOpen records s, just bound to a schedule of history, as waiting for
@@ -505,7 +503,7 @@ func (e *Engine) Execute(handler Handler, input, name, version string) TurnResul
 		c.customStatus = ptr(*started.InitialCustomStatus)
 	}
 	ts := &turnState{c: c, co: newCoro(c, handler, input), mustRun: true}
-	ts.queue = ts.queueBuf[:0]
+	ts.queue, ts.open = c.queueBuf[:0], c.openBuf[:0]
 	ts.co.stepTimeout = e.stepTimeout
 	ts.co.inline = e.inline && e.stepTimeout == 0
 	defer func() {
