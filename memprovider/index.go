@@ -11,7 +11,8 @@ const smallIndex = 4
 // moves to a B-tree, for good, when it would hold more: a unit test's
 // provider, whose queues hold a few items at a time, then allocates no
 // tree, and a large queue keeps O(log n) operations. The zero index is not
-// usable; make one with newIndex. Not synchronized: used under Provider.mu;
+// usable; make one with newIndex. A nil *index reads as empty (inserting
+// needs one). Not synchronized: used under Provider.mu;
 // f must not change the index during Ascend or AscendGreaterOrEqual.
 type index[T any] struct {
 	t     *btree.BTreeG[T] // nil while the items fit in small
@@ -73,6 +74,10 @@ func (x *index[T]) ReplaceOrInsert(item T) (T, bool) {
 
 // Delete removes the item equal to item, and returns it.
 func (x *index[T]) Delete(item T) (T, bool) {
+	if x == nil {
+		var zero T
+		return zero, false
+	}
 	if x.t != nil {
 		return x.t.Delete(item)
 	}
@@ -85,6 +90,10 @@ func (x *index[T]) Delete(item T) (T, bool) {
 
 // DeleteMin removes the least item and returns it.
 func (x *index[T]) DeleteMin() (T, bool) {
+	if x == nil {
+		var zero T
+		return zero, false
+	}
 	if x.t != nil {
 		return x.t.DeleteMin()
 	}
@@ -97,6 +106,10 @@ func (x *index[T]) DeleteMin() (T, bool) {
 
 // Min returns the least item.
 func (x *index[T]) Min() (T, bool) {
+	if x == nil {
+		var zero T
+		return zero, false
+	}
 	if x.t != nil {
 		return x.t.Min()
 	}
@@ -109,6 +122,9 @@ func (x *index[T]) Min() (T, bool) {
 
 // Len returns the number of items.
 func (x *index[T]) Len() int {
+	if x == nil {
+		return 0
+	}
 	if x.t != nil {
 		return x.t.Len()
 	}
@@ -117,6 +133,9 @@ func (x *index[T]) Len() int {
 
 // Ascend calls f for every item in order until f returns false.
 func (x *index[T]) Ascend(f btree.ItemIteratorG[T]) {
+	if x == nil {
+		return
+	}
 	if x.t != nil {
 		x.t.Ascend(f)
 		return
@@ -131,6 +150,9 @@ func (x *index[T]) Ascend(f btree.ItemIteratorG[T]) {
 // AscendGreaterOrEqual calls f for every item from pivot on, in order,
 // until f returns false.
 func (x *index[T]) AscendGreaterOrEqual(pivot T, f btree.ItemIteratorG[T]) {
+	if x == nil {
+		return
+	}
 	if x.t != nil {
 		x.t.AscendGreaterOrEqual(pivot, f)
 		return

@@ -6,6 +6,8 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/google/btree"
+
 	"github.com/duroxide-go/duroxide"
 )
 
@@ -24,9 +26,9 @@ type workerQueue struct {
 	untagged   index[*workEntry]             // ready items without session or tag, by seq
 	plainClass map[string]*index[*workEntry] // the same per tag class ("#tag"), nil until one is used
 	plainAll   index[*workEntry]             // ready items without session, by seq
-	sessItems  index[*workEntry]             // ready session items, by (session, class, seq)
-	heads      index[headKey]                // sub-queue heads, by (part, class, seq)
-	headsAll   index[headKey]                // sub-queue heads, by (part, seq)
+	sessItems  *index[*workEntry]            // ready session items, by (session, class, seq); nil until a session is used
+	heads      *index[headKey]               // sub-queue heads, by (part, class, seq); nil until a session is used
+	headsAll   *index[headKey]               // sub-queue heads, by (part, seq); nil until a session is used
 	partHeads  map[string]int                // heads per partition, for those with any; nil until a session is used
 	future     index[*workEntry]             // by (visibleAt, seq)
 	locks      index[*workEntry]             // by (until, seq)
@@ -37,7 +39,7 @@ type workerQueue struct {
 	// Sessions; the maps are nil until a session is used.
 	queues  map[string]*sessQueue            // per session id with at least one item
 	rows    map[string]*session              // session rows (leases)
-	leases  index[*session]                  // rows with an indexed active lease, by (until, id)
+	leases  *index[*session]                 // rows with an indexed active lease, by (until, id); nil until a session is used
 	byOwner map[string]map[*session]struct{} // rows per owner
 }
 
@@ -150,27 +152,6 @@ func (w *workerQueue) init(tokenPrefix string) {
 	// are the tags workers use, few.
 	w.untagged = newIndex(seqLess, entryFree)
 	w.plainAll = newIndex(seqLess, entryFree)
-	w.sessItems = newIndex(func(a, b *workEntry) bool {
-		if a.session != b.session {
-			return a.session < b.session
-		}
-		return classLess(a, b)
-	}, entryFree)
-	w.heads = newIndex(func(a, b headKey) bool {
-		if a.part != b.part {
-			return a.part < b.part
-		}
-		if a.class != b.class {
-			return a.class < b.class
-		}
-		return a.seq < b.seq
-	}, headFree)
-	w.headsAll = newIndex(func(a, b headKey) bool {
-		if a.part != b.part {
-			return a.part < b.part
-		}
-		return a.seq < b.seq
-	}, headFree)
 	w.future = newIndex(func(a, b *workEntry) bool {
 		if a.visibleAt != b.visibleAt {
 			return a.visibleAt < b.visibleAt
@@ -185,12 +166,47 @@ func (w *workerQueue) init(tokenPrefix string) {
 	}, entryFree)
 	w.tokens = newTokenMap[*workEntry](tokenPrefix)
 	w.byInstance = make(map[string]*instItems)
-	w.leases = newIndex(func(a, b *session) bool {
-		if a.until != b.until {
-			return a.until < b.until
-		}
-		return a.id < b.id
-	}, sessionFree)
+}
+
+// The session indexes' orders.
+func sessItemLess(a, b *workEntry) bool {
+	if a.session != b.session {
+		return a.session < b.session
+	}
+	return classLess(a, b)
+}
+
+func headLess(a, b headKey) bool {
+	if a.part != b.part {
+		return a.part < b.part
+	}
+	if a.class != b.class {
+		return a.class < b.class
+	}
+	return a.seq < b.seq
+}
+
+func headAllLess(a, b headKey) bool {
+	if a.part != b.part {
+		return a.part < b.part
+	}
+	return a.seq < b.seq
+}
+
+func leaseLess(a, b *session) bool {
+	if a.until != b.until {
+		return a.until < b.until
+	}
+	return a.id < b.id
+}
+
+// made returns *x, made first if nil: the session indexes are made on
+// first insertion (a nil index reads as empty).
+func made[T any](x **index[T], less btree.LessFunc[T], free *btree.FreeListG[T]) *index[T] {
+	if *x == nil {
+		*x = &index[T]{less: less, free: free}
+	}
+	return *x
 }
 
 // classIndex returns the ready index of class, nil when it has none and
@@ -234,7 +250,7 @@ func (w *workerQueue) setReady(e *workEntry) {
 		w.plainAll.ReplaceOrInsert(e)
 		return
 	}
-	w.sessItems.ReplaceOrInsert(e)
+	made(&w.sessItems, sessItemLess, entryFree).ReplaceOrInsert(e)
 	w.refreshHead(w.queues[e.session], e.class)
 }
 
@@ -281,8 +297,8 @@ func (w *workerQueue) refreshHead(q *sessQueue, class string) {
 }
 
 func (w *workerQueue) insertHead(k headKey) {
-	w.heads.ReplaceOrInsert(k)
-	w.headsAll.ReplaceOrInsert(k)
+	made(&w.heads, headLess, headFree).ReplaceOrInsert(k)
+	made(&w.headsAll, headAllLess, headFree).ReplaceOrInsert(k)
 	if w.partHeads == nil {
 		w.partHeads = make(map[string]int)
 	}
@@ -423,7 +439,7 @@ func (w *workerQueue) lease(id, owner string, until, now int64) {
 	r.until, r.lastActivity = until, now
 	r.leased = until > now
 	if r.leased {
-		w.leases.ReplaceOrInsert(r)
+		made(&w.leases, leaseLess, sessionFree).ReplaceOrInsert(r)
 		w.setPart(w.queues[id], owner)
 	} else {
 		w.setPart(w.queues[id], "")
@@ -441,7 +457,7 @@ func (w *workerQueue) extendLease(r *session, until int64) {
 	}
 	r.until = until
 	r.leased = true
-	w.leases.ReplaceOrInsert(r)
+	made(&w.leases, leaseLess, sessionFree).ReplaceOrInsert(r)
 }
 
 // unexpire re-locks every ready item whose token's lock has not expired by
