@@ -284,10 +284,17 @@ func plainString(data string) (string, bool) {
 		return "", false
 	}
 	body := data[1 : len(data)-1]
-	for i := 0; i < len(body); i++ {
-		if c := body[i]; c < 0x20 || c > 0x7e || c == '"' || c == '\\' {
-			return "", false
+	return body, plainASCII(body)
+}
+
+// plainASCII reports whether s is printable ASCII without '"' or '\\': a
+// JSON string body that encodes (without HTML escaping) and decodes as
+// itself.
+func plainASCII(s string) bool {
+	for i := 0; i < len(s); i++ {
+		if c := s[i]; c < 0x20 || c > 0x7e || c == '"' || c == '\\' {
+			return false
 		}
 	}
-	return body, true
+	return true
 }

@@ -93,6 +93,9 @@ var forceInline bool
 // implements; it stamps the events the engine writes.
 const DuroxideVersion = "0.1.26"
 
+// duroxideVersion is DuroxideVersion parsed.
+var duroxideVersion, _ = duroxide.ParseSemver(DuroxideVersion)
+
 // Engine replays one execution's history against orchestration code and
 // computes one turn: the history delta, the new actions and the
 // cancellations. It is pure (no I/O) and single-use: build one per turn with

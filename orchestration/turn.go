@@ -361,7 +361,10 @@ func metadataOf(delta []duroxide.Event) duroxide.ExecutionMetadata {
 			}{name: k.Name, version: k.Version}
 			m.OrchestrationName, m.OrchestrationVersion = &p.name, &p.version
 			m.ParentInstanceID = clonePtr(k.ParentInstance)
-			if v, err := duroxide.ParseSemver(delta[i].DuroxideVersion); err == nil {
+			if delta[i].DuroxideVersion == DuroxideVersion {
+				p.pinned = duroxideVersion
+				m.PinnedDuroxideVersion = &p.pinned
+			} else if v, err := duroxide.ParseSemver(delta[i].DuroxideVersion); err == nil {
 				p.pinned = v
 				m.PinnedDuroxideVersion = &p.pinned
 			}
