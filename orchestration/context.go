@@ -424,7 +424,7 @@ func callActivity[O any](c *Context, name, in string, opts []ActivityOption) *Fu
 	if c.closed() {
 		return &Future[O]{c: c}
 	}
-	return newFuture(c, kindActivity, activityAction(name, in, opts), decodeJSON[O])
+	return newFuture[O](c, kindActivity, activityAction(name, in, opts), nil)
 }
 
 // activityAction returns the action of an activity call.
@@ -521,7 +521,7 @@ func CallSubOrchestration[O any](c *Context, name string, input any, opts ...Sub
 		return &Future[O]{c: c, err: fmt.Errorf("orchestration: encode input of sub-orchestration %q: %w", name, err)}
 	}
 	f := c.SubOrchestration(name, in, opts...)
-	return &Future[O]{c: c, s: f.s, decode: decodeJSON[O]}
+	return &Future[O]{c: c, s: f.s}
 }
 
 // StartOrchestration starts an independent orchestration (fire and forget)
@@ -672,7 +672,7 @@ func (c *Context) KVFromInstance(instance, key string) *Future[*string] {
 		Key        string `json:"key"`
 	}{instance, key})
 	f := c.ScheduleActivity(SyscallGetKVValue, in)
-	return &Future[*string]{c: c, s: f.s, decode: decodeJSON[*string]}
+	return &Future[*string]{c: c, s: f.s}
 }
 
 // NewGUID returns a GUID generated once by the built-in new_guid system
@@ -707,12 +707,12 @@ func decodeJSON[T any](raw string) (T, error) {
 // JSON into T.
 func WaitEventAs[T any](c *Context, name string) *Future[T] {
 	f := c.WaitEvent(name)
-	return &Future[T]{c: c, s: f.s, decode: decodeJSON[T]}
+	return &Future[T]{c: c, s: f.s}
 }
 
 // DequeueEventAs is [Context.DequeueEvent] with the message decoded from
 // JSON into T.
 func DequeueEventAs[T any](c *Context, queue string) *Future[T] {
 	f := c.DequeueEvent(queue)
-	return &Future[T]{c: c, s: f.s, decode: decodeJSON[T]}
+	return &Future[T]{c: c, s: f.s}
 }

@@ -82,7 +82,7 @@ type Awaitable interface {
 type Future[T any] struct {
 	c      *Context
 	s      *slot
-	decode func(raw string) (T, error)
+	decode func(raw string) (T, error) // nil: JSON (decodeJSON)
 	// never is set for futures that can never resolve within this engine.
 	never bool
 	// err, when set, is returned by Get at once (the call was refused).
@@ -124,6 +124,15 @@ func (f *Future[T]) abandon(c *Context) {
 	}
 }
 
+// decodeRaw decodes a raw result with decode, or from JSON when decode is
+// nil (most futures: no function value to allocate per future).
+func (f *Future[T]) decodeRaw(raw string) (T, error) {
+	if f.decode == nil {
+		return decodeJSON[T](raw)
+	}
+	return f.decode(raw)
+}
+
 // wait makes f a waiter: ready in its own context.
 func (f *Future[T]) wait() bool { return f.ready(f.c) }
 
@@ -141,7 +150,7 @@ func (f *Future[T]) Get() (T, error) {
 			return zero, ErrTurnEnded
 		}
 		f.br.observed = true
-		return f.decode("")
+		return f.decodeRaw("")
 	}
 	if f.s == nil || f.c.closed() {
 		return zero, ErrTurnEnded
@@ -154,7 +163,7 @@ func (f *Future[T]) Get() (T, error) {
 	if err != nil {
 		return zero, err
 	}
-	return f.decode(raw)
+	return f.decodeRaw(raw)
 }
 
 // Cancel abandons the future: a scheduled activity or sub-orchestration is
@@ -265,7 +274,7 @@ func rawString(s string) (string, error) { return s, nil }
 // deterministic; an error from f skips fn.
 func Map[T, U any](f *Future[T], fn func(T) (U, error)) *Future[U] {
 	return &Future[U]{c: f.c, s: f.s, never: f.never, err: f.err, decode: func(raw string) (U, error) {
-		v, err := f.decode(raw)
+		v, err := f.decodeRaw(raw)
 		if err != nil {
 			var zero U
 			return zero, err
