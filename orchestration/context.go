@@ -103,13 +103,15 @@ type ctxState struct {
 	main coro // the orchestration's coroutine (see newContext)
 }
 
-func newContext(instance string, executionID uint64, name, version string, now func() time.Time, base *slog.Logger) *Context {
-	// The main view and the state (with the main coroutine) in one
-	// allocation.
-	p := &struct {
-		c Context
-		s ctxState
-	}{}
+// turnContext is a turn's main Context and its state (with the main
+// coroutine), kept in the engine's allocation.
+type turnContext struct {
+	c Context
+	s ctxState
+}
+
+// newContext sets up p (zero) and returns its Context.
+func newContext(p *turnContext, instance string, executionID uint64, name, version string, now func() time.Time, base *slog.Logger) *Context {
 	p.s = ctxState{instance: instance, executionID: executionID, name: name, version: version,
 		now: now, replaying: true, base: base}
 	p.s.slots, p.s.emitted = p.s.slotsBuf[:0], p.s.emittedBuf[:0]

@@ -128,6 +128,8 @@ type Engine struct {
 	// few events.
 	deltaBuf   [2]duroxide.Event
 	actionsBuf [2]Action
+
+	tc turnContext // Execute's Context, in the engine's allocation
 }
 
 // NewEngine returns an engine for one turn of instance's execution, whose
@@ -494,7 +496,7 @@ func (e *Engine) Execute(handler Handler, input, name, version string) TurnResul
 		return failed(nondeterminism("corrupted history: first event must be OrchestrationStarted"))
 	}
 
-	c := newContext(e.instance, e.executionID, name, version, e.now, e.logger)
+	c := newContext(&e.tc, e.instance, e.executionID, name, version, e.now, e.logger)
 	if len(e.kv) > 0 {
 		c.kv, c.kvMeta = make(map[string]string, len(e.kv)), make(map[string]uint64, len(e.kv))
 	}

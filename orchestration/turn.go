@@ -441,6 +441,9 @@ type outstanding struct {
 
 func findOutstanding(history []duroxide.Event) outstanding {
 	var o outstanding
+	if !anySubscriptionOrChild(history) {
+		return o // nothing can be outstanding (the common case)
+	}
 	type child struct {
 		id   uint64
 		inst string
@@ -519,6 +522,19 @@ func findOutstanding(history []duroxide.Event) outstanding {
 		o.queue = append(o.queue, id)
 	}
 	return o
+}
+
+// anySubscriptionOrChild reports whether history schedules a
+// sub-orchestration or subscribes to an event: without one, findOutstanding
+// has nothing to find.
+func anySubscriptionOrChild(history []duroxide.Event) bool {
+	for i := range history {
+		switch history[i].Kind.(type) {
+		case duroxide.SubOrchestrationScheduled, duroxide.ExternalSubscribed, duroxide.QueueSubscribed:
+			return true
+		}
+	}
+	return false
 }
 
 func removeID(q []uint64, id uint64) []uint64 {
