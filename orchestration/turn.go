@@ -178,8 +178,10 @@ func RunTurn(in TurnInput) TurnOutput {
 			}
 			st.InitialCustomStatus = clonePtr(can.InitialCustomStatus)
 		}
-		started = []duroxide.Event{{EventID: duroxide.InitialEventID, InstanceID: instance, ExecutionID: execID,
-			TimestampMs: uint64(max(now().UnixMilli(), 0)), DuroxideVersion: stamp, Kind: st}}
+		// Room for the turn's delta after it (see below).
+		started = make([]duroxide.Event, 1, 6)
+		started[0] = duroxide.Event{EventID: duroxide.InitialEventID, InstanceID: instance, ExecutionID: execID,
+			TimestampMs: uint64(max(now().UnixMilli(), 0)), DuroxideVersion: stamp, Kind: st}
 		history = started
 	}
 	st, _ := startedOf(history)
@@ -200,8 +202,8 @@ func RunTurn(in TurnInput) TurnOutput {
 		delta = eng.delta
 	}
 	if len(started) > 0 {
-		delta = make([]duroxide.Event, 0, len(started)+len(eng.delta)+2)
-		delta = append(append(delta, started...), eng.delta...)
+		// started's spare capacity; the engine, which read it, is done.
+		delta = append(started, eng.delta...)
 	}
 	var fullBuf []duroxide.Event
 	full := func() []duroxide.Event {
