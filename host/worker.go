@@ -17,7 +17,7 @@ import (
 // or under a Step (inline, no goroutines).
 func (r *Runtime) work(ctx context.Context, li *duroxide.LockedWorkItem, live bool) {
 	log := r.opts.Logger
-	bg := context.WithoutCancel(ctx) // acks and abandons outlive a shutdown
+	bg := withoutCancel(ctx) // acks and abandons outlive a shutdown
 	item, ok := li.Item.(duroxide.ActivityExecuteItem)
 	if !ok { // providers only hand out ActivityExecute items; drop anything else
 		log.Error("duroxide host: worker queue held a non-activity item, dropping it", "variant", li.Item.Variant())
@@ -98,6 +98,18 @@ func (r *Runtime) work(ctx context.Context, li *duroxide.LockedWorkItem, live bo
 		return
 	}
 	r.finish(bg, li, item, o.result, o.err, false, true)
+}
+
+// withoutCancel is context.WithoutCancel, and ctx itself when it can
+// never be cancelled and has no deadline (a Step's background context):
+// the same context, without an allocation.
+func withoutCancel(ctx context.Context) context.Context {
+	if ctx.Done() == nil {
+		if _, ok := ctx.Deadline(); !ok {
+			return ctx
+		}
+	}
+	return context.WithoutCancel(ctx)
 }
 
 // outcome is what an activity returned.
