@@ -2,6 +2,7 @@ package host
 
 import (
 	"slices"
+	"strconv"
 	"strings"
 	"sync"
 
@@ -71,8 +72,21 @@ func (r *Registry) RegisterOrchestrationVersion(name, version string, h orchestr
 	if found {
 		return registrationError("orchestration %q version %s registered twice", name, v)
 	}
-	r.orchs[name] = slices.Insert(vs, i, orchVersion{v: v, text: v.String(), h: h})
+	r.orchs[name] = slices.Insert(vs, i, orchVersion{v: v, text: canonical(version, v), h: h})
 	return nil
+}
+
+// canonical returns v's text: text itself when it already is (no
+// allocation), else v.String().
+func canonical(text string, v duroxide.Semver) string {
+	var b [3*20 + 2]byte
+	s := strconv.AppendUint(b[:0], v.Major, 10)
+	s = strconv.AppendUint(append(s, '.'), v.Minor, 10)
+	s = strconv.AppendUint(append(s, '.'), v.Patch, 10)
+	if string(s) == text {
+		return text
+	}
+	return string(s)
 }
 
 // RegisterActivity registers h as the activity name. Use [TypedActivity]
