@@ -241,6 +241,8 @@ func TestParseSemverStringRoundTrip(t *testing.T) {
 		assert.Equal(t, v, got)
 	}
 	assert.Equal(t, "1.10.0", duroxide.Semver{Major: 1, Minor: 10}.String())
+	assert.Equal(t, "18446744073709551615.18446744073709551615.18446744073709551615",
+		duroxide.Semver{Major: 1<<64 - 1, Minor: 1<<64 - 1, Patch: 1<<64 - 1}.String())
 }
 
 func TestCompareSemver(t *testing.T) {

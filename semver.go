@@ -48,7 +48,13 @@ func ParseSemver(s string) (Semver, error) {
 }
 
 // String returns "MAJOR.MINOR.PATCH".
-func (v Semver) String() string { return fmt.Sprintf("%d.%d.%d", v.Major, v.Minor, v.Patch) }
+func (v Semver) String() string {
+	var b [3*20 + 2]byte
+	s := strconv.AppendUint(b[:0], v.Major, 10)
+	s = strconv.AppendUint(append(s, '.'), v.Minor, 10)
+	s = strconv.AppendUint(append(s, '.'), v.Patch, 10)
+	return string(s)
+}
 
 // Compare returns -1, 0 or +1 as v is less than, equal to or greater than w.
 func (v Semver) Compare(w Semver) int {

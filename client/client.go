@@ -28,10 +28,8 @@ const (
 // return share no memory with the client or (per the provider contract) the
 // provider.
 type Client struct {
-	p           duroxide.Provider
-	clock       fakeclock.Clock
-	pollInitial time.Duration
-	pollMax     time.Duration
+	p duroxide.Provider
+	config
 }
 
 // Option configures a [Client]. Options are applied by [New], in order.
@@ -81,16 +79,17 @@ func New(p duroxide.Provider, opts ...Option) (*Client, error) {
 	if p == nil {
 		return nil, invalid("new", "", "nil provider")
 	}
-	cfg := config{clock: fakeclock.Real(), pollInitial: DefaultPollInitial, pollMax: DefaultPollMax}
+	// The options write the client's own config: one allocation.
+	c := &Client{p: p, config: config{clock: fakeclock.Real(), pollInitial: DefaultPollInitial, pollMax: DefaultPollMax}}
 	for _, o := range opts {
 		if o == nil {
 			continue
 		}
-		if err := o(&cfg); err != nil {
+		if err := o(&c.config); err != nil {
 			return nil, invalid("new", "", "%v", err)
 		}
 	}
-	return &Client{p: p, clock: cfg.clock, pollInitial: cfg.pollInitial, pollMax: cfg.pollMax}, nil
+	return c, nil
 }
 
 // enqueue sends one orchestrator-queue item, wrapping a provider error.

@@ -170,6 +170,16 @@ func (c *Client) Cancel(ctx context.Context, instance, reason string) error {
 // data: compact, without HTML escaping of <, > and &, and with no trailing
 // newline.
 func encodeJSON(v any) (string, error) {
+	switch x := v.(type) { // the common inputs, without reflection
+	case string:
+		if plainASCII(x) {
+			return `"` + x + `"`, nil
+		}
+	case int:
+		return strconv.Itoa(x), nil
+	case bool:
+		return strconv.FormatBool(x), nil
+	}
 	var b bytes.Buffer
 	enc := json.NewEncoder(&b)
 	enc.SetEscapeHTML(false)

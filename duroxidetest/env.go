@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"log/slog"
 	"slices"
+	"strconv"
 	"testing"
 	"time"
 
@@ -60,16 +61,53 @@ type Env struct {
 	prov   *provider
 	client *client.Client
 
-	handlers  map[string]map[string]orchestration.Handler // name -> version -> handler
-	acts      map[string]host.ActivityHandler
-	mocks     map[string][]*Mock
-	calls     map[string][]ActivityCall
-	rt        *host.Runtime // nil when registrations changed since it was built
-	nextID    int           // the last generated instance number (Start)
-	nextSeq   int           // the last scheduled event's number (orders ties at one instant)
-	verifying bool          // the mock check is registered with t
+	// Registrations in order; a test registers few, so lists searched
+	// linearly beat maps.
+	handlers  []orchReg
+	acts      []actReg
+	mocks     map[string][]*Mock // nil until a mock is made
+	calls     []namedCall        // every activity call, in order
+	rt        *host.Runtime      // nil when registrations changed since it was built
+	nextID    int                // the last generated instance number (Start)
+	nextSeq   int                // the last scheduled event's number (orders ties at one instant)
+	verifying bool               // the mock check is registered with t
 
 	scheduled []scheduledEvent // by time, then order of scheduling
+}
+
+type orchReg struct {
+	name, version string
+	h             orchestration.Handler
+}
+
+type actReg struct {
+	name string
+	h    host.ActivityHandler
+}
+
+type namedCall struct {
+	name string
+	call ActivityCall
+}
+
+// handler returns the registered handler of name at version, or nil.
+func (e *Env) handler(name, version string) orchestration.Handler {
+	for _, r := range e.handlers {
+		if r.name == name && r.version == version {
+			return r.h
+		}
+	}
+	return nil
+}
+
+// registered returns the registered handler of the activity name, or nil.
+func (e *Env) registered(name string) host.ActivityHandler {
+	for _, r := range e.acts {
+		if r.name == name {
+			return r.h
+		}
+	}
+	return nil
 }
 
 type scheduledEvent struct {
@@ -83,15 +121,13 @@ type scheduledEvent struct {
 // first mock with an expected call count registers a cleanup with t that
 // reports unmet expectations.
 func New(t testing.TB, opts ...Option) *Env {
-	e := &Env{t: t, start: DefaultStart, maxSteps: DefaultMaxSteps,
-		handlers: map[string]map[string]orchestration.Handler{}, acts: map[string]host.ActivityHandler{},
-		mocks: map[string][]*Mock{}, calls: map[string][]ActivityCall{}}
+	e := &Env{t: t, start: DefaultStart, maxSteps: DefaultMaxSteps}
 	for _, o := range opts {
 		o(e)
 	}
 	e.clock = fakeclock.NewFake(e.start)
 	e.store = memprovider.New(memprovider.WithClock(e.clock), memprovider.WithShortPolling())
-	e.prov = &provider{Provider: e.store, delays: map[duroxide.ScheduledActivityIdentifier]time.Duration{}}
+	e.prov = &provider{Provider: e.store}
 	c, err := client.New(e.store, client.WithClock(e.clock))
 	if err != nil {
 		t.Fatalf("duroxidetest: client: %v", err)
@@ -128,11 +164,14 @@ func (e *Env) RegisterOrchestrationVersion(name, version string, h orchestration
 		e.t.Helper()
 		e.t.Fatalf("duroxidetest: registering orchestration %q version %q: want a name, a handler and MAJOR.MINOR.PATCH (%v)", name, version, err)
 	}
-	if e.handlers[name] == nil {
-		e.handlers[name] = map[string]orchestration.Handler{}
-	}
-	e.handlers[name][version] = h
 	e.rt = nil
+	for i := range e.handlers {
+		if e.handlers[i].name == name && e.handlers[i].version == version {
+			e.handlers[i].h = h
+			return
+		}
+	}
+	e.handlers = append(e.handlers, orchReg{name, version, h})
 }
 
 // RegisterActivity registers h as the activity name (replacing an earlier
@@ -142,8 +181,14 @@ func (e *Env) RegisterActivity(name string, h host.ActivityHandler) {
 		e.t.Helper()
 		e.t.Fatalf("duroxidetest: registering activity %q: want a name and a handler", name)
 	}
-	e.acts[name] = h
 	e.rt = nil
+	for i := range e.acts {
+		if e.acts[i].name == name {
+			e.acts[i].h = h
+			return
+		}
+	}
+	e.acts = append(e.acts, actReg{name, h})
 }
 
 // runtime returns the runtime, rebuilding it after registrations changed.
@@ -152,22 +197,22 @@ func (e *Env) runtime() *host.Runtime {
 		return e.rt
 	}
 	reg := host.NewRegistry()
-	for name, vs := range e.handlers {
-		for v, h := range vs {
-			if err := reg.RegisterOrchestrationVersion(name, v, h); err != nil {
-				e.t.Helper()
-				e.t.Fatalf("duroxidetest: %v", err)
-			}
+	for _, r := range e.handlers {
+		if err := reg.RegisterOrchestrationVersion(r.name, r.version, r.h); err != nil {
+			e.t.Helper()
+			e.t.Fatalf("duroxidetest: %v", err)
 		}
 	}
-	names := map[string]bool{}
-	for n := range e.acts {
-		names[n] = true
+	for _, r := range e.acts {
+		if err := reg.RegisterActivity(r.name, e.activity(r.name)); err != nil {
+			e.t.Helper()
+			e.t.Fatalf("duroxidetest: %v", err)
+		}
 	}
 	for n := range e.mocks {
-		names[n] = true
-	}
-	for n := range names {
+		if e.registered(n) != nil {
+			continue // registered above
+		}
 		if err := reg.RegisterActivity(n, e.activity(n)); err != nil {
 			e.t.Helper()
 			e.t.Fatalf("duroxidetest: %v", err)
@@ -176,10 +221,7 @@ func (e *Env) runtime() *host.Runtime {
 	o := e.opts
 	o.Clock = e.clock
 	o.InlineOrchestrations = true
-	o.Logger = e.logger
-	if o.Logger == nil {
-		o.Logger = slog.New(slog.DiscardHandler)
-	}
+	o.Logger = e.discard()
 	rt, err := host.New(e.prov, reg, o)
 	if err != nil {
 		e.t.Helper()
@@ -194,7 +236,7 @@ func (e *Env) runtime() *host.Runtime {
 // [Env.RunInstance], or use [Env.Run].
 func (e *Env) Start(name string, input any) string {
 	e.nextID++
-	id := fmt.Sprintf("test-%d", e.nextID)
+	id := "test-" + strconv.Itoa(e.nextID)
 	e.StartInstance(id, name, "", input)
 	return id
 }
@@ -397,9 +439,13 @@ func (e *Env) History(instance string) []duroxide.Event {
 	return h
 }
 
+// discardLogger drops everything; a slog.Logger is immutable and safe to
+// share.
+var discardLogger = slog.New(slog.DiscardHandler)
+
 func (e *Env) discard() *slog.Logger {
 	if e.logger != nil {
 		return e.logger
 	}
-	return slog.New(slog.DiscardHandler)
+	return discardLogger
 }

@@ -43,6 +43,9 @@ type ActivityCall struct {
 // or Do says otherwise it returns JSON null.
 func (e *Env) OnActivity(name string) *Mock {
 	m := &Mock{env: e, name: name, fn: func(*host.ActivityContext, string) (string, error) { return "null", nil }}
+	if e.mocks == nil {
+		e.mocks = map[string][]*Mock{}
+	}
 	e.mocks[name] = append(e.mocks[name], m)
 	e.rt = nil
 	return m
@@ -109,27 +112,36 @@ func (m *Mock) Calls() int { return m.calls }
 
 // ActivityCalls returns the calls of the activity name so far, in order.
 func (e *Env) ActivityCalls(name string) []ActivityCall {
-	return append([]ActivityCall(nil), e.calls[name]...)
+	var out []ActivityCall
+	for _, c := range e.calls {
+		if c.name == name {
+			out = append(out, c.call)
+		}
+	}
+	return out
 }
 
 // activity returns the handler the runtime runs for name: the first mock
 // with calls left, else the registered handler.
 func (e *Env) activity(name string) host.ActivityHandler {
 	return func(ctx *host.ActivityContext, input string) (string, error) {
-		e.calls[name] = append(e.calls[name], ActivityCall{Instance: ctx.InstanceID(), ExecutionID: ctx.ExecutionID(),
-			ActivityID: ctx.ActivityID(), Input: input, At: e.clock.Now()})
+		e.calls = append(e.calls, namedCall{name, ActivityCall{Instance: ctx.InstanceID(), ExecutionID: ctx.ExecutionID(),
+			ActivityID: ctx.ActivityID(), Input: input, At: e.clock.Now()}})
 		for _, m := range e.mocks[name] {
 			if m.times > 0 && m.calls >= m.times {
 				continue
 			}
 			m.calls++
 			if m.after > 0 {
+				if e.prov.delays == nil {
+					e.prov.delays = map[duroxide.ScheduledActivityIdentifier]time.Duration{}
+				}
 				e.prov.delays[duroxide.ScheduledActivityIdentifier{Instance: ctx.InstanceID(),
 					ExecutionID: ctx.ExecutionID(), ActivityID: ctx.ActivityID()}] = m.after
 			}
 			return m.fn(ctx, input)
 		}
-		if h := e.acts[name]; h != nil {
+		if h := e.registered(name); h != nil {
 			return h(ctx, input)
 		}
 		return "", fmt.Errorf("duroxidetest: activity %s: every mock is used up and no handler is registered", name)

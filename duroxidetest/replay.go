@@ -53,7 +53,7 @@ func (e *Env) CheckDeterminism(instance string) error {
 		if !found {
 			continue
 		}
-		hd := e.handlers[st.Name][st.Version]
+		hd := e.handler(st.Name, st.Version)
 		if hd == nil {
 			return fmt.Errorf("duroxidetest: %s/%d: no code registered for %s version %s", instance, x, st.Name, st.Version)
 		}

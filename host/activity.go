@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"log/slog"
 
+	"github.com/duroxide-go/duroxide/internal/jsonfast"
 	"github.com/duroxide-go/duroxide/orchestration"
 )
 
@@ -22,8 +23,8 @@ type ActivityHandler func(ctx *ActivityContext, input string) (string, error)
 // orchestration uses). A decoding or encoding error fails the activity.
 func TypedActivity[I, O any](fn func(ctx *ActivityContext, input I) (O, error)) ActivityHandler {
 	return func(ctx *ActivityContext, input string) (string, error) {
-		var in I
-		if err := orchestration.Unmarshal(input, &in); err != nil {
+		in, err := jsonfast.Decode[I](input)
+		if err != nil {
 			return "", fmt.Errorf("activity %s: decoding input: %w", ctx.name, err)
 		}
 		out, err := fn(ctx, in)

@@ -330,6 +330,32 @@ func TestRegistrySnapshotAtNew(t *testing.T) {
 	require.Equal(t, uint64(1), d.OrchestratorQueue)
 }
 
+// A registration after New must not change the runtime's view, also when
+// the version list it extends has room to shift in place.
+func TestRegistrySnapshotIsolatedFromLaterVersions(t *testing.T) {
+	reg := host.NewRegistry()
+	version := func(v string) orchestration.Handler {
+		return func(*orchestration.Context, string) (string, error) { return v, nil }
+	}
+	for _, v := range []string{"1.0.0", "2.0.0", "3.0.0"} {
+		mustRegister(t, reg.RegisterOrchestrationVersion("V", v, version(v)))
+	}
+	e := newStepEnv(t, reg, host.Options{})
+	mustRegister(t, reg.RegisterOrchestrationVersion("V", "2.5.0", version("2.5.0")))
+	mustRegister(t, reg.RegisterOrchestrationVersion("V", "0.5.0", version("0.5.0")))
+	require.NoError(t, e.c.Start(context.Background(), "i", "V", ""))
+	e.drain()
+	st := e.status("i")
+	require.Equal(t, client.StateCompleted, st.State)
+	require.Equal(t, "3.0.0", st.Output)
+
+	// A runtime built now sees every version.
+	e2 := newStepEnv(t, reg, host.Options{})
+	require.NoError(t, e2.c.StartVersioned(context.Background(), "j", "V", "2.5.0", ""))
+	e2.drain()
+	require.Equal(t, "2.5.0", e2.status("j").Output)
+}
+
 func TestSystemActivities(t *testing.T) {
 	reg := host.NewRegistry()
 	mustRegister(t, reg.RegisterOrchestration("Writer", func(ctx *orchestration.Context, _ string) (string, error) {

@@ -83,34 +83,32 @@ var (
 	defaultVersions               = []duroxide.SemverRange{{Max: buildVersion}}
 )
 
+// defaultDuration sets *d to v when zero, and refuses it when negative.
+func defaultDuration(d *time.Duration, v time.Duration, name string) error {
+	if *d < 0 {
+		return optionsError("%s is negative (%v)", name, *d)
+	}
+	if *d == 0 {
+		*d = v
+	}
+	return nil
+}
+
 func (o Options) withDefaults() (Options, error) {
 	if o.Clock == nil {
 		o.Clock = fakeclock.Real()
 	}
-	def := func(d *time.Duration, v time.Duration, name string) error {
-		if *d < 0 {
-			return optionsError("%s is negative (%v)", name, *d)
-		}
-		if *d == 0 {
-			*d = v
-		}
-		return nil
-	}
-	for _, c := range []struct {
-		d    *time.Duration
-		v    time.Duration
-		name string
-	}{
-		{&o.OrchestrationLockTimeout, 5 * time.Second, "OrchestrationLockTimeout"},
-		{&o.WorkerLockTimeout, 30 * time.Second, "WorkerLockTimeout"},
-		{&o.PollTimeout, 5 * time.Second, "PollTimeout"},
-		{&o.MinPollInterval, 100 * time.Millisecond, "MinPollInterval"},
-		{&o.ActivityCancellationGrace, 10 * time.Second, "ActivityCancellationGrace"},
-		{&o.SessionLockTimeout, 30 * time.Second, "SessionLockTimeout"},
-		{&o.SessionIdleTimeout, 5 * time.Minute, "SessionIdleTimeout"},
-		{&o.StepTimeout, 0, "StepTimeout"},
+	for _, err := range [...]error{
+		defaultDuration(&o.OrchestrationLockTimeout, 5*time.Second, "OrchestrationLockTimeout"),
+		defaultDuration(&o.WorkerLockTimeout, 30*time.Second, "WorkerLockTimeout"),
+		defaultDuration(&o.PollTimeout, 5*time.Second, "PollTimeout"),
+		defaultDuration(&o.MinPollInterval, 100*time.Millisecond, "MinPollInterval"),
+		defaultDuration(&o.ActivityCancellationGrace, 10*time.Second, "ActivityCancellationGrace"),
+		defaultDuration(&o.SessionLockTimeout, 30*time.Second, "SessionLockTimeout"),
+		defaultDuration(&o.SessionIdleTimeout, 5*time.Minute, "SessionIdleTimeout"),
+		defaultDuration(&o.StepTimeout, 0, "StepTimeout"),
 	} {
-		if err := def(c.d, c.v, c.name); err != nil {
+		if err != nil {
 			return o, err
 		}
 	}

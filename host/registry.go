@@ -2,6 +2,7 @@ package host
 
 import (
 	"slices"
+	"strconv"
 	"strings"
 	"sync"
 
@@ -20,9 +21,13 @@ const DefaultVersion = "1.0.0"
 // A Registry is safe for concurrent use by multiple goroutines. The zero
 // value is not ready; use [NewRegistry].
 type Registry struct {
-	mu    sync.RWMutex
+	mu    sync.Mutex
 	orchs map[string][]orchVersion // ascending by version
 	acts  map[string]ActivityHandler
+	// shared says a runtime holds orchs and acts as its snapshot: the next
+	// registration copies them first (copy on write), so building a
+	// runtime copies nothing.
+	shared bool
 }
 
 type orchVersion struct {
@@ -61,13 +66,27 @@ func (r *Registry) RegisterOrchestrationVersion(name, version string, h orchestr
 	}
 	r.mu.Lock()
 	defer r.mu.Unlock()
+	r.own()
 	vs := r.orchs[name]
 	i, found := slices.BinarySearchFunc(vs, v, func(a orchVersion, b duroxide.Semver) int { return a.v.Compare(b) })
 	if found {
 		return registrationError("orchestration %q version %s registered twice", name, v)
 	}
-	r.orchs[name] = slices.Insert(vs, i, orchVersion{v: v, text: v.String(), h: h})
+	r.orchs[name] = slices.Insert(vs, i, orchVersion{v: v, text: canonical(version, v), h: h})
 	return nil
+}
+
+// canonical returns v's text: text itself when it already is (no
+// allocation), else v.String().
+func canonical(text string, v duroxide.Semver) string {
+	var b [3*20 + 2]byte
+	s := strconv.AppendUint(b[:0], v.Major, 10)
+	s = strconv.AppendUint(append(s, '.'), v.Minor, 10)
+	s = strconv.AppendUint(append(s, '.'), v.Patch, 10)
+	if string(s) == text {
+		return text
+	}
+	return string(s)
 }
 
 // RegisterActivity registers h as the activity name. Use [TypedActivity]
@@ -84,6 +103,7 @@ func (r *Registry) RegisterActivity(name string, h ActivityHandler) error {
 	}
 	r.mu.Lock()
 	defer r.mu.Unlock()
+	r.own()
 	if _, dup := r.acts[name]; dup {
 		return registrationError("activity %q registered twice", name)
 	}
@@ -91,23 +111,37 @@ func (r *Registry) RegisterActivity(name string, h ActivityHandler) error {
 	return nil
 }
 
-// snapshot is an immutable copy of a registry, read without locks.
+// snapshot is an immutable view of a registry, read without locks.
 type snapshot struct {
 	orchs map[string][]orchVersion
 	acts  map[string]ActivityHandler
 }
 
-func (r *Registry) snapshot() *snapshot {
-	r.mu.RLock()
-	defer r.mu.RUnlock()
-	s := &snapshot{orchs: make(map[string][]orchVersion, len(r.orchs)), acts: make(map[string]ActivityHandler, len(r.acts))}
+// snapshot returns the registry's current contents, which no registration
+// changes afterwards (see shared).
+func (r *Registry) snapshot() snapshot {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.shared = true
+	return snapshot{orchs: r.orchs, acts: r.acts}
+}
+
+// own gives the registry maps of its own before a change, if a snapshot
+// holds the current ones (version lists included: an insertion may shift
+// them in place). Caller holds r.mu.
+func (r *Registry) own() {
+	if !r.shared {
+		return
+	}
+	orchs := make(map[string][]orchVersion, len(r.orchs))
 	for k, v := range r.orchs {
-		s.orchs[k] = slices.Clone(v)
+		orchs[k] = slices.Clone(v)
 	}
+	acts := make(map[string]ActivityHandler, len(r.acts))
 	for k, v := range r.acts {
-		s.acts[k] = v
+		acts[k] = v
 	}
-	return s
+	r.orchs, r.acts, r.shared = orchs, acts, false
 }
 
 // resolve returns the handler for name at version (nil: the highest) and

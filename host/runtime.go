@@ -20,16 +20,20 @@ import (
 // A Runtime is safe for concurrent use by multiple goroutines.
 type Runtime struct {
 	p       duroxide.Provider
-	reg     *snapshot
+	reg     snapshot
 	opts    Options
 	clock   fakeclock.Clock
 	filter  *duroxide.DispatcherCapabilityFilter
 	nowFunc func() time.Time
 	running atomic.Bool
 
-	sessCfg  *duroxide.SessionFetchConfig // shared by every fetch; never mutated
-	sessMu   sync.Mutex
-	sessions map[string]int // session id -> activities running here
+	sessCfg *duroxide.SessionFetchConfig // shared by every fetch; never mutated
+	sessMu  sync.Mutex
+
+	// What filter and sessCfg point to, in the runtime's allocation.
+	filterBuf  duroxide.DispatcherCapabilityFilter
+	sessCfgBuf duroxide.SessionFetchConfig
+	sessions   map[string]int // session id -> activities running here; nil until a session is used
 }
 
 // processID is random per process and runtimeSeq numbers its runtimes:
@@ -58,13 +62,11 @@ func New(p duroxide.Provider, reg *Registry, opts Options) (*Runtime, error) {
 		o.SessionOwnerID = "host-" + processID + "-" + strconv.FormatUint(runtimeSeq.Add(1), 36)
 	}
 	r := &Runtime{p: p, reg: reg.snapshot(), opts: o, clock: o.Clock,
-		filter:   &duroxide.DispatcherCapabilityFilter{SupportedDuroxideVersions: o.SupportedVersions},
-		sessions: map[string]int{}}
-	r.nowFunc = r.clock.Now
-	for name, h := range r.builtins() {
-		r.reg.acts[name] = h
+		filterBuf:  duroxide.DispatcherCapabilityFilter{SupportedDuroxideVersions: o.SupportedVersions},
+		sessCfgBuf: duroxide.SessionFetchConfig{OwnerID: o.SessionOwnerID, LockTimeout: o.SessionLockTimeout},
 	}
-	r.sessCfg = &duroxide.SessionFetchConfig{OwnerID: o.SessionOwnerID, LockTimeout: o.SessionLockTimeout}
+	r.filter, r.sessCfg = &r.filterBuf, &r.sessCfgBuf
+	r.nowFunc = r.clock.Now
 	return r, nil
 }
 
@@ -254,6 +256,9 @@ func (r *Runtime) enterSession(id string) bool {
 	defer r.sessMu.Unlock()
 	if _, ok := r.sessions[id]; !ok && len(r.sessions) >= r.opts.MaxSessions {
 		return false
+	}
+	if r.sessions == nil {
+		r.sessions = map[string]int{}
 	}
 	r.sessions[id]++
 	return true

@@ -5,9 +5,11 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"strings"
 	"time"
 
 	"github.com/duroxide-go/duroxide"
+	"github.com/duroxide-go/duroxide/orchestration"
 )
 
 // work runs one fetched activity to its ack (or abandon). live says
@@ -15,7 +17,7 @@ import (
 // or under a Step (inline, no goroutines).
 func (r *Runtime) work(ctx context.Context, li *duroxide.LockedWorkItem, live bool) {
 	log := r.opts.Logger
-	bg := context.WithoutCancel(ctx) // acks and abandons outlive a shutdown
+	bg := withoutCancel(ctx) // acks and abandons outlive a shutdown
 	item, ok := li.Item.(duroxide.ActivityExecuteItem)
 	if !ok { // providers only hand out ActivityExecute items; drop anything else
 		log.Error("duroxide host: worker queue held a non-activity item, dropping it", "variant", li.Item.Variant())
@@ -33,6 +35,9 @@ func (r *Runtime) work(ctx context.Context, li *duroxide.LockedWorkItem, live bo
 		return
 	}
 	h := r.reg.acts[item.Name]
+	if h == nil && strings.HasPrefix(item.Name, orchestration.SyscallPrefix) {
+		h = r.builtin(item.Name) // registrations cannot use the prefix
+	}
 	if h == nil {
 		d := r.opts.UnregisteredBackoff.Delay(li.AttemptCount)
 		log.Warn("duroxide host: activity not registered, abandoning with backoff",
@@ -93,6 +98,18 @@ func (r *Runtime) work(ctx context.Context, li *duroxide.LockedWorkItem, live bo
 		return
 	}
 	r.finish(bg, li, item, o.result, o.err, false, true)
+}
+
+// withoutCancel is context.WithoutCancel, and ctx itself when it can
+// never be cancelled and has no deadline (a Step's background context):
+// the same context, without an allocation.
+func withoutCancel(ctx context.Context) context.Context {
+	if ctx.Done() == nil {
+		if _, ok := ctx.Deadline(); !ok {
+			return ctx
+		}
+	}
+	return context.WithoutCancel(ctx)
 }
 
 // outcome is what an activity returned.

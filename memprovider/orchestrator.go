@@ -63,7 +63,10 @@ func (p *Provider) FetchOrchestrationItem(ctx context.Context, lockTimeout, poll
 	}
 	var f *duroxide.DispatcherCapabilityFilter
 	if filter != nil {
-		f = &duroxide.DispatcherCapabilityFilter{SupportedDuroxideVersions: append([]duroxide.SemverRange(nil), filter.SupportedDuroxideVersions...)}
+		// A copy for the call (a long poll reads it while it waits); a
+		// short range list stays on the stack.
+		var buf [2]duroxide.SemverRange
+		f = &duroxide.DispatcherCapabilityFilter{SupportedDuroxideVersions: append(buf[:0], filter.SupportedDuroxideVersions...)}
 	}
 	var out *duroxide.LockedOrchestrationItem
 	err := p.poll(ctx, op, pollTimeout, func(now int64) (bool, int64) {

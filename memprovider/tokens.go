@@ -5,8 +5,13 @@ import (
 	"strings"
 )
 
-// tokensPerBatch is how many lock tokens are formatted at once.
-const tokensPerBatch = 32
+// tokensPerBatch is how many lock tokens are formatted at once, at most:
+// the first batch has firstBatch tokens and each next one twice as many,
+// so a provider that takes few locks (a unit test's) formats few.
+const (
+	tokensPerBatch = 32
+	firstBatch     = 4
+)
 
 // tokenBatch formats lock tokens tokensPerBatch at a time into one string
 // and hands out substrings of it, so that most fetches allocate no token (a
@@ -17,17 +22,19 @@ const tokensPerBatch = 32
 type tokenBatch struct {
 	text  string
 	first uint64                 // number of the batch's first token; 0 when empty
+	size  uint64                 // tokens in the batch
 	ends  [tokensPerBatch]uint16 // end offset of each token in text
 }
 
 // next returns token number n: prefix and n in base 36. Numbers are asked
 // for in ascending order, one at a time.
 func (b *tokenBatch) next(prefix string, n uint64) string {
-	if b.first == 0 || n < b.first || n >= b.first+tokensPerBatch {
+	if b.first == 0 || n < b.first || n-b.first >= b.size {
+		b.size = min(max(2*b.size, firstBatch), tokensPerBatch)
 		var sb strings.Builder
-		sb.Grow(tokensPerBatch * (len(prefix) + 13)) // 13 base-36 digits hold any uint64
+		sb.Grow(int(b.size) * (len(prefix) + 13)) // 13 base-36 digits hold any uint64
 		var digits [16]byte
-		for i := range uint64(tokensPerBatch) {
+		for i := range b.size {
 			sb.WriteString(prefix)
 			sb.Write(strconv.AppendUint(digits[:0], n+i, 36))
 			b.ends[i] = uint16(sb.Len())
@@ -61,6 +68,8 @@ type tokenMap[V any] struct {
 	ring   []tokenEntry[V] // nil, or a power-of-two length up to recentTokens
 	m      map[string]V    // tokens pushed out of the ring
 	peak   int
+
+	first [minRing]tokenEntry[V] // the first ring, in the map's own allocation
 }
 
 // recentTokens is the largest size of a tokenMap's ring. The ring starts
@@ -97,7 +106,11 @@ func (t *tokenMap[V]) number(token string) (uint64, bool) {
 // grow doubles the ring. Entries keep distinct slots: two numbers that
 // differ modulo the old length differ modulo the new one.
 func (t *tokenMap[V]) grow() {
-	ring := make([]tokenEntry[V], max(2*len(t.ring), minRing))
+	if t.ring == nil {
+		t.ring = t.first[:]
+		return
+	}
+	ring := make([]tokenEntry[V], 2*len(t.ring))
 	for _, e := range t.ring {
 		if e.token != "" {
 			n, _ := t.number(e.token)

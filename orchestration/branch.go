@@ -42,7 +42,7 @@ func (c *Context) pollBranch(co *coro) bool {
 	if co.killed || c.closed() {
 		return false
 	}
-	if co.started && co.cond != nil && !co.cond() {
+	if co.started && co.cond != nil && !co.cond.wait() {
 		return false
 	}
 	m := co.run()

@@ -7,7 +7,10 @@ import (
 	"fmt"
 	"math"
 	"strconv"
+	"strings"
 	"time"
+
+	"github.com/duroxide-go/duroxide/internal/jsonfast"
 )
 
 // Handler is an orchestration in its type-erased form: raw input in, raw
@@ -21,8 +24,8 @@ type Handler func(ctx *Context, input string) (string, error)
 // fails the orchestration.
 func Typed[I, O any](fn func(ctx *Context, input I) (O, error)) Handler {
 	return func(ctx *Context, input string) (string, error) {
-		var in I
-		if err := Unmarshal(input, &in); err != nil {
+		in, err := jsonfast.Decode[I](input)
+		if err != nil {
 			return "", fmt.Errorf("orchestration: decode input: %w", err)
 		}
 		out, err := fn(ctx, in)
@@ -35,17 +38,39 @@ func Typed[I, O any](fn func(ctx *Context, input I) (O, error)) Handler {
 
 // Marshal encodes v as JSON the way serde_json does: no HTML escaping,
 // struct fields in declaration order, no trailing newline.
+//
+// Its frame is kept small: orchestration code runs on a coroutine whose
+// stack starts small, and a deep first call grows (copies) that stack on
+// every turn.
 func Marshal(v any) (string, error) {
 	switch x := v.(type) {
 	case string:
-		if plainASCII(x) {
-			return `"` + x + `"`, nil
+		if jsonfast.PlainASCII(x) {
+			return quote(x), nil
 		}
 	case int:
 		return strconv.Itoa(x), nil
 	case bool:
 		return strconv.FormatBool(x), nil
 	}
+	return marshalJSON(v)
+}
+
+// quote returns s between double quotes, in one allocation and a shallow
+// call chain.
+func quote(s string) string {
+	var b strings.Builder
+	b.Grow(len(s) + 2)
+	b.WriteByte('"')
+	b.WriteString(s)
+	b.WriteByte('"')
+	return b.String()
+}
+
+// marshalJSON is Marshal through encoding/json.
+//
+//go:noinline
+func marshalJSON(v any) (string, error) {
 	var b bytes.Buffer
 	enc := json.NewEncoder(&b)
 	enc.SetEscapeHTML(false)
@@ -59,23 +84,13 @@ func Marshal(v any) (string, error) {
 func Unmarshal(data string, v any) error {
 	// Fast path for the most common payload, a string that needs no
 	// unescaping: the same result as encoding/json, without reflection.
-	if p, ok := v.(*string); ok && len(data) >= 2 && data[0] == '"' && data[len(data)-1] == '"' && plainASCII(data[1:len(data)-1]) {
-		*p = data[1 : len(data)-1]
-		return nil
-	}
-	return json.Unmarshal([]byte(data), v)
-}
-
-// plainASCII reports whether s is printable ASCII without '"' or '\\': a
-// JSON string body that encodes and decodes as itself (with HTML escaping
-// off).
-func plainASCII(s string) bool {
-	for i := 0; i < len(s); i++ {
-		if c := s[i]; c < 0x20 || c > 0x7e || c == '"' || c == '\\' {
-			return false
+	if p, ok := v.(*string); ok {
+		if s, ok := jsonfast.PlainString(data); ok {
+			*p = s
+			return nil
 		}
 	}
-	return true
+	return json.Unmarshal([]byte(data), v)
 }
 
 // Backoff computes the delay before retry attempt n (1 = after the first

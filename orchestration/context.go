@@ -9,6 +9,8 @@ import (
 	"slices"
 	"strconv"
 	"time"
+
+	"github.com/duroxide-go/duroxide/internal/jsonfast"
 )
 
 // Names of the built-in system activities duroxide schedules for
@@ -73,7 +75,6 @@ type ctxState struct {
 	nextToken uint64
 	emitted   []emitted
 	slots     []*slot
-	byID      map[uint64]*slot
 
 	extSubs      map[string][]*slot // bind order = raw index
 	extArrivals  map[string][]string
@@ -91,15 +92,31 @@ type ctxState struct {
 	base   *slog.Logger
 
 	branches []*coro // every branch started this turn, for teardown
+
+	// First backing arrays of slots and emitted, and of the engine's
+	// turnState.queue and turnState.open: most turns make a few decisions.
+	slotsBuf   [4]*slot
+	emittedBuf [4]emitted
+	queueBuf   [4]emitted
+	openBuf    [4]*slot
+
+	main coro // the orchestration's coroutine (see newContext)
 }
 
-func newContext(instance string, executionID uint64, name, version string, now func() time.Time, base *slog.Logger) *Context {
-	c := &Context{ctxState: &ctxState{
-		instance: instance, executionID: executionID, name: name, version: version,
-		now: now, replaying: true, base: base,
-		byID: make(map[uint64]*slot, 8),
-	}}
-	return c
+// turnContext is a turn's main Context and its state (with the main
+// coroutine), kept in the engine's allocation.
+type turnContext struct {
+	c Context
+	s ctxState
+}
+
+// newContext sets up p (zero) and returns its Context.
+func newContext(p *turnContext, instance string, executionID uint64, name, version string, now func() time.Time, base *slog.Logger) *Context {
+	p.s = ctxState{instance: instance, executionID: executionID, name: name, version: version,
+		now: now, replaying: true, base: base}
+	p.s.slots, p.s.emitted = p.s.slotsBuf[:0], p.s.emittedBuf[:0]
+	p.c.ctxState = &p.s
+	return &p.c
 }
 
 // InstanceID returns the orchestration instance id.
@@ -182,7 +199,10 @@ func (c *Context) emit(kind slotKind, a Action) *slot {
 }
 
 // newFuture schedules a durable action and returns its future; the future
-// and its slot share one allocation.
+// and its slot share one allocation. Not inlined: it would grow its
+// callers' frames on the orchestration's stack (see Marshal).
+//
+//go:noinline
 func newFuture[T any](c *Context, kind slotKind, a Action, decode func(string) (T, error)) *Future[T] {
 	p := &struct {
 		f Future[T]
@@ -204,10 +224,19 @@ func (c *Context) drain() []emitted {
 	return out
 }
 
-// block parks the orchestration goroutine until ready() holds. It returns
+// waiter is what a blocked coroutine waits for: wait reports whether it
+// is ready. A *Future is one (its Get then allocates no closure).
+type waiter interface{ wait() bool }
+
+// waitFunc is a waiter from a function.
+type waitFunc func() bool
+
+func (w waitFunc) wait() bool { return w() }
+
+// block parks the orchestration goroutine until ready holds. It returns
 // false when the turn ended instead.
-func (c *Context) block(ready func() bool) bool {
-	for !ready() {
+func (c *Context) block(ready waiter) bool {
+	for !ready.wait() {
 		if c.closed() || c.co == nil {
 			return false
 		}
@@ -229,7 +258,6 @@ func (c *Context) block(ready func() bool) bool {
 func (c *Context) bind(s *slot, id uint64) {
 	s.scheduleID = id
 	s.bound = true
-	c.byID[id] = s
 }
 
 func (c *Context) bindExternal(s *slot, name string) {
@@ -358,28 +386,58 @@ func (c *Context) ScheduleActivity(name, input string, opts ...ActivityOption) *
 		return &Future[string]{c: c}
 	}
 	a := CallActivityAction{Name: name, Input: input}
+	if len(opts) > 0 {
+		a = withActivityOptions(a, opts)
+	}
+	return newFuture(c, kindActivity, a, rawString)
+}
+
+// withActivityOptions returns a with opts applied. A function of its own,
+// so that only calls with options move the action to the heap.
+func withActivityOptions(a CallActivityAction, opts []ActivityOption) CallActivityAction {
 	for _, o := range opts {
 		o(&a)
 	}
-	return newFuture(c, kindActivity, a, rawString)
+	return a
 }
 
 // CallActivity schedules the activity name with input encoded as JSON and
 // decodes its result into O. An input that cannot be encoded schedules
 // nothing; the future's Get returns the encoding error.
 func CallActivity[O any](c *Context, name string, input any, opts ...ActivityOption) *Future[O] {
+	// Encoding and scheduling are separate calls, so that the encoding
+	// runs with a shallow stack (see Marshal).
 	in, err := Marshal(input)
 	if err != nil {
-		return &Future[O]{c: c, err: fmt.Errorf("orchestration: encode input of activity %q: %w", name, err)}
+		return encodeFailed[O](c, name, err)
 	}
+	return callActivity[O](c, name, in, opts)
+}
+
+//go:noinline
+func encodeFailed[O any](c *Context, name string, err error) *Future[O] {
+	return &Future[O]{c: c, err: fmt.Errorf("orchestration: encode input of activity %q: %w", name, err)}
+}
+
+// callActivity schedules the activity name with its encoded input.
+//
+//go:noinline
+func callActivity[O any](c *Context, name, in string, opts []ActivityOption) *Future[O] {
 	if c.closed() {
 		return &Future[O]{c: c}
 	}
+	return newFuture[O](c, kindActivity, activityAction(name, in, opts), nil)
+}
+
+// activityAction returns the action of an activity call.
+//
+//go:noinline
+func activityAction(name, in string, opts []ActivityOption) Action {
 	a := CallActivityAction{Name: name, Input: in}
-	for _, o := range opts {
-		o(&a)
+	if len(opts) > 0 {
+		a = withActivityOptions(a, opts)
 	}
-	return newFuture(c, kindActivity, a, decodeJSON[O])
+	return a
 }
 
 // ScheduleTimer creates a durable timer that fires after d (measured from
@@ -465,7 +523,7 @@ func CallSubOrchestration[O any](c *Context, name string, input any, opts ...Sub
 		return &Future[O]{c: c, err: fmt.Errorf("orchestration: encode input of sub-orchestration %q: %w", name, err)}
 	}
 	f := c.SubOrchestration(name, in, opts...)
-	return &Future[O]{c: c, s: f.s, decode: decodeJSON[O]}
+	return &Future[O]{c: c, s: f.s}
 }
 
 // StartOrchestration starts an independent orchestration (fire and forget)
@@ -504,7 +562,7 @@ func (c *Context) ContinueAsNew(input string, opts ...ContinueAsNewOption) error
 		o(&a)
 	}
 	c.emit(kindOther, a)
-	c.block(func() bool { return false })
+	c.block(waitFunc(func() bool { return false }))
 	return ErrTurnEnded
 }
 
@@ -616,7 +674,7 @@ func (c *Context) KVFromInstance(instance, key string) *Future[*string] {
 		Key        string `json:"key"`
 	}{instance, key})
 	f := c.ScheduleActivity(SyscallGetKVValue, in)
-	return &Future[*string]{c: c, s: f.s, decode: decodeJSON[*string]}
+	return &Future[*string]{c: c, s: f.s}
 }
 
 // NewGUID returns a GUID generated once by the built-in new_guid system
@@ -640,8 +698,8 @@ func decodeNothing(string) (struct{}, error) { return struct{}{}, nil }
 
 // decodeJSON decodes a JSON payload into T.
 func decodeJSON[T any](raw string) (T, error) {
-	var v T
-	if err := Unmarshal(raw, &v); err != nil {
+	v, err := jsonfast.Decode[T](raw)
+	if err != nil {
 		return v, fmt.Errorf("orchestration: decode %q: %w", raw, err)
 	}
 	return v, nil
@@ -651,12 +709,12 @@ func decodeJSON[T any](raw string) (T, error) {
 // JSON into T.
 func WaitEventAs[T any](c *Context, name string) *Future[T] {
 	f := c.WaitEvent(name)
-	return &Future[T]{c: c, s: f.s, decode: decodeJSON[T]}
+	return &Future[T]{c: c, s: f.s}
 }
 
 // DequeueEventAs is [Context.DequeueEvent] with the message decoded from
 // JSON into T.
 func DequeueEventAs[T any](c *Context, queue string) *Future[T] {
 	f := c.DequeueEvent(queue)
-	return &Future[T]{c: c, s: f.s, decode: decodeJSON[T]}
+	return &Future[T]{c: c, s: f.s}
 }

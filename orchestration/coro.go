@@ -50,15 +50,18 @@ type coro struct {
 
 	// Branches ([Go]) only.
 	body     func() (string, error) // runs on the coroutine instead of h
-	cond     func() bool            // what it waits for while blocked
+	cond     waiter                 // what it waits for while blocked
 	killed   bool                   // abandoned: its view is closed
 	err      error                  // its function's error once done
 	owner    *coro                  // the coroutine that started it
 	observed bool                   // its result was taken
 }
 
+// newCoro returns c's main coroutine, which runs h with input; it lives in
+// c's state.
 func newCoro(c *Context, h Handler, input string) *coro {
-	co := &coro{c: c, h: h, input: input} // channels: made by start, in goroutine mode
+	co := &c.main
+	*co = coro{c: c, h: h, input: input} // channels: made by start, in goroutine mode
 	c.co = co
 	return co
 }

@@ -1,10 +1,12 @@
 package orchestration
 
 import (
+	"cmp"
 	"errors"
 	"fmt"
 	"log/slog"
 	"maps"
+	"slices"
 	"time"
 
 	"github.com/duroxide-go/duroxide"
@@ -91,6 +93,9 @@ var forceInline bool
 // implements; it stamps the events the engine writes.
 const DuroxideVersion = "0.1.26"
 
+// duroxideVersion is DuroxideVersion parsed.
+var duroxideVersion, _ = duroxide.ParseSemver(DuroxideVersion)
+
 // Engine replays one execution's history against orchestration code and
 // computes one turn: the history delta, the new actions and the
 // cancellations. It is pure (no I/O) and single-use: build one per turn with
@@ -118,6 +123,13 @@ type Engine struct {
 	nextID    uint64
 	abort     duroxide.ErrorDetails
 	executed  bool
+
+	// First backing arrays of delta and actions: a turn usually adds a
+	// few events.
+	deltaBuf   [2]duroxide.Event
+	actionsBuf [2]Action
+
+	tc turnContext // Execute's Context, in the engine's allocation
 }
 
 // NewEngine returns an engine for one turn of instance's execution, whose
@@ -126,13 +138,20 @@ type Engine struct {
 // shared rather than deep-copied (do not mutate what their pointers point
 // to until Execute returns).
 func NewEngine(instance string, executionID uint64, history []duroxide.Event, opts EngineOptions) *Engine {
+	return newEngine(instance, executionID, append([]duroxide.Event(nil), history...), opts)
+}
+
+// newEngine is NewEngine reading history in place: the caller neither
+// changes it nor keeps the engine past its own call (RunTurn).
+func newEngine(instance string, executionID uint64, history []duroxide.Event, opts EngineOptions) *Engine {
 	e := &Engine{
 		instance: instance, executionID: executionID,
-		baseline: append([]duroxide.Event(nil), history...),
+		baseline: history,
 		kv:       opts.KVSnapshot,
 		now:      opts.Now, version: opts.DuroxideVersion, logger: opts.Logger, stepTimeout: opts.StepTimeout,
 		inline: opts.Inline || forceInline,
 	}
+	e.delta, e.actions = e.deltaBuf[:0], e.actionsBuf[:0]
 	if e.baseline == nil {
 		e.baseline = []duroxide.Event{}
 	}
@@ -156,7 +175,12 @@ func NewEngine(instance string, executionID uint64, history []duroxide.Event, op
 // HistoryDelta returns the events this turn appends, in event-id order: the
 // completions of PrepCompletions, then the new actions' events, then
 // dropped-future breadcrumbs. The slice is a copy.
-func (e *Engine) HistoryDelta() []duroxide.Event { return duroxide.CloneEvents(e.delta) }
+func (e *Engine) HistoryDelta() []duroxide.Event {
+	if len(e.delta) == 0 {
+		return nil
+	}
+	return duroxide.CloneEvents(e.delta)
+}
 
 // PendingActions returns the actions new this turn, with their scheduling
 // event ids, in event-id order.
@@ -400,10 +424,33 @@ type turnState struct {
 	co      *coro
 	queue   []emitted // decisions not yet matched, from qhead on
 	qhead   int
-	open    map[uint64]slotKind
-	output  *coMsg
+	open    []*slot // slots bound to stored schedules, ascending scheduleID; see slot.open
+	output  coMsg   // the code's end, when ended
+	ended   bool    // output is set
 	mustRun bool
 }
+
+// addOpen records s, just bound to a schedule of history, as waiting for
+// its completion. History binds ascending ids; any order stays correct.
+func (ts *turnState) addOpen(s *slot) {
+	s.open = true
+	i := len(ts.open)
+	if i > 0 && ts.open[i-1].scheduleID >= s.scheduleID {
+		i, _ = slices.BinarySearchFunc(ts.open, s.scheduleID, cmpSlotID)
+	}
+	ts.open = slices.Insert(ts.open, i, s)
+}
+
+// openSlot returns the slot bound to schedule id that still waits for its
+// completion, or nil.
+func (ts *turnState) openSlot(id uint64) *slot {
+	if i, ok := slices.BinarySearchFunc(ts.open, id, cmpSlotID); ok && ts.open[i].open {
+		return ts.open[i]
+	}
+	return nil
+}
+
+func cmpSlotID(s *slot, id uint64) int { return cmp.Compare(s.scheduleID, id) }
 
 // pop takes the oldest unmatched decision.
 func (ts *turnState) pop() (emitted, bool) {
@@ -449,7 +496,7 @@ func (e *Engine) Execute(handler Handler, input, name, version string) TurnResul
 		return failed(nondeterminism("corrupted history: first event must be OrchestrationStarted"))
 	}
 
-	c := newContext(e.instance, e.executionID, name, version, e.now, e.logger)
+	c := newContext(&e.tc, e.instance, e.executionID, name, version, e.now, e.logger)
 	if len(e.kv) > 0 {
 		c.kv, c.kvMeta = make(map[string]string, len(e.kv)), make(map[string]uint64, len(e.kv))
 	}
@@ -460,7 +507,8 @@ func (e *Engine) Execute(handler Handler, input, name, version string) TurnResul
 	if started.InitialCustomStatus != nil {
 		c.customStatus = ptr(*started.InitialCustomStatus)
 	}
-	ts := &turnState{c: c, co: newCoro(c, handler, input), open: map[uint64]slotKind{}, mustRun: true}
+	ts := &turnState{c: c, co: newCoro(c, handler, input), mustRun: true}
+	ts.queue, ts.open = c.queueBuf[:0], c.openBuf[:0]
 	ts.co.stepTimeout = e.stepTimeout
 	ts.co.inline = e.inline && e.stepTimeout == 0
 	defer func() {
@@ -480,7 +528,7 @@ func (e *Engine) Execute(handler Handler, input, name, version string) TurnResul
 				return r
 			}
 			ts.mustRun = false
-			if ts.output != nil {
+			if ts.ended {
 				break
 			}
 		}
@@ -489,7 +537,7 @@ func (e *Engine) Execute(handler Handler, input, name, version string) TurnResul
 		}
 	}
 	c.replaying = false
-	if ts.mustRun && ts.output == nil {
+	if ts.mustRun && !ts.ended {
 		if r, stop := e.poll(ts); stop {
 			return r
 		}
@@ -502,7 +550,7 @@ func (e *Engine) Execute(handler Handler, input, name, version string) TurnResul
 	e.convert(ts)
 	// Quiescence: new queue subscriptions may be satisfied by messages
 	// already delivered, within the same turn.
-	for iter := 0; ts.output == nil && len(e.actions) > 0; iter++ {
+	for iter := 0; !ts.ended && len(e.actions) > 0; iter++ {
 		if iter == 100 {
 			return failed(duroxide.Infrastructure{Operation: "quiescence_loop",
 				Message: "quiescence loop exceeded 100 iterations — orchestration is emitting unbounded persistent event subscriptions"})
@@ -534,7 +582,7 @@ func (e *Engine) poll(ts *turnState) (TurnResult, bool) {
 	ts.queue = append(ts.queue, ts.c.drain()...)
 	switch m.kind {
 	case msgDone:
-		ts.output = &m
+		ts.output, ts.ended = m, true
 		// Returning abandons every future the code never observed.
 		for _, s := range ts.c.slots {
 			if !s.completed {
@@ -585,7 +633,7 @@ func (e *Engine) apply(ts *turnState, ev *duroxide.Event) duroxide.ErrorDetails 
 			return err
 		}
 		c.bind(em.s, ev.EventID)
-		ts.open[ev.EventID] = em.s.kind
+		ts.addOpen(em.s)
 		switch k := ev.Kind.(type) {
 		case duroxide.ExternalSubscribed:
 			c.bindExternal(em.s, k.Name)
@@ -646,25 +694,34 @@ func (e *Engine) deliver(ts *turnState, ev *duroxide.Event, kind slotKind, set f
 	if ev.SourceEventID == nil {
 		return nil
 	}
-	id := *ev.SourceEventID
-	got, open := ts.open[id]
-	if !open {
+	s := ts.openSlot(*ev.SourceEventID)
+	if s == nil {
 		return nondeterminism("completion without open schedule")
 	}
-	if got != kind {
+	if s.kind != kind {
 		return nondeterminism("completion kind mismatch: expected " + kindName(kind))
 	}
-	s := ts.c.byID[id]
 	set(s)
 	s.has = true
-	delete(ts.open, id)
+	s.open = false
 	ts.mustRun = true
 	return nil
 }
 
 func kindName(k slotKind) string {
-	return map[slotKind]string{kindActivity: "activity", kindTimer: "timer", kindSubOrch: "sub-orchestration",
-		kindExternal: "external", kindQueue: "queue"}[k]
+	switch k {
+	case kindActivity:
+		return "activity"
+	case kindTimer:
+		return "timer"
+	case kindSubOrch:
+		return "sub-orchestration"
+	case kindExternal:
+		return "external"
+	case kindQueue:
+		return "queue"
+	}
+	return ""
 }
 
 // convert turns the remaining emitted actions into new events and pending
@@ -731,17 +788,22 @@ func clonePtr[T any](p *T) *T {
 	return &v
 }
 
-func (e *Engine) finalize(ts *turnState) TurnResult {
-	var cancel *duroxide.OrchestrationCancelRequested
-	e.all(func(ev *duroxide.Event) bool {
-		if k, ok := ev.Kind.(duroxide.OrchestrationCancelRequested); ok {
-			cancel = &k
-			return false
+// cancelRequest returns the first OrchestrationCancelRequested of the
+// history and delta.
+func (e *Engine) cancelRequest() (duroxide.OrchestrationCancelRequested, bool) {
+	for _, h := range [2][]duroxide.Event{e.baseline, e.delta} {
+		for i := range h {
+			if k, ok := h[i].Kind.(duroxide.OrchestrationCancelRequested); ok {
+				return k, true
+			}
 		}
-		return true
-	})
-	if cancel != nil {
-		return TurnResult{Kind: TurnCancelled, Reason: cancel.Reason}
+	}
+	return duroxide.OrchestrationCancelRequested{}, false
+}
+
+func (e *Engine) finalize(ts *turnState) TurnResult {
+	if k, ok := e.cancelRequest(); ok {
+		return TurnResult{Kind: TurnCancelled, Reason: k.Reason}
 	}
 	for _, a := range e.actions {
 		if can, ok := a.(ContinueAsNewAction); ok {
@@ -751,7 +813,7 @@ func (e *Engine) finalize(ts *turnState) TurnResult {
 	if err := e.collectCancelled(ts); err != nil {
 		return failed(err)
 	}
-	if ts.output == nil {
+	if !ts.ended {
 		return TurnResult{Kind: TurnContinue}
 	}
 	if ts.output.err != nil {

@@ -43,6 +43,7 @@ type slot struct {
 	kind       slotKind
 	scheduleID uint64
 	bound      bool
+	open       bool   // bound to a stored schedule, completion not yet replayed (turnState.open)
 	name       string // external/queue name
 	subIndex   int    // external: raw subscription index per name
 	child      string // sub-orchestration: history instance id once bound
@@ -81,7 +82,7 @@ type Awaitable interface {
 type Future[T any] struct {
 	c      *Context
 	s      *slot
-	decode func(raw string) (T, error)
+	decode func(raw string) (T, error) // nil: JSON (decodeJSON)
 	// never is set for futures that can never resolve within this engine.
 	never bool
 	// err, when set, is returned by Get at once (the call was refused).
@@ -123,6 +124,18 @@ func (f *Future[T]) abandon(c *Context) {
 	}
 }
 
+// decodeRaw decodes a raw result with decode, or from JSON when decode is
+// nil (most futures: no function value to allocate per future).
+func (f *Future[T]) decodeRaw(raw string) (T, error) {
+	if f.decode == nil {
+		return decodeJSON[T](raw)
+	}
+	return f.decode(raw)
+}
+
+// wait makes f a waiter: ready in its own context.
+func (f *Future[T]) wait() bool { return f.ready(f.c) }
+
 // Get blocks until the result is known and returns it. An activity or
 // sub-orchestration failure is a *[TaskFailedError]; a result that does not
 // decode into T is a decoding error; after the turn ended it returns
@@ -133,16 +146,16 @@ func (f *Future[T]) Get() (T, error) {
 		return zero, f.err
 	}
 	if f.br != nil {
-		if !f.c.block(func() bool { return f.ready(f.c) }) {
+		if !f.c.block(f) {
 			return zero, ErrTurnEnded
 		}
 		f.br.observed = true
-		return f.decode("")
+		return f.decodeRaw("")
 	}
 	if f.s == nil || f.c.closed() {
 		return zero, ErrTurnEnded
 	}
-	if !f.c.block(func() bool { return f.ready(f.c) }) {
+	if !f.c.block(f) {
 		return zero, ErrTurnEnded
 	}
 	f.s.completed = true
@@ -150,7 +163,7 @@ func (f *Future[T]) Get() (T, error) {
 	if err != nil {
 		return zero, err
 	}
-	return f.decode(raw)
+	return f.decodeRaw(raw)
 }
 
 // Cancel abandons the future: a scheduled activity or sub-orchestration is
@@ -180,7 +193,7 @@ func Select(futs ...Awaitable) int {
 	}
 	c := futs[0].context()
 	winner := -1
-	ok := c.block(func() bool {
+	ok := c.block(waitFunc(func() bool {
 		for i, f := range futs {
 			if f.ready(c) {
 				winner = i
@@ -188,7 +201,7 @@ func Select(futs ...Awaitable) int {
 			}
 		}
 		return false
-	})
+	}))
 	if !ok {
 		return -1
 	}
@@ -208,7 +221,7 @@ func All(futs ...Awaitable) bool {
 		return true
 	}
 	c := futs[0].context()
-	ok := c.block(func() bool {
+	ok := c.block(waitFunc(func() bool {
 		// Every future is polled, as a join polls all its children: a
 		// branch ([Go]) advances even when an earlier one is not ready.
 		all := true
@@ -218,7 +231,7 @@ func All(futs ...Awaitable) bool {
 			}
 		}
 		return all
-	})
+	}))
 	if ok {
 		for _, f := range futs {
 			f.observe()
@@ -261,7 +274,7 @@ func rawString(s string) (string, error) { return s, nil }
 // deterministic; an error from f skips fn.
 func Map[T, U any](f *Future[T], fn func(T) (U, error)) *Future[U] {
 	return &Future[U]{c: f.c, s: f.s, never: f.never, err: f.err, decode: func(raw string) (U, error) {
-		v, err := f.decode(raw)
+		v, err := f.decodeRaw(raw)
 		if err != nil {
 			var zero U
 			return zero, err

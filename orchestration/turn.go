@@ -1,6 +1,8 @@
 package orchestration
 
 import (
+	"time"
+
 	"github.com/duroxide-go/duroxide"
 )
 
@@ -136,8 +138,13 @@ func RunTurn(in TurnInput) TurnOutput {
 	item, b := in.Item, in.Batch
 	instance := item.Instance
 	opts := in.Options
-	eng := NewEngine(instance, 0, nil, opts) // for clock and version defaults
-	now, stamp := eng.now, eng.version
+	now, stamp := opts.Now, opts.DuroxideVersion // NewEngine's defaults
+	if now == nil {
+		now = time.Now
+	}
+	if stamp == "" {
+		stamp = DuroxideVersion
+	}
 
 	execID := item.ExecutionID
 	if execID == 0 {
@@ -171,24 +178,41 @@ func RunTurn(in TurnInput) TurnOutput {
 			}
 			st.InitialCustomStatus = clonePtr(can.InitialCustomStatus)
 		}
-		started = []duroxide.Event{{EventID: duroxide.InitialEventID, InstanceID: instance, ExecutionID: execID,
-			TimestampMs: uint64(max(now().UnixMilli(), 0)), DuroxideVersion: stamp, Kind: st}}
+		// Room for the turn's delta after it (see below).
+		started = make([]duroxide.Event, 1, 6)
+		started[0] = duroxide.Event{EventID: duroxide.InitialEventID, InstanceID: instance, ExecutionID: execID,
+			TimestampMs: uint64(max(now().UnixMilli(), 0)), DuroxideVersion: stamp, Kind: st}
 		history = started
 	}
 	st, _ := startedOf(history)
 
 	opts.PersistedLen = persisted
 	opts.KVSnapshot = item.KVSnapshot
-	eng = NewEngine(instance, execID, history, opts)
+	eng := newEngine(instance, execID, history, opts) // history is only read, and not kept
 	if len(b.Messages) > 0 {
 		eng.PrepCompletions(b.Messages)
 	}
 	res := eng.Execute(in.Handler, st.Input, b.Name, in.Version)
 	out.Result = res
 
-	delta := append(append([]duroxide.Event(nil), started...), eng.delta...)
+	// The engine is done with its delta: extend it in place (a terminal
+	// turn appends a few events).
+	var delta []duroxide.Event
+	if len(eng.delta) > 0 {
+		delta = eng.delta
+	}
+	if len(started) > 0 {
+		// started's spare capacity; the engine, which read it, is done.
+		delta = append(started, eng.delta...)
+	}
+	var fullBuf []duroxide.Event
 	full := func() []duroxide.Event {
-		return append(append([]duroxide.Event(nil), history[:persisted]...), delta...)
+		if fullBuf == nil {
+			// Room for the terminal event and a few breadcrumbs.
+			fullBuf = make([]duroxide.Event, 0, persisted+len(delta)+4)
+		}
+		fullBuf = append(append(fullBuf[:0], history[:persisted]...), delta...)
+		return fullBuf
 	}
 	for _, id := range eng.cancelAct {
 		out.Ack.CancelledActivities = append(out.Ack.CancelledActivities,
@@ -286,8 +310,15 @@ func RunTurn(in TurnInput) TurnOutput {
 
 	meta := metadataOf(delta)
 	if meta.Status.IsTerminal() {
-		reason := map[duroxide.ExecutionStatus]string{duroxide.StatusCompleted: "orchestration_terminal_completed",
-			duroxide.StatusFailed: "orchestration_terminal_failed", duroxide.StatusContinuedAsNew: "orchestration_terminal_continued_as_new"}[meta.Status]
+		var reason string
+		switch meta.Status {
+		case duroxide.StatusCompleted:
+			reason = "orchestration_terminal_completed"
+		case duroxide.StatusFailed:
+			reason = "orchestration_terminal_failed"
+		case duroxide.StatusContinuedAsNew:
+			reason = "orchestration_terminal_continued_as_new"
+		}
 		for _, id := range InflightActivities(full()) {
 			appendEvent(ptr(id), instance, execID, duroxide.ActivityCancelRequested{Reason: reason})
 			out.Ack.CancelledActivities = append(out.Ack.CancelledActivities,
@@ -325,10 +356,19 @@ func metadataOf(delta []duroxide.Event) duroxide.ExecutionMetadata {
 	for i := range delta {
 		switch k := delta[i].Kind.(type) {
 		case duroxide.OrchestrationStarted:
-			m.OrchestrationName, m.OrchestrationVersion = ptr(k.Name), ptr(k.Version)
+			// The pointed-to values in one allocation.
+			p := &struct {
+				name, version string
+				pinned        duroxide.Semver
+			}{name: k.Name, version: k.Version}
+			m.OrchestrationName, m.OrchestrationVersion = &p.name, &p.version
 			m.ParentInstanceID = clonePtr(k.ParentInstance)
-			if v, err := duroxide.ParseSemver(delta[i].DuroxideVersion); err == nil {
-				m.PinnedDuroxideVersion = &v
+			if delta[i].DuroxideVersion == DuroxideVersion {
+				p.pinned = duroxideVersion
+				m.PinnedDuroxideVersion = &p.pinned
+			} else if v, err := duroxide.ParseSemver(delta[i].DuroxideVersion); err == nil {
+				p.pinned = v
+				m.PinnedDuroxideVersion = &p.pinned
 			}
 		case duroxide.OrchestrationCompleted:
 			m.Status, m.Output = duroxide.StatusCompleted, ptr(k.Output)
@@ -403,6 +443,9 @@ type outstanding struct {
 
 func findOutstanding(history []duroxide.Event) outstanding {
 	var o outstanding
+	if !anySubscriptionOrChild(history) {
+		return o // nothing can be outstanding (the common case)
+	}
 	type child struct {
 		id   uint64
 		inst string
@@ -483,6 +526,19 @@ func findOutstanding(history []duroxide.Event) outstanding {
 	return o
 }
 
+// anySubscriptionOrChild reports whether history schedules a
+// sub-orchestration or subscribes to an event: without one, findOutstanding
+// has nothing to find.
+func anySubscriptionOrChild(history []duroxide.Event) bool {
+	for i := range history {
+		switch history[i].Kind.(type) {
+		case duroxide.SubOrchestrationScheduled, duroxide.ExternalSubscribed, duroxide.QueueSubscribed:
+			return true
+		}
+	}
+	return false
+}
+
 func removeID(q []uint64, id uint64) []uint64 {
 	out := q[:0:0]
 	for _, v := range q {
@@ -498,7 +554,8 @@ func removeID(q []uint64, id uint64) []uint64 {
 // terminal turn cancels. history is only read.
 func InflightActivities(history []duroxide.Event) []uint64 {
 	done := map[uint64]bool{}
-	var scheduled []uint64
+	var buf [16]uint64
+	scheduled := buf[:0]
 	for i := range history {
 		e := &history[i]
 		switch e.Kind.(type) {

@@ -88,11 +88,11 @@ type Provider struct {
 	instances map[string]*instance
 
 	// Orchestrator queue indexes.
-	orchReady  *btree.BTreeG[readyKey]  // unlocked instances with visible messages, by oldest visible seq
-	orchFuture *btree.BTreeG[futureKey] // not yet visible messages, by (visibleAt, seq)
-	orchLocks  *btree.BTreeG[lockKey]   // held, not yet expired instance locks, by expiry
-	orchTokens tokenMap[*instance]      // lock token -> instance (held or expired-but-not-superseded)
-	resort     []*instance              // promoteOrch's scratch list; empty between calls
+	orchReady  index[readyKey]     // unlocked instances with visible messages, by oldest visible seq
+	orchFuture index[futureKey]    // not yet visible messages, by (visibleAt, seq)
+	orchLocks  index[lockKey]      // held, not yet expired instance locks, by expiry
+	orchTokens tokenMap[*instance] // lock token -> instance (held or expired-but-not-superseded)
+	resort     []*instance         // promoteOrch's scratch list; empty between calls
 
 	worker workerQueue
 }
@@ -120,9 +120,9 @@ func New(opts ...Option) *Provider {
 		waitUntil:   math.MinInt64,
 		lastNow:     math.MinInt64,
 		instances:   make(map[string]*instance),
-		orchReady:   btree.NewWithFreeListG(btreeDegree, readyLess, readyFree),
-		orchFuture:  btree.NewWithFreeListG(btreeDegree, futureLess, futureFree),
-		orchLocks:   btree.NewWithFreeListG(btreeDegree, lockLess, lockFree),
+		orchReady:   newIndex(readyLess, readyFree),
+		orchFuture:  newIndex(futureLess, futureFree),
+		orchLocks:   newIndex(lockLess, lockFree),
 	}
 	p.orchTokens = newTokenMap[*instance](p.tokenPrefix)
 	p.worker.init(p.tokenPrefix)

@@ -44,22 +44,24 @@ import (
 type workerQueue struct {
 	mut mutationSet // active mutations (mutation.go)
 
-	count      int                                  // items in the queue
-	plainClass map[string]*btree.BTreeG[*workEntry] // ready items without session, per class, by seq
-	plainAll   *btree.BTreeG[*workEntry]            // ready items without session, by seq
-	sessItems  *btree.BTreeG[*workEntry]            // ready session items, by (session, class, seq)
-	heads      *btree.BTreeG[headKey]               // sub-queue heads, by (part, class, seq)
-	headsAll   *btree.BTreeG[headKey]               // sub-queue heads, by (part, seq)
-	partHeads  map[string]int                       // heads per partition, for those with any
-	future     *btree.BTreeG[*workEntry]            // by (visibleAt, seq)
-	locks      *btree.BTreeG[*workEntry]            // by (until, seq)
+	count      int                           // items in the queue
+	untagged   index[*workEntry]             // ready items without session or tag, by seq
+	plainClass map[string]*index[*workEntry] // the same per tag class ("#tag"), nil until one is used
+	plainAll   index[*workEntry]             // ready items without session, by seq
+	sessItems  *index[*workEntry]            // ready session items, by (session, class, seq); nil until a session is used
+	heads      *index[headKey]               // sub-queue heads, by (part, class, seq); nil until a session is used
+	headsAll   *index[headKey]               // sub-queue heads, by (part, seq); nil until a session is used
+	partHeads  map[string]int                // heads per partition, for those with any; nil until a session is used
+	future     index[*workEntry]             // by (visibleAt, seq)
+	locks      index[*workEntry]             // by (until, seq)
 	tokens     tokenMap[*workEntry]
 	byInstance map[string]*instItems // items per instance id, for those with any
 	pivot      workEntry             // search key for index lookups; used under p.mu
 
+	// Sessions; the maps are nil until a session is used.
 	queues  map[string]*sessQueue            // per session id with at least one item
 	rows    map[string]*session              // session rows (leases)
-	leases  *btree.BTreeG[*session]          // rows with an indexed active lease, by (until, id)
+	leases  *index[*session]                 // rows with an indexed active lease, by (until, id); nil until a session is used
 	byOwner map[string]map[*session]struct{} // rows per owner
 }
 
@@ -170,53 +172,80 @@ func (w *workerQueue) init(tokenPrefix string) {
 	// One tree per tag class, so a fetch's search never descends through
 	// other classes' items. A class's tree is kept once created: classes
 	// are the tags workers use, few.
-	w.plainClass = make(map[string]*btree.BTreeG[*workEntry])
-	w.plainAll = btree.NewWithFreeListG(btreeDegree, seqLess, entryFree)
-	w.sessItems = btree.NewWithFreeListG(btreeDegree, func(a, b *workEntry) bool {
-		if a.session != b.session {
-			return a.session < b.session
-		}
-		return classLess(a, b)
-	}, entryFree)
-	w.heads = btree.NewWithFreeListG(btreeDegree, func(a, b headKey) bool {
-		if a.part != b.part {
-			return a.part < b.part
-		}
-		if a.class != b.class {
-			return a.class < b.class
-		}
-		return a.seq < b.seq
-	}, headFree)
-	w.headsAll = btree.NewWithFreeListG(btreeDegree, func(a, b headKey) bool {
-		if a.part != b.part {
-			return a.part < b.part
-		}
-		return a.seq < b.seq
-	}, headFree)
-	w.future = btree.NewWithFreeListG(btreeDegree, func(a, b *workEntry) bool {
+	w.untagged = newIndex(seqLess, entryFree)
+	w.plainAll = newIndex(seqLess, entryFree)
+	w.future = newIndex(func(a, b *workEntry) bool {
 		if a.visibleAt != b.visibleAt {
 			return a.visibleAt < b.visibleAt
 		}
 		return a.seq < b.seq
 	}, entryFree)
-	w.locks = btree.NewWithFreeListG(btreeDegree, func(a, b *workEntry) bool {
+	w.locks = newIndex(func(a, b *workEntry) bool {
 		if a.until != b.until {
 			return a.until < b.until
 		}
 		return a.seq < b.seq
 	}, entryFree)
 	w.tokens = newTokenMap[*workEntry](tokenPrefix)
-	w.partHeads = make(map[string]int)
 	w.byInstance = make(map[string]*instItems)
-	w.queues = make(map[string]*sessQueue)
-	w.rows = make(map[string]*session)
-	w.leases = btree.NewWithFreeListG(btreeDegree, func(a, b *session) bool {
-		if a.until != b.until {
-			return a.until < b.until
+}
+
+// The session indexes' orders.
+func sessItemLess(a, b *workEntry) bool {
+	if a.session != b.session {
+		return a.session < b.session
+	}
+	return classLess(a, b)
+}
+
+func headLess(a, b headKey) bool {
+	if a.part != b.part {
+		return a.part < b.part
+	}
+	if a.class != b.class {
+		return a.class < b.class
+	}
+	return a.seq < b.seq
+}
+
+func headAllLess(a, b headKey) bool {
+	if a.part != b.part {
+		return a.part < b.part
+	}
+	return a.seq < b.seq
+}
+
+func leaseLess(a, b *session) bool {
+	if a.until != b.until {
+		return a.until < b.until
+	}
+	return a.id < b.id
+}
+
+// made returns *x, made first if nil: the session indexes are made on
+// first insertion (a nil index reads as empty).
+func made[T any](x **index[T], less btree.LessFunc[T], free *btree.FreeListG[T]) *index[T] {
+	if *x == nil {
+		*x = &index[T]{less: less, free: free}
+	}
+	return *x
+}
+
+// classIndex returns the ready index of class, nil when it has none and
+// create is false.
+func (w *workerQueue) classIndex(class string, create bool) *index[*workEntry] {
+	if class == "" {
+		return &w.untagged
+	}
+	t := w.plainClass[class]
+	if t == nil && create {
+		if w.plainClass == nil {
+			w.plainClass = make(map[string]*index[*workEntry])
 		}
-		return a.id < b.id
-	}, sessionFree)
-	w.byOwner = make(map[string]map[*session]struct{})
+		t = &index[*workEntry]{less: seqLess, free: entryFree}
+		w.plainClass[class] = t
+	}
+	return t
 }
 
 func seqLess(a, b *workEntry) bool { return a.seq < b.seq }
@@ -239,16 +268,11 @@ func tagClass(tag *string) string {
 func (w *workerQueue) setReady(e *workEntry) {
 	e.state = workReady
 	if e.session == "" {
-		t := w.plainClass[e.class]
-		if t == nil {
-			t = btree.NewWithFreeListG(btreeDegree, seqLess, entryFree)
-			w.plainClass[e.class] = t
-		}
-		t.ReplaceOrInsert(e)
+		w.classIndex(e.class, true).ReplaceOrInsert(e)
 		w.plainAll.ReplaceOrInsert(e)
 		return
 	}
-	w.sessItems.ReplaceOrInsert(e)
+	made(&w.sessItems, sessItemLess, entryFree).ReplaceOrInsert(e)
 	w.refreshHead(w.queues[e.session], e.class)
 }
 
@@ -257,7 +281,7 @@ func (w *workerQueue) unindex(e *workEntry) {
 	switch e.state {
 	case workReady:
 		if e.session == "" {
-			w.plainClass[e.class].Delete(e)
+			w.classIndex(e.class, false).Delete(e)
 			w.plainAll.Delete(e)
 		} else {
 			w.sessItems.Delete(e)
@@ -295,8 +319,11 @@ func (w *workerQueue) refreshHead(q *sessQueue, class string) {
 }
 
 func (w *workerQueue) insertHead(k headKey) {
-	w.heads.ReplaceOrInsert(k)
-	w.headsAll.ReplaceOrInsert(k)
+	made(&w.heads, headLess, headFree).ReplaceOrInsert(k)
+	made(&w.headsAll, headAllLess, headFree).ReplaceOrInsert(k)
+	if w.partHeads == nil {
+		w.partHeads = make(map[string]int)
+	}
 	w.partHeads[k.part]++
 }
 
@@ -354,6 +381,9 @@ func (w *workerQueue) add(seq uint64, boxed duroxide.WorkItem, visibleAt, now in
 			if r := w.rows[e.session]; r != nil && r.until > now {
 				q.part = r.owner
 			}
+			if w.queues == nil {
+				w.queues = make(map[string]*sessQueue)
+			}
 			w.queues[e.session] = q
 		}
 		q.refs++
@@ -404,6 +434,9 @@ func (w *workerQueue) lease(id, owner string, until, now int64) {
 	r := w.rows[id]
 	if r == nil {
 		r = &session{id: id}
+		if w.rows == nil {
+			w.rows = make(map[string]*session)
+		}
 		w.rows[id] = r
 	}
 	if r.leased {
@@ -416,6 +449,9 @@ func (w *workerQueue) lease(id, owner string, until, now int64) {
 				delete(w.byOwner, r.owner)
 			}
 		}
+		if w.byOwner == nil {
+			w.byOwner = make(map[string]map[*session]struct{})
+		}
 		if w.byOwner[owner] == nil {
 			w.byOwner[owner] = make(map[*session]struct{})
 		}
@@ -425,7 +461,7 @@ func (w *workerQueue) lease(id, owner string, until, now int64) {
 	r.until, r.lastActivity = until, now
 	r.leased = until > now
 	if r.leased {
-		w.leases.ReplaceOrInsert(r)
+		made(&w.leases, leaseLess, sessionFree).ReplaceOrInsert(r)
 		w.setPart(w.queues[id], owner)
 	} else {
 		w.setPart(w.queues[id], "")
@@ -443,7 +479,7 @@ func (w *workerQueue) extendLease(r *session, until int64) {
 	}
 	r.until = until
 	r.leased = true
-	w.leases.ReplaceOrInsert(r)
+	made(&w.leases, leaseLess, sessionFree).ReplaceOrInsert(r)
 }
 
 // unexpire re-locks every ready item whose token's lock has not expired by
@@ -724,7 +760,7 @@ func (w *workerQueue) firstPlain(classes []string) *workEntry {
 	}
 	var best *workEntry
 	for _, c := range classes {
-		if t := w.plainClass[c]; t != nil {
+		if t := w.classIndex(c, false); t != nil {
 			if e, ok := t.Min(); ok && (best == nil || e.seq < best.seq) {
 				best = e
 			}
