@@ -8,6 +8,7 @@ import (
 	"strings"
 
 	"github.com/duroxide-go/duroxide"
+	"github.com/duroxide-go/duroxide/internal/jsonfast"
 )
 
 // Start enqueues the start of a new instance of the orchestration name, with
@@ -172,7 +173,7 @@ func (c *Client) Cancel(ctx context.Context, instance, reason string) error {
 func encodeJSON(v any) (string, error) {
 	switch x := v.(type) { // the common inputs, without reflection
 	case string:
-		if plainASCII(x) {
+		if jsonfast.PlainASCII(x) {
 			return `"` + x + `"`, nil
 		}
 	case int:

@@ -2,11 +2,11 @@ package client
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
 	"time"
 
 	"github.com/duroxide-go/duroxide"
+	"github.com/duroxide-go/duroxide/internal/jsonfast"
 )
 
 // State is the coarse state of an orchestration instance, derived from the
@@ -239,7 +239,7 @@ func Output[T any](st Status, err error) (T, error) {
 	}
 	switch st.State {
 	case StateCompleted:
-		out, err := decodeValue[T](st.Output)
+		out, err := jsonfast.Decode[T](st.Output)
 		if err != nil {
 			return out, newErr("output", st.Instance, fmt.Errorf("%w: output as %T: %v", ErrDecode, out, err))
 		}
@@ -249,52 +249,4 @@ func Output[T any](st Status, err error) (T, error) {
 	default:
 		return out, newErr("output", st.Instance, fmt.Errorf("%w: state %s", ErrNotTerminal, st.State))
 	}
-}
-
-// decodeValue decodes data into a new T with decodeOutput; a string T from
-// a plain string literal costs no allocation.
-func decodeValue[T any](data string) (T, error) {
-	var zero T
-	if _, ok := any(zero).(string); ok {
-		if s, ok := plainString(data); ok {
-			return any(s).(T), nil
-		}
-	}
-	p := new(T)
-	err := decodeOutput(data, p)
-	return *p, err
-}
-
-// decodeOutput is json.Unmarshal with a fast path for the most common
-// output, a string needing no unescaping (the same result, no reflection).
-func decodeOutput(data string, v any) error {
-	if p, ok := v.(*string); ok {
-		if s, ok := plainString(data); ok {
-			*p = s
-			return nil
-		}
-	}
-	return json.Unmarshal([]byte(data), v)
-}
-
-// plainString returns the value of data when it is a JSON string literal
-// of printable ASCII without escapes.
-func plainString(data string) (string, bool) {
-	if len(data) < 2 || data[0] != '"' || data[len(data)-1] != '"' {
-		return "", false
-	}
-	body := data[1 : len(data)-1]
-	return body, plainASCII(body)
-}
-
-// plainASCII reports whether s is printable ASCII without '"' or '\\': a
-// JSON string body that encodes (without HTML escaping) and decodes as
-// itself.
-func plainASCII(s string) bool {
-	for i := 0; i < len(s); i++ {
-		if c := s[i]; c < 0x20 || c > 0x7e || c == '"' || c == '\\' {
-			return false
-		}
-	}
-	return true
 }
