@@ -76,6 +76,13 @@ type Harness struct {
 	// Slack is added to waits past a deadline and tolerated on top of a poll
 	// timeout. Default 100ms in real-time mode, 1ms in fake-clock mode.
 	Slack time.Duration
+	// RealClock, in real-time mode, is the clock Provider reads when it is
+	// not the wall clock (time.Now): for example [fakeclock.Real], which
+	// runs on the monotonic clock and so drifts from the wall clock by
+	// every step and slew applied to it. Cases compare the provider's
+	// timestamps with [Harness.Now] to the millisecond. Nil: the wall
+	// clock, as for a provider on a database's clock on this machine.
+	RealClock fakeclock.Clock
 }
 
 // NewHarness builds a fresh Harness for one case. It may use t for cleanup
@@ -112,11 +119,14 @@ func (h *Harness) withDefaults() *Harness {
 // FakeTime reports whether the harness runs on a fake clock.
 func (h *Harness) FakeTime() bool { return h.Clock != nil }
 
-// Now returns the provider's current time: the fake clock's, or the wall
-// clock's in real-time mode.
+// Now returns the provider's current time: the fake clock's, or in
+// real-time mode RealClock's, or the wall clock's.
 func (h *Harness) Now() time.Time {
-	if h.Clock != nil {
+	switch {
+	case h.Clock != nil:
 		return h.Clock.Now()
+	case h.RealClock != nil:
+		return h.RealClock.Now()
 	}
 	return time.Now()
 }

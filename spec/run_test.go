@@ -8,6 +8,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/duroxide-go/duroxide"
+	"github.com/duroxide-go/duroxide/fakeclock"
 	"github.com/duroxide-go/duroxide/spec"
 )
 
@@ -134,4 +135,33 @@ func TestSourceNamesTheCaseFunction(t *testing.T) {
 		require.Regexp(t, `^spec\.[a-zA-Z0-9_.]+ \(spec/[a-z_]+\.go:[0-9]+\)$`, src, c.FullName())
 	}
 	require.Empty(t, spec.Case{}.Source())
+}
+
+// TestHarnessNowReadsTheProvidersClock: Now reads the fake clock, else
+// RealClock, else the wall clock, so that cases compare a provider's
+// timestamps with the clock it reads.
+func TestHarnessNowReadsTheProvidersClock(t *testing.T) {
+	fake := fakeclock.NewFake(time.Date(2001, 2, 3, 4, 5, 6, 0, time.UTC))
+	other := fakeclock.NewFake(time.Date(1999, 1, 1, 0, 0, 0, 0, time.UTC))
+	tests := []struct {
+		name string
+		h    spec.Harness
+		want time.Time // zero: the wall clock
+	}{
+		{"fake clock", spec.Harness{Clock: fake, RealClock: other}, fake.Now()},
+		{"real clock", spec.Harness{RealClock: other}, other.Now()},
+		{"wall clock", spec.Harness{}, time.Time{}},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			if tc.want.IsZero() {
+				before := time.Now()
+				got := tc.h.Now()
+				require.False(t, got.Before(before) || got.After(time.Now()), "%v", got)
+				return
+			}
+			require.True(t, tc.want.Equal(tc.h.Now()))
+			require.Equal(t, uint64(tc.want.UnixMilli()), tc.h.NowMs())
+		})
+	}
 }

@@ -37,5 +37,6 @@ func RealTime(spec.T) *spec.Harness {
 		ClockStepsBack: true, // unused without a fake clock; states the provider's design
 		LockTimeout:    300 * time.Millisecond,
 		Slack:          150 * time.Millisecond,
+		RealClock:      fakeclock.Real(), // memprovider.New's default clock
 	}
 }
