@@ -186,7 +186,7 @@ func (p *Provider) tryFetchOrch(ctx context.Context, tx *txn, now any, lockTimeo
 			ranges[0], ranges[1], ranges[2], ranges[3], ranges[4], ranges[5]).
 			Scan(&c.id, &c.hasRecord, &c.name, &c.version, &c.currentExe, &c.latestExe, &c.startable, &c.allQueue, &c.head, &c.batch)
 		if errors.Is(err, pgx.ErrNoRows) && p.clock != nil {
-			return nil, p.checkOldest(ctx, tx, p.sql.OrchOldest, "", now, skipped, filtered,
+			return nil, checkOldest(ctx, p, tx, p.sql.OrchOldest, "", now, skipped, filtered,
 				ranges[0], ranges[1], ranges[2], ranges[3], ranges[4], ranges[5])
 		}
 		if errors.Is(err, pgx.ErrNoRows) {
@@ -207,7 +207,7 @@ func (p *Provider) tryFetchOrch(ctx context.Context, tx *txn, now any, lockTimeo
 		if err != nil {
 			return nil, err
 		}
-		if err := p.checkOldest(ctx, tx, p.sql.OrchOldest, c.id, now, skipped, filtered,
+		if err := checkOldest(ctx, p, tx, p.sql.OrchOldest, c.id, now, skipped, filtered,
 			ranges[0], ranges[1], ranges[2], ranges[3], ranges[4], ranges[5]); err != nil {
 			return nil, err
 		}

@@ -11,6 +11,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/duroxide-go/duroxide"
+	"github.com/duroxide-go/duroxide/fakeclock"
 )
 
 // gateClass keys the advisory lock with which TestQueueOrderFollowsCommits
@@ -266,4 +267,65 @@ func TestOrphanDropAndFetchShareOneInstant(t *testing.T) {
 		require.Equal(t, "orphan", next.Instance)
 		require.Len(t, next.Messages, 2, "the QueueMessage was dropped by a fetch that returned an instance unlocked after the drop: %v", next.Messages)
 	}
+}
+
+// TestFakeClockFetchWaitsForAHeldOldestInstance: on an injected clock a
+// fetch does not pass by the oldest eligible instance because another
+// transaction holds its row for a moment. Here that is an abandon of the
+// instance's expired lock, stalled (a test-only change to the statement)
+// after it locked the row: whether the abandon takes effect before the fetch
+// or after, the instance is eligible and the oldest, so the fetch must
+// return it, not the younger one, waiting for the abandon if need be.
+func TestFakeClockFetchWaitsForAHeldOldestInstance(t *testing.T) {
+	clock := fakeclock.NewFake(time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC))
+	p := freshProvider(t, t, WithClock(clock))
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	require.NoError(t, p.EnqueueForOrchestrator(ctx, duroxide.StartOrchestrationItem{Instance: "old", Orchestration: "O", ExecutionID: 1}, 0))
+	held, err := p.FetchOrchestrationItem(ctx, time.Second, 0, nil)
+	require.NoError(t, err)
+	require.Equal(t, "old", held.Instance)
+	require.NoError(t, p.EnqueueForOrchestrator(ctx, duroxide.StartOrchestrationItem{Instance: "young", Orchestration: "O", ExecutionID: 1}, 0))
+	require.NoError(t, clock.Advance(2*time.Second)) // old's lock expires
+
+	p.sql.AbandonOrch = strings.Replace(p.sql.AbandonOrch, "RETURNING instance_id",
+		"RETURNING (SELECT instance_id FROM (SELECT pg_advisory_xact_lock_shared("+strconv.Itoa(gateClass)+", 3)) g)", 1)
+	require.Contains(t, p.sql.AbandonOrch, "pg_advisory_xact_lock_shared")
+	gate, err := testPool(t).Acquire(ctx)
+	require.NoError(t, err)
+	defer gate.Release()
+	_, err = gate.Exec(ctx, "SELECT pg_advisory_lock($1, 3)", gateClass)
+	require.NoError(t, err)
+
+	abandoned := make(chan error, 1)
+	go func() { abandoned <- p.AbandonOrchestrationItem(ctx, held.LockToken, 0, false) }()
+	waitFor(t, "the abandon to hold old's row", func() bool { return waiting(t, gateClass) })
+	type result struct {
+		item *duroxide.LockedOrchestrationItem
+		err  error
+	}
+	fetched := make(chan result, 1)
+	go func() {
+		item, err := p.FetchOrchestrationItem(ctx, time.Minute, 0, nil)
+		fetched <- result{item, err}
+	}()
+	waitFor(t, "the fetch to return or wait for the abandon", func() bool {
+		select {
+		case r := <-fetched:
+			fetched <- r
+			return true
+		default:
+			var n int
+			require.NoError(t, testPool(t).QueryRow(ctx,
+				"SELECT count(*) FROM pg_locks WHERE locktype IN ('transactionid', 'tuple') AND NOT granted").Scan(&n))
+			return n > 0
+		}
+	})
+	_, err = gate.Exec(ctx, "SELECT pg_advisory_unlock($1, 3)", gateClass)
+	require.NoError(t, err)
+	require.NoError(t, <-abandoned)
+	r := <-fetched
+	require.NoError(t, r.err)
+	require.NotNil(t, r.item)
+	require.Equal(t, "old", r.item.Instance, "the oldest eligible instance, not the one the fetch could lock at once")
 }

@@ -143,31 +143,19 @@ func (e *passedBy) Error() string {
 
 // checkOldest, on an injected clock, fails with *passedBy when the oldest
 // eligible candidate ignoring row locks (query oldest, same arguments as the
-// candidate query) exists and is not chosen (none: nothing was chosen).
-func (p *Provider) checkOldest(ctx context.Context, tx *txn, oldest string, chosen any, args ...any) error {
+// candidate query) exists and is not chosen (the zero K: nothing was
+// chosen). K is the candidate's key: an instance id or a worker row id.
+func checkOldest[K comparable](ctx context.Context, p *Provider, tx *txn, oldest string, chosen K, args ...any) error {
 	if p.clock == nil {
 		return nil
 	}
-	var id any
-	switch chosen.(type) {
-	case string:
-		id = new(string)
-	default:
-		id = new(int64)
-	}
-	err := tx.QueryRow(ctx, oldest, args...).Scan(id)
+	var key K
+	err := tx.QueryRow(ctx, oldest, args...).Scan(&key)
 	if errors.Is(err, pgx.ErrNoRows) {
 		return nil
 	}
 	if err != nil {
 		return err
-	}
-	var key any
-	switch v := id.(type) {
-	case *string:
-		key = *v
-	case *int64:
-		key = *v
 	}
 	if key != chosen {
 		return &passedBy{key}

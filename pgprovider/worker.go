@@ -135,7 +135,7 @@ func (p *Provider) tryFetchWork(ctx context.Context, tx *txn, now any, lockTimeo
 		var session *string
 		err := tx.QueryRow(ctx, p.sql.FetchWorkCandidate, now, owner, skipped, kind, tags).Scan(&id, &session)
 		if errors.Is(err, pgx.ErrNoRows) && p.clock != nil {
-			return nil, p.checkOldest(ctx, tx, p.sql.WorkOldest, int64(-1), now, owner, skipped, kind, tags)
+			return nil, checkOldest(ctx, p, tx, p.sql.WorkOldest, int64(0), now, owner, skipped, kind, tags)
 		}
 		if errors.Is(err, pgx.ErrNoRows) {
 			// The snapshot may have been stale by the time rows were locked.
@@ -154,7 +154,7 @@ func (p *Provider) tryFetchWork(ctx context.Context, tx *txn, now any, lockTimeo
 		if err != nil {
 			return nil, err
 		}
-		if err := p.checkOldest(ctx, tx, p.sql.WorkOldest, id, now, owner, skipped, kind, tags); err != nil {
+		if err := checkOldest(ctx, p, tx, p.sql.WorkOldest, id, now, owner, skipped, kind, tags); err != nil {
 			return nil, err
 		}
 		if session != nil {
