@@ -5,6 +5,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -14,17 +15,73 @@ import (
 	"github.com/duroxide-go/duroxide/fakeclock"
 )
 
-// gateClass keys the advisory lock with which TestQueueOrderFollowsCommits
-// stalls an enqueue after its insert and before its commit.
+// gateClass keys the advisory locks with which these tests stall a
+// statement inside its transaction until the test opens the gate.
 const gateClass = 0x67617465 // "gate"
+
+// gateWait is an SQL expression that waits, holding the statement's
+// transaction open, until gate key is open.
+func gateWait(key int) string {
+	return "pg_advisory_xact_lock_shared(" + strconv.Itoa(gateClass) + ", " + strconv.Itoa(key) + ")"
+}
+
+// closeGate closes gate key (a session advisory lock on a connection of
+// its own) and returns the function that opens it again; the gate is also
+// opened when the test ends.
+func closeGate(t *testing.T, key int) (open func()) {
+	t.Helper()
+	ctx := context.Background()
+	conn, err := testPool(t).Acquire(ctx)
+	require.NoError(t, err)
+	_, err = conn.Exec(ctx, "SELECT pg_advisory_lock($1, $2)", gateClass, key)
+	require.NoError(t, err)
+	var once sync.Once
+	open = func() {
+		once.Do(func() {
+			_, err := conn.Exec(ctx, "SELECT pg_advisory_unlock($1, $2)", gateClass, key)
+			conn.Release()
+			require.NoError(t, err)
+		})
+	}
+	t.Cleanup(open)
+	return open
+}
 
 // stallAfterInsert makes the enqueue statement *field stop, after its row
 // is inserted (and has its id) and before it commits, whenever the row's
-// item mentions "slow", until the gate held by the test opens.
-func stallAfterInsert(t *testing.T, field *string) {
-	t.Helper()
-	*field += " RETURNING (SELECT 1 FROM (SELECT CASE WHEN item LIKE '%slow%' THEN pg_advisory_xact_lock_shared(" +
-		strconv.Itoa(gateClass) + ", 1) END) g)"
+// item mentions "slow", until gate 1 opens.
+func stallAfterInsert(field *string) {
+	*field += " RETURNING (SELECT 1 FROM (SELECT CASE WHEN item LIKE '%slow%' THEN " + gateWait(1) + " END) g)"
+}
+
+// fetchResult is the outcome of a fetch started by fetchAsync.
+type fetchResult struct {
+	item *duroxide.LockedOrchestrationItem
+	err  error
+}
+
+// fetchAsync starts an orchestration fetch without a poll wait.
+func fetchAsync(ctx context.Context, p *Provider) chan fetchResult {
+	done := make(chan fetchResult, 1)
+	go func() {
+		item, err := p.FetchOrchestrationItem(ctx, time.Minute, 0, nil)
+		done <- fetchResult{item, err}
+	}()
+	return done
+}
+
+// doneOr returns a waitFor condition: done has a value (which stays for the
+// receiver), or else blocked says the call waits in the database.
+func doneOr[V any](done chan V, blocked func() bool) func() bool {
+	return func() bool {
+		select {
+		case v := <-done:
+			done <- v
+			return true
+		default:
+			return blocked()
+		}
+	}
 }
 
 // TestQueueOrderFollowsCommits: two enqueues race, and the one that began
@@ -126,22 +183,8 @@ func TestQueueOrderFollowsCommits(t *testing.T) {
 			for _, e := range tc.before {
 				require.NoError(t, e(ctx, p))
 			}
-			stallAfterInsert(t, tc.stalled(&p.sql))
-
-			gate, err := testPool(t).Acquire(ctx)
-			require.NoError(t, err)
-			defer gate.Release()
-			_, err = gate.Exec(ctx, "SELECT pg_advisory_lock($1, 1)", gateClass)
-			require.NoError(t, err)
-			opened := false
-			open := func() {
-				if !opened {
-					opened = true
-					_, err := gate.Exec(context.Background(), "SELECT pg_advisory_unlock($1, 1)", gateClass)
-					require.NoError(t, err)
-				}
-			}
-			defer open()
+			stallAfterInsert(tc.stalled(&p.sql))
+			open := closeGate(t, 1)
 
 			slowDone := make(chan error, 1)
 			go func() { slowDone <- tc.slow(ctx, p) }()
@@ -149,15 +192,7 @@ func TestQueueOrderFollowsCommits(t *testing.T) {
 			fastDone := make(chan error, 1)
 			go func() { fastDone <- tc.fast(ctx, p) }()
 			// The fast enqueue either commits or waits for the slow one.
-			waitFor(t, "the fast enqueue to commit or wait", func() bool {
-				select {
-				case err := <-fastDone:
-					fastDone <- err
-					return true
-				default:
-					return waiting(t, orderClass)
-				}
-			})
+			waitFor(t, "the fast enqueue to commit or wait", doneOr(fastDone, func() bool { return waiting(t, orderClass) }))
 
 			seen := tc.fetch(t, p)
 			open()
@@ -228,22 +263,9 @@ func TestOrphanDropAndFetchShareOneInstant(t *testing.T) {
 	enq(duroxide.ExternalRaisedItem{Instance: "old", Name: "e", Data: "d"}) // waits for old's lock
 	enq(duroxide.QueueMessageItem{Instance: "orphan", Name: "q", Data: "m"})
 
-	p.sql.DeleteVisible += " RETURNING (SELECT 1 FROM (SELECT pg_advisory_xact_lock_shared(" + strconv.Itoa(gateClass) + ", 2)) g)"
-	gate, err := testPool(t).Acquire(ctx)
-	require.NoError(t, err)
-	defer gate.Release()
-	_, err = gate.Exec(ctx, "SELECT pg_advisory_lock($1, 2)", gateClass)
-	require.NoError(t, err)
-
-	type result struct {
-		item *duroxide.LockedOrchestrationItem
-		err  error
-	}
-	fetched := make(chan result, 1)
-	go func() {
-		item, err := p.FetchOrchestrationItem(ctx, time.Minute, 0, nil)
-		fetched <- result{item, err}
-	}()
+	p.sql.DeleteVisible += " RETURNING (SELECT 1 FROM (SELECT " + gateWait(2) + ") g)"
+	open := closeGate(t, 2)
+	fetched := fetchAsync(ctx, p)
 	waitFor(t, "the fetch to stall in the orphan drop", func() bool { return waiting(t, gateClass) })
 	name, version := "O", "1.0.0"
 	require.NoError(t, p.AckOrchestrationItem(ctx, held.LockToken, duroxide.OrchestrationAck{
@@ -252,8 +274,7 @@ func TestOrphanDropAndFetchShareOneInstant(t *testing.T) {
 			Kind: duroxide.OrchestrationStarted{Name: "O", Version: "1.0.0"}}},
 		Metadata: duroxide.ExecutionMetadata{OrchestrationName: &name, OrchestrationVersion: &version},
 	}))
-	_, err = gate.Exec(ctx, "SELECT pg_advisory_unlock($1, 2)", gateClass)
-	require.NoError(t, err)
+	open()
 	r := <-fetched
 	require.NoError(t, r.err)
 
@@ -289,40 +310,21 @@ func TestFakeClockFetchWaitsForAHeldOldestInstance(t *testing.T) {
 	require.NoError(t, clock.Advance(2*time.Second)) // old's lock expires
 
 	p.sql.AbandonOrch = strings.Replace(p.sql.AbandonOrch, "RETURNING instance_id",
-		"RETURNING (SELECT instance_id FROM (SELECT pg_advisory_xact_lock_shared("+strconv.Itoa(gateClass)+", 3)) g)", 1)
+		"RETURNING (SELECT instance_id FROM (SELECT "+gateWait(3)+") g)", 1)
 	require.Contains(t, p.sql.AbandonOrch, "pg_advisory_xact_lock_shared")
-	gate, err := testPool(t).Acquire(ctx)
-	require.NoError(t, err)
-	defer gate.Release()
-	_, err = gate.Exec(ctx, "SELECT pg_advisory_lock($1, 3)", gateClass)
-	require.NoError(t, err)
+	open := closeGate(t, 3)
 
 	abandoned := make(chan error, 1)
 	go func() { abandoned <- p.AbandonOrchestrationItem(ctx, held.LockToken, 0, false) }()
 	waitFor(t, "the abandon to hold old's row", func() bool { return waiting(t, gateClass) })
-	type result struct {
-		item *duroxide.LockedOrchestrationItem
-		err  error
-	}
-	fetched := make(chan result, 1)
-	go func() {
-		item, err := p.FetchOrchestrationItem(ctx, time.Minute, 0, nil)
-		fetched <- result{item, err}
-	}()
-	waitFor(t, "the fetch to return or wait for the abandon", func() bool {
-		select {
-		case r := <-fetched:
-			fetched <- r
-			return true
-		default:
-			var n int
-			require.NoError(t, testPool(t).QueryRow(ctx,
-				"SELECT count(*) FROM pg_locks WHERE locktype IN ('transactionid', 'tuple') AND NOT granted").Scan(&n))
-			return n > 0
-		}
-	})
-	_, err = gate.Exec(ctx, "SELECT pg_advisory_unlock($1, 3)", gateClass)
-	require.NoError(t, err)
+	fetched := fetchAsync(ctx, p)
+	waitFor(t, "the fetch to return or wait for the abandon", doneOr(fetched, func() bool {
+		var n int
+		require.NoError(t, testPool(t).QueryRow(ctx,
+			"SELECT count(*) FROM pg_locks WHERE locktype IN ('transactionid', 'tuple') AND NOT granted").Scan(&n))
+		return n > 0
+	}))
+	open()
 	require.NoError(t, <-abandoned)
 	r := <-fetched
 	require.NoError(t, r.err)

@@ -305,19 +305,20 @@ var errClockMoved = errors.New("pgprovider: the injected clock moved during the 
 // a way it cannot take back (see tryFetchOrch): it runs again at once.
 var errRestart = errors.New("pgprovider: the transaction must start again")
 
-// maxClockRetries bounds the retries of transactions whose clock moved.
-const maxClockRetries = 100
+// maxRestarts bounds the reruns of a transaction that failed with
+// errClockMoved or errRestart (neither counts as a failed attempt).
+const maxRestarts = 100
 
 func (p *Provider) run(ctx context.Context, op string, auto bool, f func(tx *txn, now any) error) error {
 	var err error
-	for attempt, moved := 1, 0; ; attempt++ {
+	for attempt, restarts := 1, 0; ; attempt++ {
 		err = p.tryTx(ctx, auto, f)
 		if err == nil {
 			return nil
 		}
-		if (errors.Is(err, errClockMoved) || errors.Is(err, errRestart)) && moved < maxClockRetries && ctx.Err() == nil {
+		if (errors.Is(err, errClockMoved) || errors.Is(err, errRestart)) && restarts < maxRestarts && ctx.Err() == nil {
 			attempt--
-			moved++
+			restarts++
 			continue
 		}
 		if !isRetryableTx(err) || attempt >= maxTxAttempts || ctx.Err() != nil {
